@@ -1,0 +1,90 @@
+"""The model card (README.md of a weights folder or Hub repo), built with huggingface_hub's ModelCard."""
+
+from pathlib import Path
+
+from huggingface_hub import EvalResult, ModelCard, ModelCardData
+
+from .artifacts import CARD_FILE, CONFUSION_FILE, CURVES_FILE, atomic_write_text
+
+CARD_BODY = """
+# {title}
+
+A convolutional network that reads handwritten digits, trained on [MNIST](https://huggingface.co/datasets/ylecun/mnist)
+with mnist-demo's `train.py`. It is the model behind the mnist-demo draw-a-digit app.
+
+## Results
+
+| | |
+|---|---|
+| Test accuracy (10,000 MNIST test images) | **{test_acc:.2%}** ({test_errors} wrong) |
+| Validation accuracy (5,000 held-out training images, used to pick the epoch) | {val_acc:.2%} |
+| Expected calibration error, test, 15 bins: before / after temperature scaling | {ece_before:.2%} / {ece_after:.2%} (T = {temperature:.3f}) |
+| Parameters | {parameters:,} |
+| Training time | {seconds:.0f} s on {device} |
+
+The test set was used only for this final report: the epoch kept is the one with the best validation accuracy.
+
+![Training curves]({curves})
+![Confusion matrix]({confusion})
+
+## Architecture
+
+`{arch}`: {arch_text}
+
+## Training recipe
+
+```
+{command}
+```
+
+{recipe}
+
+## Use
+
+```python
+from mnist_demo import Classifier
+
+classifier = Classifier.from_pretrained("{repo}")     # or a local folder written by train.py
+classifier.classify("digit.png")                      # {{"0": 0.001, ..., "7": 0.98, ...}}
+classifier.predict_mnist(images)                      # uint8 [N, 28, 28] -> float32 [N, 10]
+```
+
+The probabilities are calibrated: the stored temperature divides the logits before the softmax.
+Inputs are MNIST-style 28x28 images, white digit on black; `classify` turns any picture into one first.
+"""
+
+ARCH_TEXT = {
+    "mlp": "the tutorial's fully connected network, 784 -> 128 -> 64 -> 10 with ReLU.",
+    "tutorial-cnn": "the tutorial's two-block CNN: conv 32 and conv 64 (3x3, BatchNorm, ReLU, max-pool), dropout 0.4, a 128-unit head.",
+    "cnn": "a 5x5 conv stem (32), two 3x3 convs at 14x14 (64), two at 7x7 (128), each stage max-pooled, BatchNorm and ReLU throughout, dropout and a linear head on the 3x3 map.",
+    "cnn-small": "the same design as `cnn` at half the width (16 / 32 / 64 channels).",
+}
+
+
+def write_model_card(out: Path, metrics: dict, command: str, recipe: str, repo_id: str | None = None) -> ModelCard:
+    test = metrics["test"]
+    card_data = ModelCardData(
+        library_name="mnist-demo",
+        license="mit",
+        pipeline_tag="image-classification",
+        datasets=["ylecun/mnist"],
+        metrics=["accuracy"],
+        tags=["mnist", "image-classification", "pytorch", "pytorch_model_hub_mixin"],
+        model_name=repo_id or "mnist-demo-cnn",
+        eval_results=[EvalResult(
+            task_type="image-classification", task_name="Image Classification",
+            dataset_type="ylecun/mnist", dataset_name="MNIST", dataset_split="test",
+            metric_type="accuracy", metric_name="Test accuracy", metric_value=round(test["accuracy"], 4),
+        )],
+    )
+    body = CARD_BODY.format(
+        title=repo_id or "mnist-demo CNN",
+        test_acc=test["accuracy"], test_errors=test["errors"], val_acc=metrics["val"]["accuracy"],
+        ece_before=test["ece_uncalibrated"], ece_after=test["ece"], temperature=metrics["temperature"],
+        parameters=metrics["parameters"], seconds=metrics["seconds"], device=metrics["device"],
+        curves=CURVES_FILE, confusion=CONFUSION_FILE, arch=metrics["arch"], arch_text=ARCH_TEXT[metrics["arch"]],
+        command=command, recipe=recipe, repo=repo_id or "path/to/folder",
+    )
+    card = ModelCard(f"---\n{card_data.to_yaml()}\n---\n{body}")
+    atomic_write_text(Path(out) / CARD_FILE, str(card))
+    return card

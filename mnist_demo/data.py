@@ -1,0 +1,113 @@
+"""MNIST as tensors resident on the training device, batched by index, augmented in batches.
+
+torchvision reads (or downloads) the IDX files once; after that the training loop never
+touches PIL or a DataLoader: the 60,000 images live as one uint8 tensor on the device,
+a batch is an index into it, and augmentation is a handful of batched tensor ops.
+
+    python -m mnist_demo.data --data-dir ../shared/data   # prints the split sizes
+"""
+
+import argparse
+import math
+import os
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+VALIDATION_SIZE = 5000  # held out of the 60,000 training images to pick checkpoints and calibrate
+SPLIT_SEED = 1234       # fixed, so every run validates on the same 5,000 images
+
+
+def default_data_dir() -> Path:
+    """`MNIST_DATA_DIR` when set, else a cache folder torchvision downloads into."""
+    if os.environ.get("MNIST_DATA_DIR"):
+        return Path(os.environ["MNIST_DATA_DIR"])
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mnist-demo"
+
+
+def load_mnist(data_dir: Path | str | None = None, train: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images as uint8 [N, 28, 28] (white on black) and labels as int64 [N].
+
+    Reuses the IDX files under `data_dir/MNIST/raw`, downloading them only when missing.
+    """
+    from torchvision.datasets import MNIST
+
+    root = Path(data_dir) if data_dir else default_data_dir()
+    already_there = (root / "MNIST" / "raw" / "t10k-labels-idx1-ubyte").exists()
+    dataset = MNIST(str(root), train=train, download=not already_there)
+    return dataset.data, dataset.targets.long()
+
+
+def split_train_val(images: torch.Tensor, labels: torch.Tensor, val_size: int = VALIDATION_SIZE):
+    """A fixed, seeded split: ((train_images, train_labels), (val_images, val_labels))."""
+    val_size = min(val_size, len(images) // 10 or 1)
+    order = torch.randperm(len(images), generator=torch.Generator().manual_seed(SPLIT_SEED))
+    val, train = order[:val_size], order[val_size:]
+    return (images[train], labels[train]), (images[val], labels[val])
+
+
+def to_unit_float(images: torch.Tensor) -> torch.Tensor:
+    """uint8 [N, 28, 28] -> float [N, 1, 28, 28] in 0..1, the networks' input."""
+    return images.unsqueeze(1).float().div_(255)
+
+
+def index_batches(n: int, batch_size: int, shuffle: bool, generator: torch.Generator | None = None):
+    """Index tensors covering range(n) in batches (shuffled with `generator` when asked)."""
+    order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
+    return order.split(batch_size)
+
+
+def random_affine(x: torch.Tensor, rotate_deg: float = 12.0, scale: float = 0.12, shear_deg: float = 10.0,
+                  translate: float = 0.12) -> torch.Tensor:
+    """Rotate, scale, shear and shift every image of a batch by its own random amount.
+
+    One affine grid for the batch and one grid_sample: no per-image Python. Translation
+    is a fraction of the image size.
+    """
+    n, device = x.shape[0], x.device
+    uniform = lambda bound: (torch.rand(n, device=device) * 2 - 1) * bound  # noqa: E731
+    angle = uniform(math.radians(rotate_deg))
+    shear = uniform(math.radians(shear_deg))
+    zoom = 1 + uniform(scale)
+    cos, sin, tan = torch.cos(angle), torch.sin(angle), torch.tan(shear)
+    # grid_sample maps output coordinates to input ones, so this is the inverse transform.
+    theta = torch.stack([
+        torch.stack([cos / zoom, (-sin + cos * tan) / zoom, uniform(2 * translate)], dim=1),
+        torch.stack([sin / zoom, (cos + sin * tan) / zoom, uniform(2 * translate)], dim=1),
+    ], dim=1)
+    grid = F.affine_grid(theta.to(x.dtype), list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+def random_stroke_width(x: torch.Tensor, probability: float = 0.3) -> torch.Tensor:
+    """Thicken (grey dilation) or thin (grey erosion) a random part of the batch by one pixel.
+
+    Drawn digits come with any pen; this keeps the model from tying a digit to MNIST's
+    own stroke width.
+    """
+    choice = torch.rand(x.shape[0], 1, 1, 1, device=x.device)
+    thicker = F.max_pool2d(x, 3, stride=1, padding=1)
+    thinner = -F.max_pool2d(-x, 2, stride=1, padding=0)
+    thinner = F.pad(thinner, (0, 1, 0, 1))
+    out = torch.where(choice < probability / 2, thicker, x)
+    return torch.where((choice >= probability / 2) & (choice < probability), thinner, out)
+
+
+def augment(x: torch.Tensor) -> torch.Tensor:
+    """The training augmentation for a float batch [N, 1, 28, 28] in 0..1."""
+    return random_stroke_width(random_affine(x))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--data-dir", default=None, help="folder holding MNIST/raw (default: $MNIST_DATA_DIR or a cache)")
+    args = parser.parse_args()
+    images, labels = load_mnist(args.data_dir, train=True)
+    (train_x, _), (val_x, _) = split_train_val(images, labels)
+    test_x, _ = load_mnist(args.data_dir, train=False)
+    print(f"train {len(train_x)}  val {len(val_x)}  test {len(test_x)}  mean {images.float().mean() / 255:.4f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""Pictures that are not digits (letters, signs, scribbles, shapes), in MNIST's format.
+
+They teach the model to say "not a digit" (outlier exposure, Hendrycks et al., 2019):
+during training they are pushed toward a uniform prediction, so at inference a low top
+probability means "this is not one of the ten digits". Each is drawn on a canvas and then
+goes through the very same preprocessing as a user's drawing.
+
+    python -m mnist_demo.negatives   # prints a few as text
+"""
+
+import glob
+import math
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from .preprocess import ImageError, to_mnist
+
+CANVAS = 96
+# Letters and signs that do not look like a digit: no O o D Q (0), I l i j | ! ( ) / (1), Z z (2),
+# S s (5), b G (6), T J (7), B (8), g q a (9), A h y (4).
+LETTERS = "CEFHKLMNPRUVWXcefkmnprtuvwx"
+SIGNS = "+=#@%&*$?~<>{}÷×πΣΩλ€£¥§¶✓♥★→←"
+FONT_GLOBS = ["/usr/share/fonts/**/*.ttf", "/usr/share/fonts/**/*.otf", "/Library/Fonts/*.ttf", "C:/Windows/Fonts/*.ttf"]
+
+
+def available_fonts() -> list[str]:
+    return sorted({path for pattern in FONT_GLOBS for path in glob.glob(pattern, recursive=True)})
+
+
+def load_font(fonts: list[str], rng: np.random.Generator, size: int):
+    if fonts:
+        try:
+            return ImageFont.truetype(fonts[rng.integers(len(fonts))], size)
+        except OSError:
+            pass
+    return ImageFont.load_default(size)
+
+
+def draw_character(draw: ImageDraw.ImageDraw, rng, fonts) -> None:
+    text = rng.choice(list(LETTERS + SIGNS))
+    font = load_font(fonts, rng, int(rng.integers(40, 70)))
+    draw.text((CANVAS / 2, CANVAS / 2), text, font=font, fill=0, anchor="mm")
+
+
+def draw_scribble(draw, rng, fonts) -> None:
+    """A random tangle: many sharp turns, as a person scribbling."""
+    points = rng.uniform(10, CANVAS - 10, size=(int(rng.integers(6, 14)), 2))
+    draw.line([tuple(p) for p in points], fill=0, width=int(rng.integers(3, 9)), joint="curve")
+
+
+def draw_shape(draw, rng, fonts) -> None:
+    """A square, triangle, star, spiral, zigzag, hatching, grid, dots or a filled blob."""
+    width = int(rng.integers(3, 8))
+    c, r = CANVAS / 2, rng.uniform(25, 40)
+    kind = rng.integers(9)
+    if kind == 0:
+        draw.rectangle([c - r, c - r * rng.uniform(0.6, 1), c + r, c + r * rng.uniform(0.6, 1)], outline=0, width=width)
+    elif kind in (1, 2):
+        corners = 3 if kind == 1 else 10
+        angles = np.linspace(0, 2 * math.pi, corners, endpoint=False) + rng.uniform(0, math.pi)
+        radii = np.full(corners, r) if kind == 1 else np.where(np.arange(corners) % 2, r * 0.4, r)
+        points = [(c + q * math.cos(a), c + q * math.sin(a)) for q, a in zip(radii, angles)]
+        draw.polygon(points, outline=0, width=width)
+    elif kind == 3:
+        t = np.linspace(0, rng.uniform(4, 7) * math.pi, 80)
+        draw.line([(c + r * s / t[-1] * math.cos(s), c + r * s / t[-1] * math.sin(s)) for s in t], fill=0, width=width)
+    elif kind == 4:
+        xs = np.linspace(c - r, c + r, int(rng.integers(5, 9)))
+        draw.line([(x, c + (r / 2) * (1 if i % 2 else -1)) for i, x in enumerate(xs)], fill=0, width=width)
+    elif kind == 5:
+        for offset in np.linspace(-r, r, int(rng.integers(3, 6))):
+            draw.line([(c - r, c + offset - r / 2), (c + r, c + offset + r / 2)], fill=0, width=width)
+    elif kind == 6:
+        for offset in np.linspace(-r, r, 3):
+            draw.line([(c - r, c + offset), (c + r, c + offset)], fill=0, width=width)
+            draw.line([(c + offset, c - r), (c + offset, c + r)], fill=0, width=width)
+    elif kind == 7:
+        for x, y in rng.uniform(15, CANVAS - 15, size=(int(rng.integers(4, 12)), 2)):
+            draw.ellipse([x - width, y - width, x + width, y + width], fill=0)
+    else:
+        angles = np.sort(rng.uniform(0, 2 * math.pi, 7))
+        draw.polygon([(c + r * rng.uniform(0.5, 1) * math.cos(a), c + r * rng.uniform(0.5, 1) * math.sin(a)) for a in angles], fill=0)
+
+
+DRAWERS = (draw_character, draw_character, draw_scribble, draw_shape)
+
+
+def make_negatives(count: int, seed: int = 0) -> np.ndarray:
+    """`count` non-digits as uint8 [count, 28, 28], white on black, preprocessed like a drawing."""
+    rng = np.random.default_rng(seed)
+    fonts = available_fonts()
+    images = []
+    while len(images) < count:
+        canvas = Image.new("L", (CANVAS, CANVAS), 255)
+        draw = ImageDraw.Draw(canvas)
+        DRAWERS[rng.integers(len(DRAWERS))](draw, rng, fonts)
+        canvas = canvas.rotate(rng.uniform(-20, 20), fillcolor=255)
+        try:
+            images.append(to_mnist(canvas))
+        except ImageError:  # a glyph the font lacks renders blank: draw another
+            continue
+    return np.stack(images)
+
+
+def main():
+    for image in make_negatives(6, seed=1):
+        print("\n".join("".join(" .:-=+*#%@"[min(9, v // 26)] for v in row) for row in image[2:26]))
+        print("-" * 28)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,220 @@
+"""Turn any picture of a digit into the 28x28 image MNIST itself would have made of it.
+
+MNIST's recipe (LeCun et al.): the digit's bounding box is scaled, keeping its aspect
+ratio and anti-aliased, so its longest side is 20 px, then placed in a 28x28 field so
+its centre of mass sits at the centre. We follow it, and add what a drawing on a
+canvas needs first: ink from any image mode and either polarity, blank detection,
+early downscaling of huge images, and stroke-width normalisation (a 2 px pen on an
+800 px canvas would otherwise vanish when shrunk 40 times).
+
+    python -m mnist_demo.preprocess digit.png   # prints the 28x28 result as text
+"""
+
+import io
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageSequence, UnidentifiedImageError
+
+MNIST_SIZE = 28
+DIGIT_BOX = 20           # MNIST scales the longest side of a digit to 20 px
+WORK_SIDE = 400          # huge images are box-reduced to about this first: bounded work
+DETAIL_SCALE = 4         # stroke widths are measured and fixed at 4x the final size (80 px)
+MNIST_STROKE_WIDTH = 2.6  # median stroke width of MNIST digits at the 20 px scale (measured on the test set)
+INK_FLOOR = 0.06         # ink below this is paper texture or compression noise
+BLANK_PIXELS = 3         # fewer clearly inked pixels than this is a blank image
+
+
+class ImageError(ValueError):
+    """An input that is not a usable image; the message is meant for a person."""
+
+
+class BlankImageError(ImageError):
+    """An image with no ink on it."""
+
+
+def open_image(source) -> Image.Image:
+    """A PIL image from a path, bytes, numpy array, PIL image or Gradio Sketchpad value."""
+    if isinstance(source, dict):  # gr.Sketchpad / gr.ImageEditor value
+        source = source.get("composite")
+        if source is None:
+            raise BlankImageError("The canvas is empty: draw a digit.")
+    if isinstance(source, Image.Image):
+        return first_frame(source)
+    if isinstance(source, np.ndarray):
+        return array_to_image(source)
+    if isinstance(source, (bytes, bytearray)):
+        source = io.BytesIO(source)
+    elif not isinstance(source, (str, Path)):
+        raise ImageError(f"Expected an image, got {type(source).__name__}.")
+    try:
+        image = Image.open(source)
+        image = first_frame(image)
+        image.load()
+    except FileNotFoundError:
+        raise ImageError(f"No such image file: {source}.") from None
+    except Image.DecompressionBombError:
+        raise ImageError("This image has too many pixels to process safely.") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise ImageError("This file could not be read as an image: it may be truncated, corrupt or not an image at all.") from None
+    return image
+
+
+def first_frame(image: Image.Image) -> Image.Image:
+    """The first frame of an animated image (GIF, APNG, WebP); the image itself otherwise."""
+    if getattr(image, "n_frames", 1) > 1:
+        image = next(ImageSequence.Iterator(image)).copy()
+    return image
+
+
+def array_to_image(array: np.ndarray) -> Image.Image:
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (2, 3, 4)) or 0 in array.shape:
+        raise ImageError(f"Expected a 2-D grey or colour image, got an array of shape {array.shape}.")
+    if array.dtype == bool:
+        array = array.astype(np.uint8) * 255
+    elif array.dtype == np.uint16:
+        array = (array // 257).astype(np.uint8)
+    elif array.dtype.kind == "f":
+        array = np.nan_to_num(array.astype(np.float32))
+        scale = 255.0 if array.max(initial=0) <= 1.0 else 1.0
+        array = np.clip(array * scale, 0, 255).astype(np.uint8)
+    elif array.dtype != np.uint8:
+        array = np.clip(array, 0, 255).astype(np.uint8)
+    if array.ndim == 3 and array.shape[2] == 2:
+        array = np.concatenate([np.repeat(array[:, :, :1], 3, axis=2), array[:, :, 1:]], axis=2)
+    return Image.fromarray(np.ascontiguousarray(array))
+
+
+def reduce_huge(image: Image.Image) -> Image.Image:
+    """Box-reduce by a whole factor so the longest side is near WORK_SIDE: bounded, cheap work."""
+    factor = max(image.size) // WORK_SIDE
+    return image.reduce(factor) if factor >= 2 else image
+
+
+def ink_map(image: Image.Image) -> np.ndarray:
+    """Float32 [H, W] in 0..1, 1 where there is ink, whatever the mode and polarity."""
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        grey = np.asarray(image.convert("F") if image.mode != "F" else image, dtype=np.float32)
+        top = grey.max(initial=0)
+        grey = grey / (65535.0 if top > 255 else 255.0) if top > 1 else grey
+        return ink_from_grey(np.clip(grey, 0, 1))
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
+    if has_alpha:
+        rgba = np.asarray(image.convert("RGBA"))
+        alpha = rgba[:, :, 3]
+        if alpha.min() < 250:  # a transparent background: the ink is whatever is opaque
+            return clean(alpha.astype(np.float32) / 255)
+        image = image.convert("RGB")
+    grey = np.asarray(image.convert("L"), dtype=np.float32) / 255
+    return ink_from_grey(grey)
+
+
+def ink_from_grey(grey: np.ndarray) -> np.ndarray:
+    """Ink from a grey image: the background is the border's median, the ink whatever differs from it."""
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    background = float(np.median(border))
+    if background > 0.5:  # dark ink on light paper
+        ink = (background - grey) / max(background, 1e-6)
+    else:                 # light ink on a dark ground, as MNIST itself
+        ink = (grey - background) / max(1 - background, 1e-6)
+    return clean(ink)
+
+
+def clean(ink: np.ndarray) -> np.ndarray:
+    return np.clip((ink - INK_FLOOR) / (1 - INK_FLOOR), 0, 1).astype(np.float32)
+
+
+def crop_to_ink(ink: np.ndarray) -> np.ndarray:
+    """The bounding box of the clearly inked pixels; BlankImageError when there are none."""
+    mask = ink > 0.25 * max(float(ink.max(initial=0)), 0.2)
+    if ink.max(initial=0) < 0.15 or mask.sum() < min(BLANK_PIXELS, mask.size):
+        raise BlankImageError("No digit found: the image is blank.")
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    return ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+
+
+def resize(ink: np.ndarray, longest_side: int) -> np.ndarray:
+    """Scale so the longest side is `longest_side`, keeping the aspect ratio, anti-aliased."""
+    h, w = ink.shape
+    scale = longest_side / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    method = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
+    return np.asarray(Image.fromarray(ink, mode="F").resize(size, method), dtype=np.float32)
+
+
+def stroke_width(ink: np.ndarray) -> float:
+    """Mean stroke width in pixels: ink area over half the outline length."""
+    mask = ink > 0.5
+    inner = mask.copy()
+    inner[1:] &= mask[:-1]
+    inner[:-1] &= mask[1:]
+    inner[:, 1:] &= mask[:, :-1]
+    inner[:, :-1] &= mask[:, 1:]
+    outline = np.count_nonzero(mask & ~inner)
+    return 2 * float(ink.sum()) / max(outline, 1)
+
+
+def normalize_stroke_width(ink: np.ndarray) -> np.ndarray:
+    """Thicken hair-thin strokes and thin marker-thick ones toward MNIST's width (at DETAIL_SCALE)."""
+    ink = ink / max(float(ink.max()), 1e-6)
+    target = MNIST_STROKE_WIDTH * DETAIL_SCALE
+    width = stroke_width(ink)
+    if width < 0.7 * target:
+        # A hair-thin line arrives faint and uneven after shrinking: make it solid, then widen it.
+        level = float(np.percentile(ink[ink > INK_FLOOR], 90)) if np.any(ink > INK_FLOOR) else 1.0
+        ink = np.clip(ink / max(0.5 * level, 1e-6), 0, 1)
+        return max_filter(ink, int(round(target - stroke_width(ink))) | 1)
+    if width > 1.8 * target:
+        thinner = -max_filter(-ink, min(int(round((width - target) / 2)) | 1, 9))
+        return thinner if thinner.max() > 0.5 else ink
+    return ink
+
+
+def max_filter(ink: np.ndarray, size: int) -> np.ndarray:
+    """Grey dilation with a size x size square, as two separable sliding maxima.
+
+    (PIL's MaxFilter crashes the process on images narrower than its kernel.)
+    """
+    pad = size // 2
+    padded = np.pad(ink, pad, mode="constant", constant_values=min(0.0, float(ink.min())))
+    rows = np.lib.stride_tricks.sliding_window_view(padded, size, axis=0).max(axis=-1)
+    return np.lib.stride_tricks.sliding_window_view(rows, size, axis=1).max(axis=-1)
+
+
+def center_by_mass(digit: np.ndarray) -> np.ndarray:
+    """Place a digit (at most 28x28) in a 28x28 field with its centre of mass at the centre."""
+    h, w = digit.shape
+    total = float(digit.sum()) or 1.0
+    cy = float((digit.sum(axis=1) * np.arange(h)).sum()) / total
+    cx = float((digit.sum(axis=0) * np.arange(w)).sum()) / total
+    top = int(np.clip(round(MNIST_SIZE / 2 - 0.5 - cy), 0, MNIST_SIZE - h))
+    left = int(np.clip(round(MNIST_SIZE / 2 - 0.5 - cx), 0, MNIST_SIZE - w))
+    field = np.zeros((MNIST_SIZE, MNIST_SIZE), dtype=np.float32)
+    field[top:top + h, left:left + w] = digit
+    return field
+
+
+def ink_to_mnist(ink: np.ndarray) -> np.ndarray:
+    """A cropped ink map -> uint8 [28, 28], white digit on black, as MNIST."""
+    detailed = normalize_stroke_width(resize(ink, DIGIT_BOX * DETAIL_SCALE))
+    digit = np.clip(resize(detailed, DIGIT_BOX), 0, 1)
+    return np.round(center_by_mass(digit) * 255).astype(np.uint8)
+
+
+def to_mnist(source) -> np.ndarray:
+    """Any picture of one digit -> uint8 [28, 28] in MNIST's format. Raises ImageError / BlankImageError."""
+    image = reduce_huge(open_image(source))
+    return ink_to_mnist(crop_to_ink(ink_map(image)))
+
+
+def main():
+    mnist = to_mnist(sys.argv[1])
+    for row in mnist:
+        print("".join(" .:-=+*#%@"[min(9, v // 26)] for v in row))
+
+
+if __name__ == "__main__":
+    main()
