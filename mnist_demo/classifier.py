@@ -8,6 +8,7 @@ Only safetensors weights and JSON are ever read: no pickle.
 """
 
 import json
+import logging
 import os
 from pathlib import Path
 
@@ -115,3 +116,18 @@ def read_config(path: Path, source: str) -> dict:
     if not isinstance(config, dict) or config.get("arch") not in ARCHITECTURES:
         raise WeightsError(f"Cannot load {source}: {CONFIG_FILE} must name an architecture, one of {', '.join(ARCHITECTURES)}.")
     return config
+
+
+def load_with_fallback(source: str | None) -> tuple[Classifier, str | None]:
+    """The classifier from `source`, or the packaged one with a warning when `source` cannot be loaded.
+
+    A Space whose Hub repo is unreachable still starts, and says why it is not using it.
+    """
+    try:
+        return Classifier.from_pretrained(source), None
+    except WeightsError as error:
+        if source is None:
+            raise
+        warning = f"{error} Using the packaged weights instead."
+        logging.getLogger("mnist_demo").warning(warning)
+        return Classifier.from_pretrained(None), warning

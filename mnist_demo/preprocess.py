@@ -166,7 +166,8 @@ def normalize_stroke_width(ink: np.ndarray) -> np.ndarray:
         # A hair-thin line arrives faint and uneven after shrinking: make it solid, then widen it.
         level = float(np.percentile(ink[ink > INK_FLOOR], 90)) if np.any(ink > INK_FLOOR) else 1.0
         ink = np.clip(ink / max(0.5 * level, 1e-6), 0, 1)
-        return max_filter(ink, int(round(target - stroke_width(ink))) | 1)
+        size = int(round(target - stroke_width(ink))) | 1
+        return max_filter(ink, size) if size > 1 else ink
     if width > 1.8 * target:
         thinner = -max_filter(-ink, min(int(round((width - target) / 2)) | 1, 9))
         return thinner if thinner.max() > 0.5 else ink

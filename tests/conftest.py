@@ -1,0 +1,64 @@
+"""Shared fixtures: the packaged classifier, real MNIST (from MNIST_DATA_DIR) and tiny IDX files."""
+
+import os
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mnist_demo import Classifier
+
+
+@pytest.fixture(scope="session")
+def classifier() -> Classifier:
+    return Classifier.from_pretrained()
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    """The real MNIST. CI sets MNIST_DATA_DIR, so there this never skips."""
+    folder = os.environ.get("MNIST_DATA_DIR")
+    if not folder:
+        if os.environ.get("CI"):
+            pytest.fail("MNIST_DATA_DIR must be set in CI")
+        pytest.skip("set MNIST_DATA_DIR to a folder holding MNIST/raw to run the tests on real MNIST")
+    return Path(folder)
+
+
+@pytest.fixture(scope="session")
+def mnist_test(mnist_dir):
+    """The 10,000 real test images (uint8 [N, 28, 28]) and labels, as numpy."""
+    from mnist_demo.data import load_mnist
+
+    images, labels = load_mnist(mnist_dir, train=False)
+    return images.numpy(), labels.numpy()
+
+
+def write_idx(path: Path, array: np.ndarray) -> None:
+    """An IDX file as MNIST ships it: magic (0, 0, type 0x08 = uint8, ndim), big-endian sizes, bytes."""
+    header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    path.write_bytes(header + np.ascontiguousarray(array, dtype=np.uint8).tobytes())
+
+
+def synthetic_digits(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Easily told-apart 28x28 images: digit d is a bright bar at row 4 + 2d, blurred by noise."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 10, count).astype(np.uint8)
+    images = (rng.random((count, 28, 28)) * 40).astype(np.uint8)
+    for image, label in zip(images, labels):
+        image[4 + 2 * label: 6 + 2 * label, 4:24] = 255
+    return images, labels
+
+
+@pytest.fixture(scope="session")
+def tiny_mnist_dir(tmp_path_factory) -> Path:
+    """A data dir in torchvision's layout with 600 train and 200 test synthetic images."""
+    root = tmp_path_factory.mktemp("tiny-mnist")
+    raw = root / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for prefix, count, seed in (("train", 600, 0), ("t10k", 200, 1)):
+        images, labels = synthetic_digits(count, seed)
+        write_idx(raw / f"{prefix}-images-idx3-ubyte", images)
+        write_idx(raw / f"{prefix}-labels-idx1-ubyte", labels)
+    return root
