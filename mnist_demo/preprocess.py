@@ -19,9 +19,13 @@ from PIL import Image, ImageSequence, UnidentifiedImageError
 
 MNIST_SIZE = 28
 DIGIT_BOX = 20           # MNIST scales the longest side of a digit to 20 px
+MNIST_CENTER = 14.0      # where MNIST puts the centre of mass (row and column: 14.00 on average over its training set)
 WORK_SIDE = 400          # huge images are box-reduced to about this first: bounded work
 DETAIL_SCALE = 4         # stroke widths are measured and fixed at 4x the final size (80 px)
-MNIST_STROKE_WIDTH = 2.6  # median stroke width of MNIST digits at the 20 px scale (measured on the test set)
+# MNIST's stroke widths, measured by stroke_width() at the 80 px detail scale on its test set:
+# 15th percentile, median, 99th percentile. Strokes thinner than most of MNIST's, or thicker
+# than nearly all, are brought to its median; the rest are left as drawn.
+MNIST_STROKE_WIDTH = {"thinnest": 8.0, "median": 10.8, "thickest": 22.0}
 INK_FLOOR = 0.06         # ink below this is paper texture or compression noise
 BLANK_PIXELS = 3         # fewer clearly inked pixels than this is a blank image
 
@@ -88,6 +92,17 @@ def array_to_image(array: np.ndarray) -> Image.Image:
     return Image.fromarray(np.ascontiguousarray(array))
 
 
+def standard_mode(image: Image.Image) -> Image.Image:
+    """One of L, RGB, RGBA, I, F: the modes every later step (and PIL's reduce) handles."""
+    if image.mode in ("L", "RGB", "RGBA", "I", "F"):
+        return image
+    if image.mode in ("LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        return image.convert("RGBA")
+    if image.mode.startswith("I;16"):
+        return image.convert("I")
+    return image.convert("L" if image.mode == "1" else "RGB")
+
+
 def reduce_huge(image: Image.Image) -> Image.Image:
     """Box-reduce by a whole factor so the longest side is near WORK_SIDE: bounded, cheap work."""
     factor = max(image.size) // WORK_SIDE
@@ -96,13 +111,13 @@ def reduce_huge(image: Image.Image) -> Image.Image:
 
 def ink_map(image: Image.Image) -> np.ndarray:
     """Float32 [H, W] in 0..1, 1 where there is ink, whatever the mode and polarity."""
-    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+    image = standard_mode(image)
+    if image.mode in ("I", "F"):
         grey = np.asarray(image.convert("F") if image.mode != "F" else image, dtype=np.float32)
         top = grey.max(initial=0)
         grey = grey / (65535.0 if top > 255 else 255.0) if top > 1 else grey
         return ink_from_grey(np.clip(grey, 0, 1))
-    has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
-    if has_alpha:
+    if image.mode == "RGBA":
         rgba = np.asarray(image.convert("RGBA"))
         alpha = rgba[:, :, 3]
         if alpha.min() < 250:  # a transparent background: the ink is whatever is opaque
@@ -127,13 +142,45 @@ def clean(ink: np.ndarray) -> np.ndarray:
     return np.clip((ink - INK_FLOOR) / (1 - INK_FLOOR), 0, 1).astype(np.float32)
 
 
-def crop_to_ink(ink: np.ndarray) -> np.ndarray:
-    """The bounding box of the clearly inked pixels; BlankImageError when there are none."""
+ALPHA_TO_INK = clean(np.arange(256, dtype=np.float32) / 255)  # clean() of every alpha value: one lookup per pixel
+
+
+def ink_box(ink: np.ndarray) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right), exclusive ends, of the clearly inked pixels; BlankImageError if none."""
     mask = ink > 0.25 * max(float(ink.max(initial=0)), 0.2)
     if ink.max(initial=0) < 0.15 or mask.sum() < min(BLANK_PIXELS, mask.size):
         raise BlankImageError("No digit found: the image is blank.")
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    return ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
+def crop_to_ink(ink: np.ndarray) -> np.ndarray:
+    """The bounding box of the clearly inked pixels; BlankImageError when there are none."""
+    top, bottom, left, right = ink_box(ink)
+    return ink[top:bottom, left:right]
+
+
+def work_ink(image: Image.Image) -> np.ndarray:
+    """The ink map of the whole image, of a reduced copy when it is huge (`image.width / ink.shape[1]` is the factor)."""
+    ink = transparent_ink(image)
+    return ink if ink is not None else ink_map(reduce_huge(image))
+
+
+def digit_ink(image: Image.Image) -> np.ndarray:
+    """The ink map of the drawing, cropped to it, read at no less detail than the final steps need.
+
+    The ink is found on a reduced copy of a huge image (bounded work); a drawing that turns out
+    small on it is read again from the full-resolution pixels, so a small digit keeps its detail.
+    """
+    ink = work_ink(image)
+    top, bottom, left, right = ink_box(ink)
+    scale = image.width / ink.shape[1]
+    if scale == 1 or max(bottom - top, right - left) >= DIGIT_BOX * DETAIL_SCALE:
+        return ink[top:bottom, left:right]
+    margin = 2  # reduced pixels of background around the box: the border that tells paper from ink
+    region = (max(0, int((left - margin) * scale)), max(0, int((top - margin) * scale)),
+              min(image.width, int((right + margin) * scale)), min(image.height, int((bottom + margin) * scale)))
+    return crop_to_ink(ink_map(image.crop(region)))
 
 
 def resize(ink: np.ndarray, longest_side: int) -> np.ndarray:
@@ -160,15 +207,15 @@ def stroke_width(ink: np.ndarray) -> float:
 def normalize_stroke_width(ink: np.ndarray) -> np.ndarray:
     """Thicken hair-thin strokes and thin marker-thick ones toward MNIST's width (at DETAIL_SCALE)."""
     ink = ink / max(float(ink.max()), 1e-6)
-    target = MNIST_STROKE_WIDTH * DETAIL_SCALE
+    target = MNIST_STROKE_WIDTH["median"]
     width = stroke_width(ink)
-    if width < 0.7 * target:
+    if width < MNIST_STROKE_WIDTH["thinnest"]:
         # A hair-thin line arrives faint and uneven after shrinking: make it solid, then widen it.
         level = float(np.percentile(ink[ink > INK_FLOOR], 90)) if np.any(ink > INK_FLOOR) else 1.0
         ink = np.clip(ink / max(0.5 * level, 1e-6), 0, 1)
         size = int(round(target - stroke_width(ink))) | 1
         return max_filter(ink, size) if size > 1 else ink
-    if width > 1.8 * target:
+    if width > MNIST_STROKE_WIDTH["thickest"]:
         thinner = -max_filter(-ink, min(int(round((width - target) / 2)) | 1, 9))
         return thinner if thinner.max() > 0.5 else ink
     return ink
@@ -191,8 +238,8 @@ def center_by_mass(digit: np.ndarray) -> np.ndarray:
     total = float(digit.sum()) or 1.0
     cy = float((digit.sum(axis=1) * np.arange(h)).sum()) / total
     cx = float((digit.sum(axis=0) * np.arange(w)).sum()) / total
-    top = int(np.clip(round(MNIST_SIZE / 2 - 0.5 - cy), 0, MNIST_SIZE - h))
-    left = int(np.clip(round(MNIST_SIZE / 2 - 0.5 - cx), 0, MNIST_SIZE - w))
+    top = int(np.clip(round(MNIST_CENTER - cy), 0, MNIST_SIZE - h))
+    left = int(np.clip(round(MNIST_CENTER - cx), 0, MNIST_SIZE - w))
     field = np.zeros((MNIST_SIZE, MNIST_SIZE), dtype=np.float32)
     field[top:top + h, left:left + w] = digit
     return field
@@ -201,14 +248,27 @@ def center_by_mass(digit: np.ndarray) -> np.ndarray:
 def ink_to_mnist(ink: np.ndarray) -> np.ndarray:
     """A cropped ink map -> uint8 [28, 28], white digit on black, as MNIST."""
     detailed = normalize_stroke_width(resize(ink, DIGIT_BOX * DETAIL_SCALE))
-    digit = np.clip(resize(detailed, DIGIT_BOX), 0, 1)
+    digit = resize(detailed, DIGIT_BOX)
+    digit = np.clip(digit / max(float(digit.max()), 1e-6), 0, 1)  # MNIST's strokes have a full-white core
     return np.round(center_by_mass(digit) * 255).astype(np.uint8)
 
 
 def to_mnist(source) -> np.ndarray:
     """Any picture of one digit -> uint8 [28, 28] in MNIST's format. Raises ImageError / BlankImageError."""
-    image = reduce_huge(open_image(source))
-    return ink_to_mnist(crop_to_ink(ink_map(image)))
+    return ink_to_mnist(digit_ink(standard_mode(open_image(source))))
+
+
+def transparent_ink(image: Image.Image) -> np.ndarray | None:
+    """The ink of a drawing on a transparent background (a Sketchpad's), or None when the image is opaque.
+
+    The same ink as `ink_map(reduce_huge(image))`, but only the alpha channel is reduced:
+    Pillow premultiplies all four channels to reduce RGBA, which is most of the
+    preprocessing time of an 800x800 canvas.
+    """
+    if image.mode not in ("RGBA", "LA"):
+        return None
+    alpha = np.asarray(reduce_huge(image.getchannel("A")))
+    return ALPHA_TO_INK[alpha] if alpha.min() < 250 else None
 
 
 def main():
