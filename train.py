@@ -15,14 +15,15 @@ after Ctrl-C or a crash.
 import argparse
 import json
 import os
+import re
 import shlex
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
+from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
@@ -30,7 +31,7 @@ from mnist_demo import artifacts
 from mnist_demo.artifacts import atomic_write, atomic_write_text, to_numpy
 from mnist_demo.calibration import expected_calibration_error, fit_temperature
 from mnist_demo.card import write_model_card
-from mnist_demo.data import augment, index_batches, load_mnist, split_train_val, to_unit_float
+from mnist_demo.data import VALIDATION_SIZE, augment, index_batches, load_mnist, split_train_val, to_unit_float
 from mnist_demo.model import ARCHITECTURES, DigitNet, count_parameters
 
 PRESETS = {
@@ -42,10 +43,13 @@ PRESETS = {
 }
 NEGATIVE_WEIGHT = 0.5        # weight of the outlier-exposure loss against the digits' cross-entropy
 NEGATIVE_FRACTION = 0.25     # negatives added to each batch, as a fraction of its digits
+FULL_TRAIN_SIZE = 60_000 - VALIDATION_SIZE  # MNIST training images once validation is held out
 MAX_FLAGGED_DIGITS = 0.01    # the "not a digit" threshold flags at most 1% of validation digits
 CHECKPOINT_FILE = "training_state.safetensors"
 CHECKPOINT_INFO = "training_state.json"
 HUB_IGNORE = [CHECKPOINT_FILE, CHECKPOINT_INFO, ".*"]
+RECIPE_FLAGS = ("arch", "epochs", "batch_size", "lr", "negatives", "seed", "limit")  # --resume must match these
+HF_TOKEN_PATTERN = re.compile(r"hf_[A-Za-z0-9]{10,}")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -58,7 +62,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     add("--epochs", type=int, default=None, help="epochs (default: from the preset: best=15, fast=2)")
     add("--batch-size", type=int, default=None, help="batch size (default: from the preset: best=128, fast=256)")
     add("--lr", type=float, default=None, help="peak learning rate of the OneCycle schedule (default: from the preset: best=3e-3, fast=6e-3)")
-    add("--negatives", type=int, default=None, help="generated non-digits for the 'not a digit' detector, 0 for none (default: from the preset: best=20000, fast=0)")
+    add("--negatives", type=int, default=None, help="generated non-digits for the 'not a digit' detector, 0 for none (default: from the preset: best=20000, fast=0; with --limit N, the share N/55000 of it)")
     add("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     add("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto", help="auto picks CUDA, then MPS, else CPU (default: %(default)s)")
     add("--precision", choices=["auto", "bf16", "fp32"], default="auto", help="auto: bf16 autocast on CUDA and on CPUs with native bf16, fp32 elsewhere (default: %(default)s)")
@@ -68,6 +72,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     add("--push-to-hub", metavar="REPO_ID", default=None, help="upload --out to this Hub model repo; token from HF_TOKEN or the cached login (default: no upload)")
     add("--private", action="store_true", help="create the Hub repo as private (default: public)")
     args = parser.parse_args(argv)
+    if args.limit and args.negatives is None:  # a quick run gets the preset's share of non-digits, not all of them
+        args.negatives = PRESETS[args.preset]["negatives"] * min(args.limit, FULL_TRAIN_SIZE) // FULL_TRAIN_SIZE
     for key, value in PRESETS[args.preset].items():
         if getattr(args, key) is None:
             setattr(args, key, value)
@@ -123,6 +129,7 @@ class Run:
         self.best_state: dict[str, torch.Tensor] | None = None
         self.best_val_acc = -1.0
         self.seconds = 0.0
+        self.epochs_saved = 0  # what the checkpoint on disk holds
 
     def make_negatives(self, count: int, seed: int) -> torch.Tensor | None:
         if not count:
@@ -215,19 +222,20 @@ class Run:
         tensors["rng.shuffle"] = self.shuffle.get_state()
         tensors["rng.torch"] = torch.get_rng_state()
         tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
-        info = {
+        info = json.dumps({
             "args": {k: v for k, v in vars(self.args).items() if k not in ("resume", "push_to_hub", "private")},
             "history": self.history, "best_val_acc": self.best_val_acc, "seconds": self.seconds,
             "optimizer_param_groups": optimizer_state["param_groups"], "scheduler": self.scheduler.state_dict(),
-        }
-        atomic_write(out / CHECKPOINT_FILE, lambda tmp: save_file(tensors, str(tmp)))
-        atomic_write_text(out / CHECKPOINT_INFO, json.dumps(info, default=str))
+        }, default=str)
+        # The info travels inside the tensors file too: one atomic rename then covers the whole
+        # checkpoint, so an interruption between the two writes cannot pair mismatched halves.
+        atomic_write(out / CHECKPOINT_FILE, lambda tmp: save_file(tensors, str(tmp), metadata={"info": info}))
+        atomic_write_text(out / CHECKPOINT_INFO, info)  # a readable copy of the progress
+        self.epochs_saved = len(self.history)
 
     def load_checkpoint(self) -> None:
         out = Path(self.args.out)
-        if not (out / CHECKPOINT_FILE).is_file() or not (out / CHECKPOINT_INFO).is_file():
-            sys.exit(f"Cannot resume: no checkpoint ({CHECKPOINT_FILE}) in {out}.")
-        info = json.loads((out / CHECKPOINT_INFO).read_text())
+        info = read_checkpoint_info(out)
         tensors = load_file(str(out / CHECKPOINT_FILE), device=str(self.device))
         self.model.load_state_dict(strip_prefix(tensors, "model."))
         self.best_state = strip_prefix(tensors, "best.") or None
@@ -240,7 +248,33 @@ class Run:
         self.shuffle.set_state(tensors["rng.shuffle"].cpu())
         torch.set_rng_state(tensors["rng.torch"].cpu())
         self.history, self.best_val_acc, self.seconds = info["history"], info["best_val_acc"], info["seconds"]
+        self.epochs_saved = len(self.history)
         print(f"resuming after epoch {len(self.history)} of {self.args.epochs} from {out}")
+
+
+def read_checkpoint_info(out: Path) -> dict:
+    """The run's progress and settings from its checkpoint; exits with a message when there is none usable."""
+    path = out / CHECKPOINT_FILE
+    if not path.is_file():
+        sys.exit(f"Cannot resume: there is no checkpoint ({CHECKPOINT_FILE}) in {out}.")
+    try:
+        with safe_open(str(path), framework="pt") as file:
+            info = (file.metadata() or {}).get("info")
+        if info is None:  # a checkpoint from before the info moved into the tensors file
+            info = (out / CHECKPOINT_INFO).read_text()
+        return json.loads(info)
+    except Exception as error:
+        sys.exit(f"Cannot resume: the checkpoint in {out} cannot be read ({error}).")
+
+
+def check_resumable(args: argparse.Namespace) -> None:
+    """Resuming only makes sense with the recipe the checkpoint was made with: say which flags differ."""
+    saved = read_checkpoint_info(Path(args.out))["args"]
+    different = [f"--{name.replace('_', '-')} {saved[name]}" if saved[name] is not None else f"no --{name.replace('_', '-')}"
+                 for name in RECIPE_FLAGS if name in saved and saved[name] != getattr(args, name)]
+    if different:
+        sys.exit(f"Cannot resume: the checkpoint in {args.out} was made with {', '.join(different)}; "
+                 "pass the same flags, or train afresh into another --out.")
 
 
 def strip_prefix(tensors: dict, prefix: str) -> dict:
@@ -293,7 +327,7 @@ def report(run: Run, calibration: dict) -> dict:
         "precision": "bf16" if run.autocast_dtype else "fp32", "seconds": run.seconds,
         "recipe": {k: v for k, v in vars(run.args).items() if k not in ("resume", "push_to_hub", "private", "out", "data_dir")},
         "history": run.history, "best_epoch": best["epoch"],
-        "val": {"accuracy": best["val_acc"], "loss": best["val_loss"]},
+        "val": {"accuracy": best["val_acc"], "loss": best["val_loss"], "total": len(run.val_y)},
         "test": {
             "accuracy": float((predictions == labels).mean()), "errors": int((predictions != labels).sum()),
             "total": len(labels), "ece": expected_calibration_error(calibrated, labels),
@@ -306,25 +340,56 @@ def report(run: Run, calibration: dict) -> dict:
 
 def push_to_hub(out: Path, repo_id: str, private: bool) -> None:
     """Upload the folder (not the checkpoint) to a model repo, creating it if missing."""
-    from huggingface_hub import HfApi
+    from huggingface_hub import HfApi, get_token
 
+    if not get_token():
+        raise PushError("no Hub token: set HF_TOKEN or log in with `hf auth login`")
     api = HfApi()  # the token comes from HF_TOKEN or the cached login; never printed
     api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
     api.upload_folder(folder_path=str(out), repo_id=repo_id, repo_type="model",
                       ignore_patterns=HUB_IGNORE, commit_message="Upload mnist-demo weights and artifacts")
 
 
+class PushError(Exception):
+    """A push that cannot even start, with the reason for a person."""
+
+
 def describe_error(error: Exception) -> str:
-    """One line about a failed push, with any token scrubbed out."""
-    text = " ".join(str(error).split()) or type(error).__name__
-    token = os.environ.get("HF_TOKEN")
-    return text.replace(token, "***")[:300] if token else text[:300]
+    """One line about a failed push in plain words, with any token scrubbed out."""
+    import httpx2
+    from huggingface_hub.errors import HfHubHTTPError
+
+    status = error.response.status_code if isinstance(error, HfHubHTTPError) and error.response is not None else None
+    if isinstance(error, (httpx2.TransportError, ConnectionError)):
+        text = f"the Hub could not be reached (no internet connection?): {type(error).__name__}"
+    elif status == 401:
+        text = "the Hub refused the token (401 Unauthorized): check HF_TOKEN or run `hf auth login`"
+    elif status == 403:
+        text = "the token may not write to this repo (403 Forbidden): use a token with write access"
+    else:
+        text = " ".join(str(error).split()) or type(error).__name__
+    return scrub_secrets(text)[:300]
+
+
+def scrub_secrets(text: str) -> str:
+    """The text with the Hub token (from HF_TOKEN or the cached login) and anything shaped like one masked."""
+    from huggingface_hub import get_token
+
+    try:
+        login = get_token()
+    except Exception:  # a failed OIDC token exchange: there is no other token to mask
+        login = None
+    for token in {os.environ.get("HF_TOKEN"), login} - {None, ""}:
+        text = text.replace(token, "***")
+    return HF_TOKEN_PATTERN.sub("***", text)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    if args.resume:
+        check_resumable(args)
     run = Run(args)
     if args.resume:
         run.load_checkpoint()
@@ -333,14 +398,17 @@ def main(argv=None) -> int:
           f"{len(run.val_x):,} val / {len(run.test_x):,} test images", flush=True)
     try:
         run.fit()
-    except KeyboardInterrupt:
-        print(f"\ninterrupted: the last finished epoch is saved in {out}; continue with --resume")
+        metrics = report(run, calibrate(run))
+        artifacts.save_model(run.model, out)
+        artifacts.write_metrics(out, metrics)
+        given = argv if argv is not None else sys.argv[1:]
+        command = "python train.py " + " ".join(shlex.quote(a) for a in given if a != "--resume")
+        write_model_card(out, metrics, command=command, recipe=recipe_text(args), repo_id=args.push_to_hub)
+    except KeyboardInterrupt:  # every file is written atomically: what is on disk is whole
+        saved = (f"epoch {run.epochs_saved} is saved in {out}; continue with --resume" if run.epochs_saved
+                 else "no epoch had finished, nothing is saved")
+        print(f"\ninterrupted: {saved}", file=sys.stderr)
         return 130
-    metrics = report(run, calibrate(run))
-    artifacts.save_model(run.model, out)
-    artifacts.write_metrics(out, metrics)
-    command = "python train.py " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
-    write_model_card(out, metrics, command=command, recipe=recipe_text(args), repo_id=args.push_to_hub)
     test = metrics["test"]
     print(f"test accuracy {test['accuracy']:.2%} ({test['errors']} wrong)  |  ECE {test['ece_uncalibrated']:.2%} -> "
           f"{test['ece']:.2%} (T={metrics['temperature']:.3f})  |  {run.seconds:.0f} s  |  artifacts in {out}")

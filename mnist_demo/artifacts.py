@@ -58,6 +58,7 @@ def save_model(model, out: Path) -> None:
     with tempfile.TemporaryDirectory(dir=out, prefix=".save-") as staging:
         model.save_pretrained(staging)
         for name in ("model.safetensors", "config.json"):
+            os.chmod(Path(staging) / name, 0o666 & ~current_umask())  # safetensors writes 0600
             os.replace(Path(staging) / name, Path(out) / name)
 
 

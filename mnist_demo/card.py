@@ -16,9 +16,9 @@ with mnist-demo's `train.py`. It is the model behind the mnist-demo draw-a-digit
 
 | | |
 |---|---|
-| Test accuracy (10,000 MNIST test images) | **{test_acc:.2%}** ({test_errors} wrong) |
-| Validation accuracy (5,000 held-out training images, used to pick the epoch) | {val_acc:.2%} |
-| Expected calibration error, test, 15 bins: before / after temperature scaling | {ece_before:.2%} / {ece_after:.2%} (T = {temperature:.3f}) |
+| Test accuracy ({test_total:,} MNIST test images) | **{test_acc:.2%}** ({test_errors} wrong) |
+| Validation accuracy ({val_total:,} held-out training images, used to pick the epoch) | {val_acc:.2%} |
+| Expected calibration error, test, 15 bins: before / after temperature scaling | {ece_before:.2%} / {ece_after:.2%} (T = {temperature:.3f}) |{not_a_digit}
 | Parameters | {parameters:,} |
 | Training time | {seconds:.0f} s on {device} |
 
@@ -44,9 +44,9 @@ The test set was used only for this final report: the epoch kept is the one with
 ```python
 from mnist_demo import Classifier
 
-classifier = Classifier.from_pretrained("{repo}")     # or a local folder written by train.py
-classifier.classify("digit.png")                      # {{"0": 0.001, ..., "7": 0.98, ...}}
-classifier.predict_mnist(images)                      # uint8 [N, 28, 28] -> float32 [N, 10]
+classifier = Classifier.from_pretrained("{repo}")  # {where}
+classifier.classify("digit.png")  # {{"0": 0.001, ..., "7": 0.98, ...}}
+classifier.predict_mnist(images)  # uint8 [N, 28, 28] -> float32 [N, 10]
 ```
 
 The probabilities are calibrated: the stored temperature divides the logits before the softmax.
@@ -59,6 +59,13 @@ ARCH_TEXT = {
     "cnn": "a 5x5 conv stem (32), two 3x3 convs at 14x14 (64), two at 7x7 (128), each stage max-pooled, BatchNorm and ReLU throughout, dropout and a linear head on the 3x3 map.",
     "cnn-small": "the same design as `cnn` at half the width (16 / 32 / 64 channels).",
 }
+
+
+def not_a_digit_row(detector: dict | None) -> str:
+    if not detector:
+        return ""
+    return (f"\n| 'Not a digit' detector: held-out non-digits flagged / validation digits flagged | "
+            f"{detector['held_out_non_digits_flagged']:.1%} / {detector['val_digits_flagged']:.1%} |")
 
 
 def write_model_card(out: Path, metrics: dict, command: str, recipe: str, repo_id: str | None = None) -> ModelCard:
@@ -79,11 +86,14 @@ def write_model_card(out: Path, metrics: dict, command: str, recipe: str, repo_i
     )
     body = CARD_BODY.format(
         title=repo_id or "mnist-demo CNN",
-        test_acc=test["accuracy"], test_errors=test["errors"], val_acc=metrics["val"]["accuracy"],
+        test_acc=test["accuracy"], test_errors=test["errors"], test_total=test["total"],
+        val_acc=metrics["val"]["accuracy"], val_total=metrics["val"].get("total", 5000),
+        not_a_digit=not_a_digit_row(metrics.get("not_a_digit")),
         ece_before=test["ece_uncalibrated"], ece_after=test["ece"], temperature=metrics["temperature"],
         parameters=metrics["parameters"], seconds=metrics["seconds"], device=metrics["device"],
         curves=CURVES_FILE, confusion=CONFUSION_FILE, arch=metrics["arch"], arch_text=ARCH_TEXT[metrics["arch"]],
-        command=command, recipe=recipe, repo=repo_id or "path/to/folder",
+        command=command, recipe=recipe, repo=repo_id or "path/to/this/folder",
+        where="or a folder written by train.py" if repo_id else "the folder train.py wrote, or a Hub repo id",
     )
     card = ModelCard(f"---\n{card_data.to_yaml()}\n---\n{body}")
     atomic_write_text(Path(out) / CARD_FILE, str(card))

@@ -1,0 +1,112 @@
+"""mnist_demo.data: IDX files to tensors, the fixed validation split, index batches, batched augmentation."""
+
+import numpy as np
+import pytest
+import torch
+from conftest import synthetic_digits
+
+from mnist_demo import data
+
+
+def test_load_mnist_reads_the_idx_files_without_downloading(tiny_mnist_dir, monkeypatch):
+    from torchvision.datasets import MNIST
+
+    monkeypatch.setattr(MNIST, "download", lambda self: pytest.fail("must not download when the files are there"))
+    images, labels = data.load_mnist(tiny_mnist_dir, train=True)
+    expected_images, expected_labels = synthetic_digits(600, seed=0)  # what the fixture wrote
+    assert images.dtype == torch.uint8 and images.shape == (600, 28, 28)
+    assert labels.dtype == torch.int64 and labels.shape == (600,)
+    np.testing.assert_array_equal(images.numpy(), expected_images)
+    np.testing.assert_array_equal(labels.numpy(), expected_labels)
+    assert data.load_mnist(tiny_mnist_dir, train=False)[0].shape == (200, 28, 28)
+
+
+def test_default_data_dir_follows_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("MNIST_DATA_DIR", str(tmp_path))
+    assert data.default_data_dir() == tmp_path
+    monkeypatch.delenv("MNIST_DATA_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert data.default_data_dir() == tmp_path / "cache" / "mnist-demo"
+
+
+def test_split_is_fixed_disjoint_and_complete():
+    images = torch.arange(60_000).reshape(-1, 1, 1)  # each "image" is its own index
+    labels = torch.arange(60_000)
+    (train_x, train_y), (val_x, val_y) = data.split_train_val(images, labels)
+    assert len(val_x) == data.VALIDATION_SIZE and len(train_x) == 60_000 - data.VALIDATION_SIZE
+    train_ids, val_ids = set(train_y.tolist()), set(val_y.tolist())
+    assert not train_ids & val_ids and len(train_ids | val_ids) == 60_000
+    assert torch.equal(train_x.flatten(), train_y)  # images and labels stay paired
+    (_, again_train_y), (_, again_val_y) = data.split_train_val(images, labels)
+    assert torch.equal(again_val_y, val_y) and torch.equal(again_train_y, train_y)
+    torch.manual_seed(123)  # the global seed has no say in the split
+    assert torch.equal(data.split_train_val(images, labels)[1][1], val_y)
+
+
+def test_small_sets_hold_out_a_tenth():
+    (_, train_y), (_, val_y) = data.split_train_val(torch.zeros(600, 28, 28), torch.arange(600))
+    assert len(val_y) == 60 and len(train_y) == 540
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_index_batches_cover_everything_once(shuffle):
+    batches = data.index_batches(1000, 64, shuffle=shuffle, generator=torch.Generator().manual_seed(0))
+    assert [len(b) for b in batches] == [64] * 15 + [40]
+    every = torch.cat(batches)
+    assert sorted(every.tolist()) == list(range(1000))
+    assert (every.tolist() != list(range(1000))) == shuffle
+
+
+def test_shuffling_follows_the_generator():
+    first = data.index_batches(100, 10, shuffle=True, generator=torch.Generator().manual_seed(7))
+    second = data.index_batches(100, 10, shuffle=True, generator=torch.Generator().manual_seed(7))
+    assert all(torch.equal(a, b) for a, b in zip(first, second))
+
+
+def test_to_unit_float():
+    x = data.to_unit_float(torch.tensor([[[0, 255], [51, 102]]], dtype=torch.uint8))
+    assert x.shape == (1, 1, 2, 2) and x.dtype == torch.float32
+    torch.testing.assert_close(x.flatten(), torch.tensor([0.0, 1.0, 0.2, 0.4]))
+
+
+def digits_batch(n: int = 64) -> torch.Tensor:
+    images, _ = synthetic_digits(n, seed=3)
+    return data.to_unit_float(torch.from_numpy(images))
+
+
+def test_augmentation_keeps_shape_dtype_and_range():
+    torch.manual_seed(0)
+    x = digits_batch()
+    out = data.augment(x)
+    assert out.shape == x.shape and out.dtype == x.dtype
+    assert out.min() >= 0 and out.max() <= 1
+    assert not torch.equal(out, x)
+    changed = (out - x).abs().flatten(1).amax(1) > 0.05
+    assert changed.float().mean() > 0.9  # every image gets its own transform
+
+
+def test_augmentation_is_reproducible_with_the_seed():
+    x = digits_batch(8)
+    torch.manual_seed(5)
+    first = data.augment(x)
+    torch.manual_seed(5)
+    assert torch.equal(data.augment(x), first)
+
+
+def test_affine_keeps_the_ink_roughly():
+    torch.manual_seed(1)
+    x = digits_batch()
+    out = data.random_affine(x)
+    ratio = out.sum(dim=(1, 2, 3)) / x.sum(dim=(1, 2, 3))
+    assert ((ratio > 0.6) & (ratio < 1.6)).all()  # scaled within +-12% and shifted, never blanked
+
+
+def test_stroke_width_thickens_or_thins():
+    x = torch.zeros(2, 1, 28, 28)
+    x[:, :, 10:18, 13:15] = 1.0  # a 2-pixel-wide stroke
+    thick = data.random_stroke_width(x, probability=2.0)  # choice < 1 always: thicken
+    assert (thick.sum(dim=(1, 2, 3)) > x.sum(dim=(1, 2, 3))).all()
+    torch.manual_seed(0)
+    mixed = data.random_stroke_width(x.repeat(200, 1, 1, 1), probability=1.0)
+    ink = mixed.sum(dim=(1, 2, 3))
+    assert (ink > 16).any() and (ink < 16).any()  # both directions occur

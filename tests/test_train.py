@@ -1,0 +1,327 @@
+"""train.py: the CLI, the artifacts of a run, the Hub push (against a recorder), Ctrl-C / crash / --resume, secrets.
+
+Runs call `train.main([...])` in-process on the tiny synthetic IDX files (a few seconds each);
+one test trains on the first 6,000 real MNIST images, the issue's "done when" command.
+"""
+
+import contextlib
+import io
+import json
+import logging
+import shutil
+from pathlib import Path
+
+import httpx2
+import numpy as np
+import pytest
+import torch
+import yaml
+from huggingface_hub.utils import filter_repo_objects
+from safetensors.torch import load_file
+
+import train
+from mnist_demo import Classifier
+
+FAKE_TOKEN = "hf_FakeTokenForTestsOnly0123456789abcdEFGH"
+REPO_ID = "tester/mnist-tiny"
+ARTIFACTS = {"model.safetensors", "config.json", "README.md", "metrics.json", "training_curves.png",
+             "confusion_matrix.png", "misclassified.safetensors"}
+CHECKPOINT = {train.CHECKPOINT_FILE, train.CHECKPOINT_INFO}
+BATCHES_PER_EPOCH = 4  # --limit 128 of the tiny training images, in batches of 32
+
+
+def tiny_args(data_dir: Path, out: Path, *extra: str) -> list[str]:
+    return ["--data-dir", str(data_dir), "--out", str(out), "--arch", "cnn-small", "--epochs", "2",
+            "--batch-size", "32", "--limit", "128", "--negatives", "200", *extra]
+
+
+class RecordingHfApi:
+    """Stands in for huggingface_hub.HfApi: records what would be created and uploaded."""
+
+    calls: list[tuple[str, dict]] = []
+
+    def __init__(self, *args, **kwargs):
+        self.calls.append(("init", kwargs))
+
+    def create_repo(self, repo_id, **kwargs):
+        self.calls.append(("create_repo", {"repo_id": repo_id, **kwargs}))
+
+    def upload_folder(self, *, folder_path, repo_id, ignore_patterns=None, **kwargs):
+        present = sorted(p.name for p in Path(folder_path).iterdir())
+        uploaded = set(filter_repo_objects(present, ignore_patterns=ignore_patterns))  # how the Hub client filters
+        self.calls.append(("upload_folder", {"folder_path": folder_path, "repo_id": repo_id, "uploaded": uploaded, **kwargs}))
+
+
+class RefusingHfApi(RecordingHfApi):
+    """An HfApi whose server refuses, with the token in its message (as a careless error could have)."""
+
+    def create_repo(self, repo_id, **kwargs):
+        raise ValueError(f"403 refused for {repo_id}: request had Authorization: Bearer {FAKE_TOKEN}")
+
+
+def run_main(argv: list[str]) -> tuple[int, str, str, list[str]]:
+    """train.main(argv) with stdout, stderr and every log record captured."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    records: list[str] = []
+    handler = logging.Handler(logging.DEBUG)
+    handler.emit = lambda record: records.append(record.getMessage())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            code = train.main(argv)
+    finally:
+        root.removeHandler(handler)
+    return code, stdout.getvalue(), stderr.getvalue(), records
+
+
+def assert_no_token(out: Path, *texts: str) -> None:
+    for text in texts:
+        assert FAKE_TOKEN not in text
+    for path in out.rglob("*"):
+        if path.is_file():
+            assert FAKE_TOKEN.encode() not in path.read_bytes(), path.name
+
+
+@pytest.fixture(scope="module")
+def pushed_run(tiny_mnist_dir, tmp_path_factory):
+    """One complete tiny run with --push-to-hub against the recorder, HF_TOKEN set to a fake token."""
+    out = tmp_path_factory.mktemp("pushed") / "run"
+    RecordingHfApi.calls = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HF_TOKEN", FAKE_TOKEN)
+        patch.setattr("huggingface_hub.HfApi", RecordingHfApi)
+        code, stdout, stderr, records = run_main(tiny_args(tiny_mnist_dir, out, "--push-to-hub", REPO_ID, "--private"))
+    return {"out": out, "code": code, "stdout": stdout, "stderr": stderr, "records": records,
+            "calls": list(RecordingHfApi.calls)}
+
+
+def test_help_shows_every_flag_with_its_default(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        train.parse_args(["--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    for flag in ("--data-dir", "--out", "--arch", "--epochs", "--batch-size", "--lr", "--seed", "--device",
+                 "--precision", "--compile", "--limit", "--preset", "--push-to-hub", "--private", "--resume", "--negatives"):
+        assert flag in text
+    options = text.split("options:")[1]
+    helps = [block for block in options.split("\n  --")[1:]]
+    assert len(helps) >= 16
+    for block in helps:
+        assert "default" in block, block
+    assert "{auto,cpu,cuda,mps}" in text and "{best,fast}" in text
+
+
+def test_presets_fill_only_what_is_not_given():
+    fast = train.parse_args(["--preset", "fast", "--epochs", "5"])
+    assert fast.arch == train.PRESETS["fast"]["arch"] and fast.epochs == 5
+    assert train.parse_args([]).negatives == train.PRESETS["best"]["negatives"]
+    # a --limit run gets the preset's share of generated non-digits; an explicit --negatives wins
+    assert train.parse_args(["--limit", "5500"]).negatives == train.PRESETS["best"]["negatives"] // 10
+    assert train.parse_args(["--limit", "5500", "--negatives", "7"]).negatives == 7
+
+
+def test_run_writes_every_artifact(pushed_run):
+    out = pushed_run["out"]
+    assert pushed_run["code"] == 0, pushed_run["stderr"]
+    assert ARTIFACTS | CHECKPOINT <= {p.name for p in out.iterdir()}
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]  # no temporary files left
+    assert not list(out.glob("*.bin")) and not list(out.glob("*.pt"))  # no pickle anywhere
+    assert json.loads((out / "config.json").read_text()) == {"arch": "cnn-small"}
+    for png in ("training_curves.png", "confusion_matrix.png"):
+        assert (out / png).read_bytes().startswith(b"\x89PNG")
+
+
+def test_one_summary_line_per_epoch(pushed_run):
+    lines = pushed_run["stdout"].splitlines()
+    assert [line.split()[1] for line in lines if line.startswith("epoch ")] == ["1/2", "2/2"]
+    assert any(line.startswith("test accuracy") for line in lines)
+    assert "epoch 1/2" in pushed_run["stderr"]  # the tqdm bar
+
+
+def test_metrics_are_sane(pushed_run):
+    metrics = json.loads((pushed_run["out"] / "metrics.json").read_text())
+    test = metrics["test"]
+    assert test["total"] == 200 and 0 <= test["accuracy"] <= 1
+    assert test["errors"] == round((1 - test["accuracy"]) * test["total"])
+    matrix = np.array(metrics["confusion_matrix"])
+    assert matrix.shape == (10, 10) and matrix.sum() == 200 and np.trace(matrix) == 200 - test["errors"]
+    assert [h["epoch"] for h in metrics["history"]] == [1, 2]
+    assert metrics["val"]["total"] == 60 and metrics["best_epoch"] in (1, 2)
+    assert metrics["parameters"] == 75_706 and metrics["arch"] == "cnn-small"
+    assert metrics["temperature"] > 0 and 0 <= test["ece"] <= 1 and 0 <= test["ece_uncalibrated"] <= 1
+    detector = metrics["not_a_digit"]
+    assert 0 <= detector["threshold"] <= 1 and detector["val_digits_flagged"] <= 0.05
+    misclassified = load_file(str(pushed_run["out"] / "misclassified.safetensors"))
+    assert len(misclassified["images"]) == test["errors"]
+    assert (misclassified["predictions"] != misclassified["labels"]).all()
+
+
+def test_card_metadata_parses(pushed_run):
+    text = (pushed_run["out"] / "README.md").read_text()
+    metadata = yaml.safe_load(text.split("---\n")[1])
+    assert metadata["library_name"] == "mnist-demo" and metadata["license"] == "mit"
+    assert metadata["pipeline_tag"] == "image-classification" and metadata["datasets"] == ["ylecun/mnist"]
+    accuracy = json.loads((pushed_run["out"] / "metrics.json").read_text())["test"]["accuracy"]
+    result = metadata["model-index"][0]["results"][0]
+    assert result["metrics"][0]["type"] == "accuracy" and result["metrics"][0]["value"] == round(accuracy, 4)
+    assert metadata["model-index"][0]["name"] == REPO_ID
+    assert "--resume" not in text and "python train.py --data-dir" in text
+
+
+def test_saved_folder_loads_back_with_the_trained_weights(pushed_run):
+    out = pushed_run["out"]
+    classifier = Classifier.from_pretrained(out)
+    best = {k[len("best."):]: v for k, v in load_file(str(out / train.CHECKPOINT_FILE)).items() if k.startswith("best.")}
+    weights = classifier.model.state_dict()
+    for name, tensor in best.items():
+        if name not in ("temperature", "ood_threshold"):  # fitted after training
+            assert torch.equal(weights[name], tensor), name
+    assert classifier.model.temperature.item() > 0
+
+
+def test_push_uploads_the_artifacts_but_not_the_checkpoint(pushed_run):
+    calls = dict((name, kwargs) for name, kwargs in pushed_run["calls"])
+    assert calls["create_repo"] == {"repo_id": REPO_ID, "repo_type": "model", "private": True, "exist_ok": True}
+    upload = calls["upload_folder"]
+    assert upload["repo_id"] == REPO_ID and Path(upload["folder_path"]) == pushed_run["out"]
+    assert upload["uploaded"] == ARTIFACTS
+    assert f"pushed to https://huggingface.co/{REPO_ID}" in pushed_run["stdout"]
+
+
+def test_token_is_never_printed_logged_or_written(pushed_run):
+    assert_no_token(pushed_run["out"], pushed_run["stdout"], pushed_run["stderr"], *pushed_run["records"])
+
+
+def test_failed_push_keeps_the_artifacts_and_hides_the_token(pushed_run, tiny_mnist_dir, tmp_path, monkeypatch):
+    out = tmp_path / "run"
+    shutil.copytree(pushed_run["out"], out)  # a finished checkpoint: --resume only writes the artifacts again
+    for name in ARTIFACTS:
+        (out / name).unlink()
+    monkeypatch.setenv("HF_TOKEN", FAKE_TOKEN)
+    monkeypatch.setattr("huggingface_hub.HfApi", RefusingHfApi)
+    code, stdout, stderr, records = run_main(tiny_args(tiny_mnist_dir, out, "--resume", "--push-to-hub", REPO_ID))
+    assert code == 1
+    assert ARTIFACTS <= {p.name for p in out.iterdir()}
+    failure = [line for line in stderr.splitlines() if "failed" in line]
+    assert len(failure) == 1, stderr
+    assert failure[0] == (f"push to {REPO_ID} failed: 403 refused for {REPO_ID}: request had Authorization: Bearer ***. "
+                          f"The artifacts are kept in {out}.")
+    assert_no_token(out, stdout, stderr, *records)
+
+
+class UnreachableHfApi(RecordingHfApi):
+    def create_repo(self, repo_id, **kwargs):
+        raise httpx2.ConnectError("[Errno -2] Name or service not known")
+
+
+def test_push_without_a_token_says_how_to_give_one(tmp_path, monkeypatch):
+    for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_OIDC_RESOURCE"):  # and no cached login:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr("huggingface_hub.constants.HF_TOKEN_PATH", str(tmp_path / "token"))
+    monkeypatch.setattr("huggingface_hub.constants.HF_STORED_TOKENS_PATH", str(tmp_path / "stored_tokens"))
+    RecordingHfApi.calls = []
+    monkeypatch.setattr("huggingface_hub.HfApi", RecordingHfApi)
+    with pytest.raises(train.PushError) as error:
+        train.push_to_hub(tmp_path, REPO_ID, private=False)
+    assert "HF_TOKEN" in train.describe_error(error.value) and "hf auth login" in train.describe_error(error.value)
+    assert RecordingHfApi.calls == []
+
+
+def test_push_while_offline_says_so(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_TOKEN", FAKE_TOKEN)
+    monkeypatch.setattr("huggingface_hub.HfApi", UnreachableHfApi)
+    with pytest.raises(httpx2.ConnectError) as error:
+        train.push_to_hub(tmp_path, REPO_ID, private=False)
+    assert train.describe_error(error.value).startswith("the Hub could not be reached")
+
+
+def test_describe_error_masks_tokens(monkeypatch):
+    monkeypatch.setenv("HF_TOKEN", FAKE_TOKEN)
+    text = train.describe_error(RuntimeError(f"bad {FAKE_TOKEN} and hf_AnotherLookingToken123456 \n end"))
+    assert text == "bad *** and *** end"
+
+
+def fail_train_step(monkeypatch, error: BaseException | None, at: int = 0) -> None:
+    """Make the `at`-th call (counting from 1) of Run.train_step raise `error`; the others train."""
+    train_step, calls = train.Run.train_step, []
+
+    def step(run, *args):
+        calls.append(None)
+        if error is not None and len(calls) == at:
+            raise error
+        return train_step(run, *args)
+
+    monkeypatch.setattr(train.Run, "train_step", step)
+
+
+def test_crash_ctrl_c_and_resume_continue_the_same_run(pushed_run, tiny_mnist_dir, tmp_path, monkeypatch):
+    out = tmp_path / "run"
+    args = tiny_args(tiny_mnist_dir, out)
+    checkpoint = out / train.CHECKPOINT_FILE
+
+    # 1. a crash in the middle of epoch 2 leaves epoch 1's checkpoint and no half-written artifact
+    fail_train_step(monkeypatch, RuntimeError("simulated crash"), at=BATCHES_PER_EPOCH + 2)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        run_main(args)
+    assert {p.name for p in out.iterdir()} == CHECKPOINT
+    assert [h["epoch"] for h in train.read_checkpoint_info(out)["history"]] == [1]
+    after_epoch_1 = checkpoint.read_bytes()
+
+    # 2. a crash while the checkpoint of epoch 2 is being written leaves epoch 1's intact
+    fail_train_step(monkeypatch, None)
+    def half_then_fail(tensors, path, metadata=None):
+        Path(path).write_bytes(b"half a safetensors file")
+        raise OSError("No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(train, "save_file", half_then_fail)
+        with pytest.raises(OSError, match="No space left"):
+            run_main(args + ["--resume"])
+    assert checkpoint.read_bytes() == after_epoch_1
+    assert {p.name for p in out.iterdir()} == CHECKPOINT  # the temporary file is gone too
+
+    # 3. Ctrl-C mid-epoch: exit code 130, a message, the checkpoint untouched
+    fail_train_step(monkeypatch, KeyboardInterrupt(), at=2)
+    code, stdout, stderr, _ = run_main(args + ["--resume"])
+    assert code == 130 and "epoch 1 is saved" in stderr and "--resume" in stderr
+    assert checkpoint.read_bytes() == after_epoch_1
+
+    # 4. --resume finishes the run: the same history and weights as the run never interrupted
+    monkeypatch.undo()
+    code, stdout, stderr, _ = run_main(args + ["--resume"])
+    assert code == 0, stderr
+    assert "resuming after epoch 1 of 2" in stdout
+    assert ARTIFACTS | CHECKPOINT == {p.name for p in out.iterdir()}
+    resumed = json.loads((out / "metrics.json").read_text())["history"]
+    uninterrupted = json.loads((pushed_run["out"] / "metrics.json").read_text())["history"]
+    for mine, theirs in zip(resumed, uninterrupted, strict=True):
+        for key in ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr"):
+            assert mine[key] == pytest.approx(theirs[key], rel=1e-4, abs=1e-6), key
+    ours = load_file(str(out / "model.safetensors"))
+    reference = load_file(str(pushed_run["out"] / "model.safetensors"))
+    for name, tensor in reference.items():
+        torch.testing.assert_close(ours[name], tensor, rtol=1e-3, atol=1e-5)
+
+
+def test_resume_refuses_a_different_recipe(pushed_run, tiny_mnist_dir, tmp_path):
+    out = tmp_path / "run"
+    shutil.copytree(pushed_run["out"], out)
+    argv = tiny_args(tiny_mnist_dir, out, "--resume")
+    argv[argv.index("--epochs") + 1] = "3"
+    with pytest.raises(SystemExit, match="made with --epochs 2"):
+        train.main(argv)
+    with pytest.raises(SystemExit, match="no checkpoint"):
+        train.main(tiny_args(tiny_mnist_dir, tmp_path / "empty", "--resume"))
+
+
+def test_quick_run_on_real_mnist(mnist_dir, mnist_test, tmp_path):
+    """The issue's "done when": one epoch on 6,000 images writes every artifact and scores > 90%."""
+    out = tmp_path / "quick"
+    code, stdout, stderr, _ = run_main(["--data-dir", str(mnist_dir), "--out", str(out), "--epochs", "1", "--limit", "6000"])
+    assert code == 0, stderr
+    assert ARTIFACTS <= {p.name for p in out.iterdir()}
+    images, labels = mnist_test
+    accuracy = (Classifier.from_pretrained(out).predict_mnist(images).argmax(1) == labels).mean()
+    assert accuracy > 0.90
+    assert json.loads((out / "metrics.json").read_text())["test"]["accuracy"] == pytest.approx(accuracy, abs=1e-3)
