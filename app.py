@@ -1,0 +1,238 @@
+"""The draw-a-digit demo: draw (or upload) a digit and watch a CNN trained on MNIST read it.
+
+    python app.py                               # http://127.0.0.1:7860, the packaged weights
+    python app.py --weights runs/best           # a folder written by train.py ...
+    python app.py --weights user/mnist-demo     # ... or a Hugging Face Hub repo id
+    python app.py --host 0.0.0.0 --port 8000 --share
+
+Also a Hugging Face Space's `app_file` (the Space sets GRADIO_SERVER_NAME / _PORT).
+Scripts use two endpoints with gradio_client: `/predict` takes a Sketchpad value,
+`/classify` an image file; both return the ten probabilities as a gr.Label value.
+
+This file only wires the UI together: reading a picture is `mnist_demo.prediction`, the
+gallery of mistakes `mnist_demo.mistakes`, the Model tab's text `mnist_demo.model_summary`.
+"""
+
+import argparse
+import html
+import logging
+import os
+
+import gradio as gr
+
+from mnist_demo import ImageError
+from mnist_demo.classifier import load_with_fallback
+from mnist_demo.mistakes import (ANY, description, filter_summary, gallery_items, header, load_mistakes,
+                                 probabilities_by_label, select, shown)
+from mnist_demo.model_summary import confusion_matrix, layer_listing, summary_markdown, training_curves
+from mnist_demo.prediction import DRAW_PROMPT, NO_DIGIT, blank_prediction, predict, unreadable_prediction
+
+CANVAS_SIDE = 400    # preprocessing works at ~400 px anyway: a bigger canvas only costs upload and decode time
+BRUSH_RADIUS = 14    # a ~28 px stroke on a digit drawn ~250 px tall: MNIST's pen, relative to the digit
+QUEUE_SIZE = 64      # beyond this, new requests get "queue full" at once instead of piling up in memory
+CONCURRENCY = 2      # predictions running at once: one per core of a free CPU Space
+MAX_UPLOAD = "10mb"  # bigger uploads are refused before they reach the model
+DIGITS = [str(d) for d in range(10)]
+
+# 28x28 images are shown enlarged: keep their pixels square instead of blurring them.
+CSS = """
+#model-input img, #mistakes img, #mistake-image img { image-rendering: pixelated; }
+#model-input img, #mistake-image img { width: 168px !important; height: 168px !important; }
+#mistakes .caption-label { white-space: normal; text-overflow: clip; font-size: var(--text-xs); }
+#weights-warning { border: 1px solid #d97706; border-radius: 8px; padding: 0 12px; background: #fffbeb; }
+"""
+# Gradio's Sketchpad starts (and restarts after a clear) with no tool selected, showing
+# "select the draw tool to start": pick the brush for the user, once the toolbar exists.
+SELECT_BRUSH = """
+() => {
+  let tries = 0;
+  const pick = () => {
+    const brush = document.querySelector('#sketchpad button[title="Brush"]')
+      || document.querySelector('#sketchpad button.quite-round');
+    if (brush) brush.click(); else if (tries++ < 50) setTimeout(pick, 100);
+  };
+  setTimeout(pick, 300);
+}
+"""
+# Options that belong to launch() in Gradio 6; tests launch with the same ones.
+LAUNCH_OPTIONS = {"css": CSS, "max_file_size": MAX_UPLOAD, "show_error": False}
+
+# Model events share one concurrency group, so the UI and the API together never run
+# more than CONCURRENCY predictions at once; UI events are hidden from the API page.
+MODEL_EVENT = {"concurrency_id": "model", "concurrency_limit": CONCURRENCY}
+UI_EVENT = {"api_visibility": "private"}
+
+
+def build_demo(classifier, warning: str | None = None) -> gr.Blocks:
+    """The app for a loaded `Classifier`; `warning` (e.g. why the Hub weights were not used) shows as a banner."""
+    with gr.Blocks(title="Draw a digit", delete_cache=(3600, 3600)) as demo:
+        gr.Markdown("# Draw a digit\nA small convolutional network trained on MNIST reads what you draw.")
+        gr.Markdown(f"⚠️ {html.escape(warning or '')}", visible=warning is not None, elem_id="weights-warning")
+        with gr.Tab("Draw"):
+            draw_tab(classifier)
+        with gr.Tab("Mistakes"):
+            mistakes_tab(load_mistakes(classifier.folder))
+        with gr.Tab("Model"):
+            model_tab(classifier)
+        demo.load(None, js=SELECT_BRUSH)
+    demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY)
+    return demo
+
+
+def draw_tab(classifier):
+    start = blank_prediction(DRAW_PROMPT)
+    with gr.Row():
+        with gr.Column():
+            sketchpad = gr.Sketchpad(
+                label="Draw a digit", elem_id="sketchpad", type="pil", image_mode="RGBA",
+                canvas_size=(CANVAS_SIDE, CANVAS_SIDE), fixed_canvas=True, layers=False, transforms=(),
+                brush=gr.Brush(default_size=BRUSH_RADIUS, colors=["#000000"], color_mode="fixed"),
+                buttons=[], height=CANVAS_SIDE + 130,
+            )
+            upload = gr.Image(label="…or upload a picture of a digit", type="filepath", elem_id="upload",
+                              sources=["upload", "clipboard"], height=180)
+        with gr.Column():
+            headline = gr.Markdown(start.headline, elem_id="prediction")
+            probabilities = gr.Label(start.label_value, num_top_classes=10, label="Probabilities",
+                                     elem_id="probabilities")
+            model_input = gr.Image(label="What the model sees: 28×28 pixels", elem_id="model-input",
+                                   interactive=False, format="png", height=200, buttons=[])
+    # More views of a prediction (a saliency map, boxes around each digit) join this list.
+    outputs = [headline, probabilities, model_input]
+
+    def show(prediction):
+        return prediction.headline, prediction.label_value, prediction.model_input
+
+    def on_drawing(value):
+        return show(read_for_people(classifier, value, DRAW_PROMPT))
+
+    def on_upload(file_data):
+        return show(read_for_people(classifier, uploaded_path(file_data), NO_DIGIT))
+
+    def reset():
+        return show(start)
+
+    # A stroke ends -> the browser uploads the canvas -> .change: one prediction per stroke;
+    # "always_last" drops the strokes drawn while a prediction runs, except the latest.
+    sketchpad.change(on_drawing, sketchpad, outputs, trigger_mode="always_last", show_progress="hidden",
+                     **MODEL_EVENT, **UI_EVENT)
+    # Uploads are read from the raw file (preprocess=False): mnist_demo, not Gradio, opens
+    # it, so a corrupt or odd file gets a clear message instead of a generic error.
+    upload.upload(on_upload, upload, outputs, preprocess=False, **MODEL_EVENT, **UI_EVENT)
+    for cleared in (sketchpad.clear, upload.clear):
+        cleared(reset, None, outputs, queue=False, **UI_EVENT)
+    sketchpad.clear(None, js=SELECT_BRUSH)
+
+    def predict_sketch(value):
+        return read(classifier, sketch_path(value), NO_DIGIT).label_value
+
+    def classify_file(file_data):
+        return read(classifier, uploaded_path(file_data), NO_DIGIT).label_value
+
+    # The script API: endpoints with no UI trigger, reading the raw upload like the UI's upload.
+    gr.on([], predict_sketch, sketchpad, probabilities, api_name="predict", preprocess=False, **MODEL_EVENT,
+          api_description="A Sketchpad value -> the ten probabilities, or 'No digit' for a blank.")
+    gr.on([], classify_file, upload, probabilities, api_name="classify", preprocess=False, **MODEL_EVENT,
+          api_description="An image file of one digit -> the ten probabilities, or 'No digit' for a blank.")
+
+
+def read(classifier, picture, blank_label: str):
+    """For scripts: the prediction, or a gr.Error that says in plain words why the picture could not be read."""
+    try:
+        return predict(classifier, picture, blank_label)
+    except ImageError as error:
+        raise gr.Error(html.escape(str(error)), title="Not an image", print_exception=False) from None
+
+
+def read_for_people(classifier, picture, blank_label: str):
+    """For the UI: the same, but an unreadable file is explained in the outputs (and a toast), not as an error."""
+    try:
+        return predict(classifier, picture, blank_label)
+    except ImageError as error:
+        gr.Warning(html.escape(str(error)), title="Not an image")
+        return unreadable_prediction(error)
+
+
+def uploaded_path(file_data: dict | None) -> str | None:
+    """The server-side path of an uploaded file (Gradio has already checked it is in its upload folder)."""
+    return (file_data or {}).get("path")
+
+
+def sketch_path(value: dict | None):
+    """The composite image of a Sketchpad value sent by a script; None (blank) when it has none."""
+    return uploaded_path((value or {}).get("composite"))
+
+
+def mistakes_tab(mistakes):
+    gr.Markdown(f"### {header(mistakes)}\nThe test images this model gets wrong, most confident mistakes first.",
+                elem_id="mistakes-header")
+    if mistakes is None:
+        return
+    with gr.Row():
+        true_digit = gr.Dropdown([ANY, *DIGITS], value=ANY, label="True digit", elem_id="true-digit")
+        predicted_digit = gr.Dropdown([ANY, *DIGITS], value=ANY, label="Predicted digit",
+                                      elem_id="predicted-digit")
+    everything = select(mistakes)
+    count = gr.Markdown(filter_summary(mistakes, everything))
+    with gr.Row():
+        gallery = gr.Gallery(gallery_items(mistakes, shown(everything)), label="Mistakes", elem_id="mistakes",
+                             columns=6, height=520, allow_preview=False, object_fit="contain", format="png",
+                             buttons=[], interactive=False, scale=3)
+        with gr.Column(scale=1):
+            selected = gr.Markdown("Select an image to see all ten of its probabilities.",
+                                   elem_id="mistake-description")
+            selected_image = gr.Image(label="Test image", elem_id="mistake-image", interactive=False, format="png",
+                                      height=160, buttons=[])
+            selected_probabilities = gr.Label(num_top_classes=10, label="Probabilities",
+                                              elem_id="mistake-probabilities")
+
+    def on_filter(true_value, predicted_value):
+        positions = select(mistakes, true_value, predicted_value)
+        return gallery_items(mistakes, shown(positions)), filter_summary(mistakes, positions)
+
+    def on_select(true_value, predicted_value, event: gr.SelectData):
+        position = select(mistakes, true_value, predicted_value)[event.index]
+        return (description(mistakes, position), mistakes.images[position],
+                probabilities_by_label(mistakes, position))
+
+    gr.on([true_digit.input, predicted_digit.input], on_filter, [true_digit, predicted_digit], [gallery, count],
+          **UI_EVENT)
+    gallery.select(on_select, [true_digit, predicted_digit], [selected, selected_image, selected_probabilities],
+                   **UI_EVENT)
+
+
+def model_tab(classifier):
+    gr.Markdown(summary_markdown(classifier), elem_id="model-summary")
+    with gr.Accordion("The layers, as PyTorch prints them", open=False):
+        gr.Code(layer_listing(classifier), language=None, show_label=False)
+    with gr.Row():
+        for plot, label in ((training_curves(classifier), "Training curves"),
+                            (confusion_matrix(classifier), "Confusion matrix (test set)")):
+            if plot is not None:
+                gr.Image(plot, label=label, interactive=False, format="png", buttons=["fullscreen"])
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--weights", default=os.environ.get("MNIST_DEMO_WEIGHTS") or None,
+                        help="a folder written by train.py or a Hub repo id; default $MNIST_DEMO_WEIGHTS, "
+                             "else the weights packaged with mnist_demo")
+    parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1",
+                        help="address to listen on ($GRADIO_SERVER_NAME)")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT") or 7860),
+                        help="port ($GRADIO_SERVER_PORT)")
+    parser.add_argument("--share", action="store_true", help="also open a temporary public gradio.live link")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")  # warnings and errors, e.g. the fallback
+    args = parse_args(argv)
+    classifier, warning = load_with_fallback(args.weights)  # logs the warning when it falls back
+    build_demo(classifier, warning).launch(server_name=args.host, server_port=args.port, share=args.share,
+                                           **LAUNCH_OPTIONS)
+
+
+if __name__ == "__main__":
+    main()

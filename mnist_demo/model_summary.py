@@ -1,0 +1,112 @@
+"""What the app's Model tab says about the loaded weights, read from the artifacts train.py wrote.
+
+Architecture, parameter count, training recipe, test accuracy and calibration come from
+`metrics.json` and the model card next to the weights; the training curves and the
+confusion matrix are its PNGs, opened as images so the app never has to serve the
+weights folder itself.
+
+    python -m mnist_demo.model_summary [weights folder]   # prints the Markdown
+"""
+
+import sys
+from pathlib import Path
+
+from PIL import Image
+
+from .artifacts import CARD_FILE, CONFUSION_FILE, CURVES_FILE, read_metrics
+from .card import ARCH_TEXT
+from .model import count_parameters
+
+HUB_URL = "https://huggingface.co/"
+
+
+def summary_markdown(classifier) -> str:
+    """The Model tab's text: where the weights came from, results, architecture, recipe."""
+    metrics = read_metrics(classifier.folder)
+    arch = getattr(classifier.model, "arch", metrics.get("arch", "?"))
+    parts = [f"### Weights\n{weights_source(classifier)}", results_table(classifier, metrics),
+             f"### Architecture\n`{arch}`: {ARCH_TEXT.get(arch, '')}"]
+    recipe = card_section(classifier.folder / CARD_FILE, "Training recipe") or recipe_table(metrics)
+    if recipe:
+        parts.append(f"### Training recipe\n{recipe}")
+    return "\n\n".join(parts)
+
+
+def weights_source(classifier) -> str:
+    if classifier.hub_repo:
+        return f"From the Hugging Face Hub: [{classifier.hub_repo}]({HUB_URL}{classifier.hub_repo})"
+    if classifier.source == "packaged":
+        return "The weights packaged with mnist_demo (`mnist_demo/weights`)."
+    return f"A local folder: `{classifier.source}`"
+
+
+def results_table(classifier, metrics: dict) -> str:
+    rows = [("Parameters", f"{count_parameters(classifier.model):,}")]
+    test = metrics.get("test", {})
+    if "accuracy" in test:
+        wrong = f" ({test['errors']:,} of {test['total']:,} wrong)" if "errors" in test and "total" in test else ""
+        rows.insert(0, ("Test accuracy", f"**{test['accuracy']:.2%}**{wrong}"))
+    if "accuracy" in metrics.get("val", {}):
+        rows.append(("Validation accuracy", f"{metrics['val']['accuracy']:.2%}"))
+    if "ece" in test and "ece_uncalibrated" in test:
+        rows.append(("Calibration error (ECE) before / after temperature scaling",
+                     f"{test['ece_uncalibrated']:.2%} / {test['ece']:.2%}"))
+    if "seconds" in metrics:
+        rows.append(("Training time", f"{metrics['seconds']:.0f} s on {metrics.get('device', '?')}"))
+    return "### Results\n| | This model |\n|---|---|\n" + "\n".join(f"| {name} | {value} |" for name, value in rows)
+
+
+def layer_listing(classifier) -> str:
+    """PyTorch's own printout of the network's layers."""
+    return repr(getattr(classifier.model, "net", classifier.model))
+
+
+def card_section(card: Path, title: str) -> str | None:
+    """The text under `## title` in a model card, up to the next `## ` heading."""
+    if not card.is_file():
+        return None
+    lines, inside = [], False
+    for line in card.read_text(encoding="utf-8").splitlines():
+        if line.startswith("## "):
+            if inside:
+                break
+            inside = line[3:].strip() == title
+        elif inside:
+            lines.append(line)
+    text = "\n".join(lines).strip()
+    return text or None
+
+
+def recipe_table(metrics: dict) -> str | None:
+    recipe = metrics.get("recipe")
+    if not recipe:
+        return None
+    return "| Setting | Value |\n|---|---|\n" + "\n".join(f"| {key} | `{value}` |" for key, value in recipe.items())
+
+
+def load_plot(folder: Path, name: str) -> Image.Image | None:
+    """A PNG from the weights folder, fully read into memory, or None when it is missing or unreadable."""
+    try:
+        with Image.open(Path(folder) / name) as image:
+            image.load()
+            return image.copy()
+    except OSError:
+        return None
+
+
+def training_curves(classifier) -> Image.Image | None:
+    return load_plot(classifier.folder, CURVES_FILE)
+
+
+def confusion_matrix(classifier) -> Image.Image | None:
+    return load_plot(classifier.folder, CONFUSION_FILE)
+
+
+def main():
+    from .classifier import Classifier
+
+    print(summary_markdown(Classifier.from_pretrained(sys.argv[1] if len(sys.argv) > 1 else None)))
+
+
+if __name__ == "__main__":
+    main()

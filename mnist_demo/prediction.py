@@ -1,0 +1,91 @@
+"""What the app answers for one picture: the ten probabilities, the 28x28 image the model saw, a headline.
+
+The Draw tab and the `/predict` and `/classify` endpoints all go through `predict`: a
+blank picture gets a "No digit" (or "Draw a digit") answer, never an invented digit;
+a picture the calibrated model is too unsure about (below the `ood_threshold` stored
+with the weights) is "Not a digit"; an unreadable file raises `ImageError` with a
+message meant for a person.
+
+    python -m mnist_demo.prediction digit.png
+"""
+
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+
+from .preprocess import BlankImageError, to_mnist
+
+NO_DIGIT = "No digit"
+DRAW_PROMPT = "Draw a digit"
+NOT_A_DIGIT = "Not a digit"
+NOT_AN_IMAGE = "Not an image"
+
+
+@dataclass(frozen=True)
+class Prediction:
+    headline: str                                  # Markdown: the digit and how sure, or why there is none
+    label: str                                     # the digit ("7"), NO_DIGIT, DRAW_PROMPT, NOT_A_DIGIT or NOT_AN_IMAGE
+    probabilities: dict[str, float] | None = None  # {"0": p0, ..., "9": p9}; None when there was no ink
+    model_input: np.ndarray | None = None          # uint8 [28, 28], what the network was given
+
+    @property
+    def label_value(self) -> dict[str, float] | str:
+        """For a gr.Label: the ten probabilities as bars, or just the text when there is no digit to show."""
+        return self.probabilities if self.probabilities is not None and self.label != NOT_A_DIGIT else self.label
+
+
+def predict(classifier, picture, blank_label: str = NO_DIGIT) -> Prediction:
+    """Read one picture (anything `to_mnist` takes; None is blank). Raises ImageError when it is not usable."""
+    if picture is None:
+        return blank_prediction(blank_label, "No image was given.")
+    try:
+        mnist = to_mnist(picture)
+    except BlankImageError as blank:
+        return blank_prediction(blank_label, str(blank))
+    probabilities = classifier.predict_mnist(mnist)[0]
+    by_label = {str(d): float(p) for d, p in enumerate(probabilities)}
+    digit, confidence = int(probabilities.argmax()), float(probabilities.max())
+    if confidence < ood_threshold(classifier):
+        headline = (f"## {NOT_A_DIGIT}\nThis does not look like a handwritten digit to the model: "
+                    f"its best guess, a {digit}, has only {percent(confidence)}.")
+        return Prediction(headline, NOT_A_DIGIT, by_label, mnist)
+    return Prediction(f"## {digit}\n{percent(confidence)} sure", str(digit), by_label, mnist)
+
+
+def blank_prediction(label: str = DRAW_PROMPT, reason: str = "") -> Prediction:
+    """The answer for an empty canvas or a blank picture."""
+    detail = "The prediction appears as you draw." if label == DRAW_PROMPT else reason
+    return Prediction(f"## {label}\n{detail}", label)
+
+
+def unreadable_prediction(error: Exception) -> Prediction:
+    """What the app shows for a file that is not a usable image: why, in the error's own words."""
+    return Prediction(f"## {NOT_AN_IMAGE}\n{error}", NOT_AN_IMAGE)
+
+
+def ood_threshold(classifier) -> float:
+    """The lowest calibrated top probability still read as a digit (0 when the weights carry none)."""
+    threshold = getattr(classifier.model, "ood_threshold", None)
+    return float(threshold) if threshold is not None else 0.0
+
+
+def percent(probability: float) -> str:
+    """98%, 99.7%, or 'more than 99.9%': never a rounded-up '100%'."""
+    if probability > 0.999:
+        return "more than 99.9%"
+    return f"{probability:.1%}" if probability > 0.99 else f"{probability:.0%}"
+
+
+def main():
+    from .classifier import Classifier
+
+    prediction = predict(Classifier.from_pretrained(), sys.argv[1])
+    print(prediction.headline)
+    if prediction.probabilities:
+        for label, p in sorted(prediction.probabilities.items(), key=lambda item: -item[1]):
+            print(f"{label}: {p:.4f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,219 @@
+"""The launched app through its script API (gradio_client) and plain HTTP, as a script would use it.
+
+Both endpoints on real digits, blanks, and every odd or broken input we know of; the
+upload limit; what the server refuses to serve; the Hub-offline fallback banner.
+
+    MNIST_DATA_DIR=... python -m pytest tests/test_app.py -q
+"""
+
+import os
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import app  # noqa: E402
+from gradio_client import Client, handle_file  # noqa: E402
+from gradio_client.exceptions import AppError  # noqa: E402
+from mnist_demo.classifier import load_with_fallback  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+UNREADABLE = "could not be read as an image"
+
+
+@pytest.fixture(scope="module")
+def server(classifier):
+    demo = app.build_demo(classifier)
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **app.LAUNCH_OPTIONS)
+    yield demo, url
+    demo.close()
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    client = Client(server[1], verbose=False)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> Path:
+    """Every test picture, written once."""
+    folder = tmp_path_factory.mktemp("pictures")
+    one = stroke_image(300, [(0.5, 0.15), (0.5, 0.85)])
+    one.save(folder / "one.png")
+    seven = stroke_image(300, [(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)])
+    seven.save(folder / "seven.png")
+    sketch = Image.new("RGBA", (400, 400), (0, 0, 0, 0))  # what a browser's Sketchpad sends
+    ImageDraw.Draw(sketch).line([(110, 90), (290, 90), (180, 330)], fill=(0, 0, 0, 255), width=28, joint="curve")
+    sketch.save(folder / "sketch-7.png")
+    Image.new("RGBA", (400, 400), (0, 0, 0, 0)).save(folder / "transparent.png")
+    Image.new("L", (300, 300), 255).save(folder / "white.png")
+    Image.new("L", (1, 1), 0).save(folder / "1x1.png")
+    stroke_image(5000, [(0.5, 0.15), (0.5, 0.85)]).save(folder / "5000x5000.png")
+    sixteen = np.full((300, 300), 65535, np.uint16)
+    sixteen[45:255, 140:162] = 0
+    Image.fromarray(sixteen).save(folder / "16-bit.png")
+    one.convert("RGB").convert("CMYK").save(folder / "cmyk.jpg")
+    one.convert("P").save(folder / "palette.png")
+    blank = Image.new("L", one.size, 255).convert("P")
+    one.convert("P").save(folder / "animated.gif", save_all=True, append_images=[blank, blank], duration=100)
+    png = (folder / "one.png").read_bytes()
+    (folder / "truncated.png").write_bytes(png[: len(png) // 2])
+    (folder / "corrupt.png").write_bytes(png[:16] + np.random.default_rng(0).bytes(4000))
+    (folder / "text.png").write_text("this is a text file, renamed\n")
+    (folder / "11MB.png").write_bytes(png + bytes(11 * 1024 * 1024))
+    return folder
+
+
+def stroke_image(size: int, points, mode: str = "L") -> Image.Image:
+    """Black strokes through `points` (fractions of the side) on white paper."""
+    image = Image.new(mode, (size, size), 255)
+    ImageDraw.Draw(image).line([(x * size, y * size) for x, y in points], fill=0, width=max(2, size // 14),
+                               joint="curve")
+    return image
+
+
+def sketch(path) -> dict:
+    """A Sketchpad value as a script sends it."""
+    return {"background": None, "layers": [], "composite": handle_file(str(path)) if path else None}
+
+
+def classify(client, path) -> dict:
+    return client.predict(handle_file(str(path)), api_name="/classify")
+
+
+def predict(client, path) -> dict:
+    return client.predict(sketch(path), api_name="/predict")
+
+
+def test_api_page_lists_only_the_two_endpoints(client):
+    endpoints = client.view_api(print_info=False, return_format="dict")
+    assert set(endpoints["named_endpoints"]) == {"/predict", "/classify"}
+    assert not endpoints["unnamed_endpoints"]
+
+
+@pytest.mark.parametrize("name, digit", [("one.png", "1"), ("seven.png", "7")])
+def test_classify_reads_a_digit_file(client, files, name, digit):
+    result = classify(client, files / name)
+    assert result["label"] == digit
+    assert len(result["confidences"]) == 10
+    assert sum(c["confidence"] for c in result["confidences"]) == pytest.approx(1, abs=1e-4)
+
+
+def test_predict_reads_a_sketch_as_the_browser_sends_it(client, files):
+    assert predict(client, files / "sketch-7.png")["label"] == "7"
+
+
+def test_endpoints_agree_with_the_classifier_on_real_mnist(client, classifier, mnist_test, tmp_path):
+    """An independent check: the served answer is the in-process classifier's answer."""
+    images, labels = mnist_test
+    for index in (0, 1, 2):
+        path = tmp_path / f"mnist-{index}.png"
+        Image.fromarray(images[index]).save(path)
+        expected = classifier.classify(path)
+        for result in (classify(client, path), predict(client, path)):
+            assert result["label"] == max(expected, key=expected.get)
+            served = {c["label"]: c["confidence"] for c in result["confidences"]}
+            assert served == pytest.approx(expected, abs=1e-5)
+
+
+@pytest.mark.parametrize("name", ["transparent.png", "white.png", "1x1.png"])
+def test_blank_pictures_say_no_digit(client, files, name):
+    for result in (classify(client, files / name), predict(client, files / name)):
+        assert result == {"label": "No digit", "confidences": None}
+
+
+def test_an_empty_sketch_says_no_digit(client):
+    assert client.predict(sketch(None), api_name="/predict")["label"] == "No digit"
+
+
+@pytest.mark.parametrize("name", ["16-bit.png", "cmyk.jpg", "palette.png", "animated.gif", "5000x5000.png"])
+def test_odd_image_formats_are_read(client, files, name):
+    for result in (classify(client, files / name), predict(client, files / name)):
+        assert result["label"] == "1"
+
+
+@pytest.mark.parametrize("name", ["truncated.png", "corrupt.png", "text.png"])
+def test_unreadable_files_get_a_plain_message(client, files, name):
+    for call in (classify, predict):
+        with pytest.raises(AppError, match=UNREADABLE):
+            call(client, files / name)
+
+
+def test_uploads_over_the_limit_are_refused(client, server, files):
+    with pytest.raises(ValueError, match="exceeds the maximum file size"):
+        classify(client, files / "11MB.png")
+    with open(files / "11MB.png", "rb") as big:  # a script that skips the client's own check
+        response = httpx.post(f"{server[1]}gradio_api/upload", files={"files": ("big.png", big)}, timeout=60)
+    assert response.status_code == 413
+    assert "maximum allowed size" in response.text
+
+
+@pytest.mark.parametrize("probe", [
+    str(REPO / "app.py"), "app.py", str(REPO / "mnist_demo" / "weights" / "model.safetensors"),
+    "mnist_demo/weights/model.safetensors", "/etc/passwd", "/proc/self/environ",
+    "../../../../etc/passwd", "%2e%2e/%2e%2e/%2e%2e/etc/passwd", "..%2f..%2f..%2fapp.py", "%2Fetc%2Fpasswd",
+    "/tmp/gradio/../../etc/passwd", "file:///etc/passwd",
+    "http://127.0.0.1:7860/gradio_api/file=/etc/passwd", "http://169.254.169.254/latest/meta-data/",
+])
+def test_no_project_or_system_file_is_served(server, probe):
+    response = httpx.get(f"{server[1]}gradio_api/file={probe}")
+    assert response.status_code in (403, 404)
+    assert b"root:" not in response.content and b"import" not in response.content
+
+
+def test_gallery_and_plots_are_served_from_gradio_cache_not_the_repo(server):
+    config = httpx.get(f"{server[1]}config").json()
+    paths = list(file_paths([component["props"].get("value") for component in config["components"]]))
+    assert paths, "the Mistakes and Model tabs show images"
+    for path in paths:
+        assert not Path(path).resolve().is_relative_to(REPO)
+    for path in paths[:3] + paths[-2:]:  # a few gallery tiles and the two plots
+        assert httpx.get(f"{server[1]}gradio_api/file={path}").status_code == 200
+
+
+def file_paths(value):
+    """Every FileData path inside a config (nested dicts and lists)."""
+    if isinstance(value, dict):
+        if value.get("meta", {}).get("_type") == "gradio.FileData" and value.get("path"):
+            yield value["path"]
+        for item in value.values():
+            yield from file_paths(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from file_paths(item)
+
+
+def test_unreachable_hub_weights_fall_back_with_a_visible_warning(monkeypatch, caplog):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    args = app.parse_args(["--weights", "someone/mnist-demo-weights"])
+    classifier, warning = load_with_fallback(args.weights)
+    assert classifier.source == "packaged"
+    assert "someone/mnist-demo-weights" in warning and "packaged weights" in warning
+    assert warning in caplog.text  # in the log...
+    demo = app.build_demo(classifier, warning)
+    banner = next(c for c in demo.config["components"] if c["props"].get("elem_id") == "weights-warning")
+    assert banner["props"]["visible"] is True  # ...and in the UI
+    assert "someone/mnist-demo-weights" in banner["props"]["value"]
+
+
+def test_no_banner_without_a_warning(server):
+    banner = next(c for c in server[0].config["components"] if c["props"].get("elem_id") == "weights-warning")
+    assert banner["props"]["visible"] is False
+
+
+def test_command_line_defaults_follow_the_environment(monkeypatch):
+    for name in ("MNIST_DEMO_WEIGHTS", "GRADIO_SERVER_NAME", "GRADIO_SERVER_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    args = app.parse_args([])
+    assert (args.weights, args.host, args.port, args.share) == (None, "127.0.0.1", 7860, False)
+    monkeypatch.setenv("MNIST_DEMO_WEIGHTS", "runs/best")
+    monkeypatch.setenv("GRADIO_SERVER_NAME", "0.0.0.0")
+    monkeypatch.setenv("GRADIO_SERVER_PORT", "7000")
+    args = app.parse_args([])
+    assert (args.weights, args.host, args.port) == ("runs/best", "0.0.0.0", 7000)

@@ -1,0 +1,141 @@
+"""The Draw tab as a person uses it: real Chromium (Debian's), driven by Playwright.
+
+Open the page, pick the brush, draw a 7 stroke by stroke with the mouse, watch the
+probabilities follow, clear, see the reset, draw again; select a mistake on the Mistakes
+tab. Screenshots go to screenshots/ (gitignored), to look at.
+
+    MNIST_DATA_DIR=... python -m pytest tests/test_browser.py -q
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import app  # noqa: E402
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
+PREDICTION_TIMEOUT_MS = 30_000  # headless software rendering and a busy CPU make each stroke slow
+
+# Strokes as fractions of the canvas: a 7 (top bar, then the diagonal) and a 1.
+SEVEN = [[(0.28, 0.22), (0.72, 0.22)], [(0.72, 0.22), (0.6, 0.5), (0.45, 0.82)]]
+ONE = [[(0.5, 0.18), (0.5, 0.84)]]
+
+
+@pytest.fixture(scope="module")
+def url(classifier):
+    demo = app.build_demo(classifier)
+    _, local_url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **app.LAUNCH_OPTIONS)
+    yield local_url
+    demo.close()
+
+
+@pytest.fixture(scope="module")
+def page(url):
+    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).is_file():
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.goto(url)
+        page.wait_for_selector("#sketchpad canvas")
+        yield page
+        browser.close()
+
+
+def draw(page, strokes):
+    """Draw each stroke with the mouse; wait, after each, for the prediction it triggers."""
+    canvas = page.locator("#sketchpad canvas").first
+    box = canvas.bounding_box()
+    for stroke in strokes:
+        before = probabilities_text(page)
+        points = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in stroke]
+        page.mouse.move(*points[0])
+        page.mouse.down()
+        for point in points[1:]:  # few mouse events: headless software rendering redraws on each
+            page.mouse.move(*point)
+        page.mouse.up()
+        wait_until_changed(page, before)
+
+
+LABEL = "#probabilities .container"  # the label and its bars, without the progress timer
+
+
+def probabilities_text(page) -> str:
+    return page.locator(LABEL).inner_text()
+
+
+def wait_until_changed(page, before: str):
+    page.wait_for_function(f"before => document.querySelector('{LABEL}')?.innerText !== before",
+                           arg=before, timeout=PREDICTION_TIMEOUT_MS)
+
+
+def wait_for_label(page, text: str):
+    page.wait_for_function(
+        "text => document.querySelector('#probabilities [data-testid=label-output-value]')?.innerText.trim() === text",
+        arg=text, timeout=PREDICTION_TIMEOUT_MS)
+
+
+def top_label(page) -> str:
+    """The big label at the top of the gr.Label: the predicted digit, or the message."""
+    return page.locator("#probabilities [data-testid=label-output-value]").inner_text().strip()
+
+
+def test_draw_a_seven_stroke_by_stroke_then_clear(page):
+    assert top_label(page) == "Draw a digit"
+    page.get_by_label("Brush").first.click()
+
+    draw(page, SEVEN[:1])  # the prediction follows each stroke: ten bars already after the first
+    assert top_label(page) in {*"0123456789", "Not a digit"}
+    after_first_stroke = probabilities_text(page)
+    draw(page, SEVEN[1:])
+    wait_for_label(page, "7")
+    assert probabilities_text(page) != after_first_stroke
+    assert "7" in page.locator("#prediction").inner_text()
+    assert page.locator("#model-input img").count() == 1  # the 28x28 image the model saw
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "draw-7.png"), full_page=True)
+
+    page.get_by_label("Clear canvas").first.click()
+    wait_for_label(page, "Draw a digit")
+    assert "Draw a digit" in page.locator("#prediction").inner_text()
+    assert page.locator("#model-input img").count() == 0
+    page.screenshot(path=str(SCREENSHOTS / "cleared.png"), full_page=True)
+
+    draw(page, ONE)  # the brush is picked again after a clear: a person just draws on
+    wait_for_label(page, "1")
+
+
+def test_upload_goes_through_the_same_pipeline(page, tmp_path):
+    one = Image.new("L", (300, 300), 255)
+    ImageDraw.Draw(one).line([(150, 45), (150, 255)], fill=0, width=22)
+    one.save(tmp_path / "one.png")
+    (tmp_path / "text.png").write_text("not an image")
+    upload = page.locator("#upload input[type=file]")
+
+    upload.set_input_files(str(tmp_path / "one.png"))
+    wait_for_label(page, "1")
+    upload.set_input_files(str(tmp_path / "text.png"))  # a person is told why, in plain words
+    wait_for_label(page, "Not an image")
+    assert "could not be read as an image" in page.locator("#prediction").inner_text()
+    page.screenshot(path=str(SCREENSHOTS / "upload-error.png"), full_page=True)
+
+
+def test_mistakes_tab_shows_a_tiles_probabilities(page):
+    page.get_by_role("tab", name="Mistakes").click()
+    assert " wrong — test accuracy " in page.locator("#mistakes-header").inner_text()
+    page.locator("#mistakes button").first.click()
+    page.wait_for_function("() => document.querySelectorAll('#mistake-probabilities .confidence-set, "
+                           "#mistake-probabilities [data-testid=label-output-value]').length > 0",
+                           timeout=PREDICTION_TIMEOUT_MS)
+    assert "Test image #" in page.locator("#mistake-description").inner_text()
+    page.screenshot(path=str(SCREENSHOTS / "mistakes.png"), full_page=True)

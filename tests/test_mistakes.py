@@ -1,0 +1,84 @@
+"""mnist_demo.mistakes: reading, ordering, filtering and captioning the saved mistakes."""
+
+import numpy as np
+import pytest
+
+from mnist_demo import mistakes as m
+from mnist_demo.artifacts import save_misclassified, write_metrics
+
+
+@pytest.fixture
+def folder(tmp_path):
+    """Five test images, three of them wrong with confidences 0.6, 0.9 and 0.7."""
+    labels = np.array([4, 1, 7, 9, 3])
+    probabilities = np.full((5, 10), 0.01, np.float32)
+    for row, (digit, confidence) in enumerate([(9, 0.6), (1, 0.99), (1, 0.9), (4, 0.7), (3, 0.95)]):
+        probabilities[row, digit] = confidence
+    images = np.arange(5 * 28 * 28, dtype=np.int64).reshape(5, 28, 28).astype(np.uint8)
+    save_misclassified(tmp_path, images, labels, probabilities)
+    write_metrics(tmp_path, {"test": {"accuracy": 0.9997, "errors": 3, "total": 10000}})
+    return tmp_path
+
+
+def test_most_confident_mistakes_come_first(folder):
+    mistakes = m.load_mistakes(folder)
+    assert len(mistakes) == 3
+    assert mistakes.labels.tolist() == [7, 9, 4]
+    assert mistakes.predictions.tolist() == [1, 4, 9]
+    assert mistakes.indices.tolist() == [2, 3, 0]
+    assert mistakes.confidences == pytest.approx([0.9, 0.7, 0.6])
+    assert mistakes.images.shape == (3, 28, 28) and mistakes.images.dtype == np.uint8
+
+
+def test_header_and_captions(folder):
+    mistakes = m.load_mistakes(folder)
+    assert m.header(mistakes) == "3 of 10,000 wrong — test accuracy 99.97%"
+    items = m.gallery_items(mistakes, m.select(mistakes))
+    assert [caption for _, caption in items] == [
+        "true 7 → predicted 1 (90%)", "true 9 → predicted 4 (70%)", "true 4 → predicted 9 (60%)"]
+    assert (items[0][0] == mistakes.images[0]).all()
+
+
+def test_filters_by_true_and_predicted_digit(folder):
+    mistakes = m.load_mistakes(folder)
+    assert m.select(mistakes, true_digit="9").tolist() == [1]
+    assert m.select(mistakes, predicted_digit="9").tolist() == [2]
+    assert m.select(mistakes, "4", "9").tolist() == [2]
+    assert m.select(mistakes, "4", "1").tolist() == []
+    assert m.filter_summary(mistakes, m.select(mistakes, "4", "1")) == "No mistakes match these filters."
+    assert m.filter_summary(mistakes, m.select(mistakes, "9")) == "Showing 1 of 3."
+
+
+def test_a_selected_mistake_has_its_ten_probabilities(folder):
+    mistakes = m.load_mistakes(folder)
+    probabilities = m.probabilities_by_label(mistakes, 0)
+    assert list(probabilities) == [str(d) for d in range(10)]
+    assert probabilities["1"] == pytest.approx(0.9)
+    assert m.description(mistakes, 0) == "Test image #2: a 7, read as 1 with 90% confidence."
+
+
+def test_a_long_list_is_capped_and_says_so(tmp_path):
+    count = m.MAX_TILES + 20
+    probabilities = np.full((count, 10), 0.01, np.float32)
+    probabilities[:, 3] = np.linspace(0.5, 0.9, count)
+    save_misclassified(tmp_path, np.zeros((count, 28, 28), np.uint8), np.zeros(count, np.int64), probabilities)
+    mistakes = m.load_mistakes(tmp_path)
+    positions = m.select(mistakes)
+    assert len(m.shown(positions)) == m.MAX_TILES
+    assert mistakes.confidences[0] == pytest.approx(0.9)  # the cap keeps the most confident
+    assert f"{m.MAX_TILES} most confident" in m.filter_summary(mistakes, positions)
+    assert m.header(mistakes) == f"{count} test images wrong."  # no metrics.json
+
+
+def test_weights_without_mistakes_file(tmp_path):
+    assert m.load_mistakes(tmp_path) is None
+    assert "misclassified.safetensors" in m.header(None)
+    assert m.select(None).tolist() == [] and m.gallery_items(None, m.select(None)) == []
+
+
+def test_packaged_weights_have_readable_mistakes(classifier):
+    mistakes = m.load_mistakes(classifier.folder)
+    assert mistakes is not None and len(mistakes) > 0
+    assert (mistakes.labels != mistakes.predictions).all()
+    assert np.all(np.diff(mistakes.confidences) <= 0)
+    assert " wrong — test accuracy " in m.header(mistakes)

@@ -1,0 +1,40 @@
+"""mnist_demo.model_summary: the Model tab's text and plots, from the weights folder's artifacts."""
+
+import shutil
+
+from mnist_demo.classifier import Classifier
+from mnist_demo.model import count_parameters
+from mnist_demo.model_summary import (card_section, confusion_matrix, layer_listing, summary_markdown,
+                                      training_curves, weights_source)
+
+
+def test_summary_of_the_packaged_weights(classifier):
+    text = summary_markdown(classifier)
+    for part in ("### Weights", "### Results", "Test accuracy", "### Architecture", "### Training recipe",
+                 f"{count_parameters(classifier.model):,}", f"`{classifier.model.arch}`"):
+        assert part in text
+    assert "Conv2d" in layer_listing(classifier)
+    assert training_curves(classifier).size[0] > 100 and confusion_matrix(classifier).size[0] > 100
+
+
+def test_hub_weights_link_to_their_repo(classifier):
+    hub = Classifier(classifier.model, classifier.folder, "someone/mnist-demo")
+    assert "https://huggingface.co/someone/mnist-demo" in weights_source(hub)
+    assert "packaged" in weights_source(classifier)
+
+
+def test_a_folder_with_only_weights_still_summarises(classifier, tmp_path):
+    for name in ("model.safetensors", "config.json"):
+        shutil.copy(classifier.folder / name, tmp_path / name)
+    bare = Classifier.from_pretrained(tmp_path)
+    text = summary_markdown(bare)
+    assert "Parameters" in text and "Test accuracy" not in text and "Training recipe" not in text
+    assert training_curves(bare) is None and confusion_matrix(bare) is None
+
+
+def test_card_section_stops_at_the_next_heading(tmp_path):
+    card = tmp_path / "README.md"
+    card.write_text("# Title\n## Training recipe\n\nrun this\n\n## Use\nother\n")
+    assert card_section(card, "Training recipe") == "run this"
+    assert card_section(card, "Missing") is None
+    assert card_section(tmp_path / "nope.md", "Use") is None
