@@ -85,10 +85,11 @@ class Classifier:
             {"number": "2026", "not_a_digit": False,
              "digits": [{"digit": "2", "confidence": 0.99, "box": [x0, y0, x1, y1], "not_a_digit": False}, ...]}
 
-        Boxes are in the input image's pixels, right and bottom exclusive. When any part of
-        the drawing does not look like a digit, "not_a_digit" is True and "number" is "" (the
-        parts keep their best guesses and flags). Raises ImageError for unusable input and
-        BlankImageError when there is no ink, as `classify` does.
+        Boxes are in the input image's pixels, right and bottom exclusive. "not_a_digit" is True
+        when any part of the drawing does not look like a digit (that part's own flag says which);
+        "number" is then still the model's best reading, to be shown only with that warning.
+        Raises ImageError for unusable input and BlankImageError when there is no ink, as
+        `classify` does.
         """
         from .segment import read_digits, reading
 

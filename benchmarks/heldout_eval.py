@@ -1,0 +1,154 @@
+"""How well the model understands drawings it never saw: whole numbers, non-digits, honest confidences, saliency speed.
+
+    python benchmarks/heldout_eval.py --data-dir ../shared/data                     # the packaged weights
+    python benchmarks/heldout_eval.py --weights runs/best --seed 1 --count 600      # another model, other sets
+    python benchmarks/heldout_eval.py --failures /tmp/failures                      # also save what it gets wrong
+
+The sets (`heldout_sets.py`) are built from MNIST's *test* digits and from generators
+training never used; they are deterministic given --seed. The printed-glyph subsets need
+fonts training never saw, unpacked (not installed) as heldout_sets.py shows. Printed:
+  - numbers: whole numbers of 2-5 digits read exactly by `Classifier.read` (target >= 85%)
+  - non-digits: letters, signs and scribbles that `read` flags "not a digit" (target >= 80%)
+  - real digits: single digits in many renderings that `read` flags (target <= 5%)
+  - the expected calibration error (15 bins) on the 10,000 MNIST test images, before and
+    after temperature scaling (target after <= 0.5%)
+  - the time of one saliency map (target <= 50 ms), beside one plain prediction
+"""
+
+import argparse
+import statistics
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from common import busy_note, machine, percentile, print_reproduce, print_table  # also puts the repo on sys.path
+
+import numpy as np
+import torch
+
+import heldout_sets
+from mnist_demo import Classifier
+from mnist_demo.calibration import expected_calibration_error
+from mnist_demo.data import load_mnist
+from mnist_demo.explain import integrated_gradients
+
+TARGETS = {"numbers": 0.85, "non_digits": 0.80, "real_digits": 0.05, "ece": 0.005, "saliency_ms": 50}
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--weights", default=None, help="weights folder or Hub repo (default: the packaged weights)")
+    parser.add_argument("--data-dir", default=None, help="folder holding MNIST/raw (default: $MNIST_DATA_DIR, else a cache)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the held-out sets (default: %(default)s)")
+    parser.add_argument("--count", type=int, default=400, help="drawings in each of the three sets (default: %(default)s)")
+    parser.add_argument("--failures", type=Path, default=None, help="save the drawings it gets wrong here as PNG (default: no)")
+    return parser.parse_args(argv)
+
+
+def rate(values) -> str:
+    values = list(values)
+    return f"{np.mean(values):6.1%}  ({sum(values)}/{len(values)})" if values else "-"
+
+
+def score(classifier: Classifier, drawings, failures: Path | None, name: str, wrong) -> list[dict]:
+    """`read` every drawing; `wrong(drawing, result)` says whether to save it as a failure."""
+    results = []
+    for k, drawing in enumerate(drawings):
+        started = time.perf_counter()
+        result = classifier.read(drawing.image)
+        result["ms"] = 1000 * (time.perf_counter() - started)
+        results.append(result)
+        if failures and wrong(drawing, result):
+            failures.mkdir(parents=True, exist_ok=True)
+            got = result["number"] or "flagged-" + "".join(d["digit"] for d in result["digits"])
+            kind = drawing.kind.replace("/", "_").replace(":", "-")
+            drawing.image.save(failures / f"{name}-{k:04d}-{kind}-{drawing.truth or 'none'}-read-{got}.png")
+    return results
+
+
+def by_kind(drawings, values) -> list[tuple[str, str]]:
+    groups = defaultdict(list)
+    for drawing, value in zip(drawings, values):
+        groups[drawing.kind.split(":")[0] if not drawing.kind.startswith("font") else "font"].append(value)
+    return [(f"  {kind}", rate(group)) for kind, group in sorted(groups.items())]
+
+
+def calibration_errors(classifier: Classifier, images: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    with torch.inference_mode():
+        x = torch.from_numpy(images).unsqueeze(1).float() / 255
+        logits = torch.cat([classifier.model(batch) for batch in x.split(2000)])
+    temperature = float(classifier.model.temperature)
+    raw = torch.softmax(logits, 1).numpy()
+    calibrated = torch.softmax(logits / temperature, 1).numpy()
+    return expected_calibration_error(raw, labels), expected_calibration_error(calibrated, labels)
+
+
+def timings_ms(function, inputs) -> list[float]:
+    times = []
+    for item in inputs:
+        started = time.perf_counter()
+        function(item)
+        times.append(1000 * (time.perf_counter() - started))
+    return times
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    classifier = Classifier.from_pretrained(args.weights)
+    test_images, test_labels = (t.numpy() for t in load_mnist(args.data_dir, train=False))
+    print(f"weights: {args.weights or 'packaged'}  |  {machine()}{busy_note()}")
+    if not heldout_sets.held_out_fonts():
+        print(f"note: no held-out fonts in {heldout_sets.HELD_OUT_FONTS} (see heldout_sets.py): the font subsets are empty")
+
+    numbers = heldout_sets.numbers(args.count, args.seed, test_images, test_labels)
+    non_digits = heldout_sets.non_digits(args.count, args.seed + 1)
+    digits = heldout_sets.real_digits(args.count, args.seed + 2, test_images, test_labels)
+
+    number_results = score(classifier, numbers, args.failures, "number", lambda d, r: r["number"] != d.truth)
+    non_digit_results = score(classifier, non_digits, args.failures, "nondigit", lambda d, r: not r["not_a_digit"])
+    digit_results = score(classifier, digits, args.failures, "digit", lambda d, r: r["number"] != d.truth)
+
+    exact = [r["number"] == d.truth for d, r in zip(numbers, number_results)]
+    counted = [len(r["digits"]) == len(d.truth) for d, r in zip(numbers, number_results)]
+    flagged_numbers = [r["not_a_digit"] for r in number_results]
+    print_table(f"Whole numbers of 2-5 digits ({len(numbers)}): read exactly (target >= {TARGETS['numbers']:.0%})", [
+        ("read exactly", rate(exact)), *by_kind(numbers, exact),
+        ("right number of digits", rate(counted)), ("flagged not a digit", rate(flagged_numbers)),
+        ("read time, median / p95", f"{statistics.median(r['ms'] for r in number_results):.0f} / "
+                                    f"{percentile([r['ms'] for r in number_results], 95):.0f} ms"),
+    ])
+    flagged = [r["not_a_digit"] for r in non_digit_results]
+    print_table(f"Non-digits ({len(non_digits)}): flagged not a digit (target >= {TARGETS['non_digits']:.0%})", [
+        ("flagged", rate(flagged)), *by_kind(non_digits, flagged),
+    ])
+    false_flags = [r["not_a_digit"] for r in digit_results]
+    read_right = [r["number"] == d.truth for d, r in zip(digits, digit_results)]
+    print_table(f"Real single digits ({len(digits)}): flagged not a digit (target <= {TARGETS['real_digits']:.0%})", [
+        ("flagged", rate(false_flags)), *by_kind(digits, false_flags),
+        ("read as exactly that digit", rate(read_right)),
+    ])
+
+    before, after = calibration_errors(classifier, test_images, test_labels)
+    print_table(f"Calibration on the {len(test_labels):,} MNIST test images (15 bins; target after <= {TARGETS['ece']:.1%})", [
+        ("ECE before temperature scaling", f"{before:.2%}"),
+        ("ECE after", f"{after:.2%}  (T = {float(classifier.model.temperature):.3f})"),
+    ])
+
+    rows = []
+    for threads in (torch.get_num_threads(), 1):  # torch's default, and the app's one thread per request
+        torch.set_num_threads(threads)
+        sample = test_images[:200]
+        integrated_gradients(classifier.model, sample[0])  # warm-up: the first call allocates
+        saliency = timings_ms(lambda image: integrated_gradients(classifier.model, image), sample)
+        forward = timings_ms(classifier.predict_mnist, sample)
+        rows += [(f"{threads} thread(s): integrated gradients, median / p95",
+                  f"{statistics.median(saliency):.1f} / {percentile(saliency, 95):.1f} ms"),
+                 (f"{threads} thread(s): one prediction, for scale, median", f"{statistics.median(forward):.1f} ms")]
+    print_table(f"Saliency of one 28x28 image on the CPU (target <= {TARGETS['saliency_ms']} ms)", rows)
+    print_reproduce()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,334 @@
+"""Held-out drawings the model never trained on: whole numbers, non-digits, and digits in many renderings.
+
+Made with other generators than training's (`mnist_demo/negatives.py` renders system-font
+letters and signs and draws straight-segment scribbles and shapes): here letters, signs and
+digits are drawn as pen strokes from templates, warped and slanted; scribbles are smooth
+curves with momentum; coils are rows of loops; printed glyphs come from fonts kept out of
+the system font folders that training reads (see HELD_OUT_FONTS); MNIST digits come from
+its *test* set only. Every set is deterministic given its seed.
+
+Not run by itself: `benchmarks/heldout_eval.py` builds and scores these sets.
+"""
+
+import glob
+import math
+import os
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+# Fonts training never saw: negatives.py globs the system font folders, so these are unpacked
+# elsewhere, without installing them:
+#   apt-get download fonts-comic-neue fonts-humor-sans fonts-cantarell fonts-open-sans
+#   for deb in fonts-*.deb; do dpkg -x "$deb" unpacked; done
+#   mkdir -p ~/.cache/mnist-demo/heldout-fonts && find unpacked -name '*.[ot]tf' -exec cp {} ~/.cache/mnist-demo/heldout-fonts/ \;
+HELD_OUT_FONTS = os.environ.get("HELD_OUT_FONTS", os.path.expanduser("~/.cache/mnist-demo/heldout-fonts"))
+HANDWRITING_LIKE = ("ComicNeue", "Humor-Sans", "Italic")
+
+
+@dataclass
+class Drawing:
+    image: Image.Image
+    kind: str    # the generator: "mnist", "strokes", "font:<name>", "scribble", ...
+    truth: str   # the digits drawn ("2026"), or "" for a non-digit
+
+
+# --- pen strokes -------------------------------------------------------------------------------
+
+def arc(cx, cy, rx, ry, start, end, steps=24):
+    """Points of an elliptic arc; angles in degrees, 0 = right, 90 = down (image coordinates)."""
+    return [(cx + rx * math.cos(math.radians(a)), cy + ry * math.sin(math.radians(a)))
+            for a in np.linspace(start, end, steps)]
+
+
+# Each digit: styles, each a list of strokes, each a list of (x, y) in a unit box (y down).
+DIGIT_STROKES = {
+    "0": [[arc(.5, .5, .45, .5, -90, 275)], [arc(.5, .5, .42, .5, -60, 300)]],
+    "1": [[[(.5, 0), (.5, 1)]], [[(.2, .22), (.55, 0), (.55, 1)]], [[(.25, .2), (.55, 0), (.55, 1)], [(.25, 1), (.85, 1)]]],
+    "2": [[arc(.5, .3, .42, .3, 190, 385) + [(.05, 1), (.95, 1)]],
+          [arc(.5, .28, .4, .28, 200, 400) + [(.1, .95), (.3, .85), (.95, 1)]]],
+    "3": [[arc(.5, .25, .4, .25, 200, 450) + arc(.5, .73, .45, .27, -90, 150)],
+          [[(.1, 0), (.85, 0), (.4, .42)] + arc(.5, .72, .42, .28, -90, 150)]],
+    "4": [[[(.62, 0), (0, .65), (1, .65)], [(.68, .15), (.68, 1)]],
+          [[(.1, 0), (.05, .55), (.95, .55)], [(.75, 0), (.75, 1)]]],
+    "5": [[[(.85, 0), (.2, 0), (.17, .45)] + arc(.5, .68, .4, .32, -135, 150)],
+          [[(.2, .02), (.17, .45)] + arc(.5, .68, .4, .32, -135, 150), [(.24, 0), (.9, -.02)]]],
+    "6": [[[(.75, 0), (.38, .25), (.16, .62)] + arc(.5, .72, .36, .28, 180, 530)],
+          [arc(.9, .6, .8, .6, 250, 180) + arc(.5, .74, .36, .26, 180, 530)]],
+    "7": [[[(.05, 0), (.95, 0), (.4, 1)]], [[(.05, 0), (.95, 0), (.45, 1)], [(.35, .5), (.85, .5)]],
+          [[(.05, .15), (.1, 0), (.95, 0), (.55, 1)]]],
+    "8": [[arc(.5, .25, .32, .25, 90, 450) + arc(.5, .73, .4, .27, -90, 270)],
+          [arc(.5, .26, .3, .26, 150, 500) + arc(.5, .74, .38, .26, -60, 300)]],
+    "9": [[arc(.45, .28, .4, .28, 0, 360) + [(.85, .28), (.78, 1)]],
+          [arc(.45, .3, .4, .3, 10, 370), [(.85, .15), (.85, 1)]]],
+}
+
+# Letters and signs that do not look like a digit (no O, I, l, S, Z, B, G, b, g, q, T, J).
+SYMBOL_STROKES = {
+    "A": [[(0, 1), (.5, 0), (1, 1)], [(.22, .6), (.78, .6)]],
+    "C": [arc(.55, .5, .45, .5, -45, -315)],
+    "E": [[(.9, 0), (.1, 0), (.1, 1), (.9, 1)], [(.1, .5), (.7, .5)]],
+    "F": [[(.9, 0), (.1, 0), (.1, 1)], [(.1, .5), (.7, .5)]],
+    "H": [[(0, 0), (0, 1)], [(1, 0), (1, 1)], [(0, .5), (1, .5)]],
+    "K": [[(0, 0), (0, 1)], [(1, 0), (0, .55), (1, 1)]],
+    "L": [[(0, 0), (0, 1), (.8, 1)]],
+    "M": [[(0, 1), (0, 0), (.5, .6), (1, 0), (1, 1)]],
+    "N": [[(0, 1), (0, 0), (1, 1), (1, 0)]],
+    "P": [[(.1, 1), (.1, 0)] + arc(.1, .27, .7, .27, -90, 90)],
+    "R": [[(.1, 1), (.1, 0)] + arc(.1, .27, .7, .27, -90, 90) + [(.9, 1)]],
+    "U": [[(0, 0), (0, .6)] + arc(.5, .6, .5, .4, 180, 0) + [(1, 0)]],
+    "V": [[(0, 0), (.5, 1), (1, 0)]],
+    "W": [[(0, 0), (.25, 1), (.5, .3), (.75, 1), (1, 0)]],
+    "X": [[(0, 0), (1, 1)], [(1, 0), (0, 1)]],
+    "Y": [[(0, 0), (.5, .5), (1, 0)], [(.5, .5), (.5, 1)]],
+    "e": [[(.1, .5), (.9, .5)] + arc(.5, .5, .42, .45, 0, -315)],
+    "k": [[(0, 0), (0, 1)], [(.8, .35), (0, .7), (.8, 1)]],
+    "m": [[(0, 1), (0, .3)] + arc(.25, .45, .25, .2, 180, 360) + [(.5, 1)], arc(.75, .45, .25, .2, 180, 360) + [(1, 1)]],
+    "+": [[(.5, 0), (.5, 1)], [(0, .5), (1, .5)]],
+    "=": [[(0, .35), (1, .35)], [(0, .65), (1, .65)]],
+    "#": [[(.35, 0), (.25, 1)], [(.75, 0), (.65, 1)], [(0, .33), (1, .33)], [(0, .67), (1, .67)]],
+    "*": [[(.5, 0), (.5, 1)], [(.07, .25), (.93, .75)], [(.93, .25), (.07, .75)]],
+    "x": [[(.1, .1), (.9, .9)], [(.9, .1), (.1, .9)]],
+    "arrow": [[(0, .5), (1, .5)], [(.65, .2), (1, .5), (.65, .8)]],
+    "star": [[(.5 + .5 * math.sin(math.radians(a)), .52 - .5 * math.cos(math.radians(a))) for a in range(0, 721, 144)]],
+    "heart": [arc(.28, .3, .25, .22, 140, 360) + [(.5, 1)], arc(.72, .3, .25, .22, 40, -180) + [(.5, 1)]],
+    "check": [[(0, .6), (.35, 1), (1, 0)]],
+    "triangle": [[(.5, 0), (1, 1), (0, 1), (.5, 0)]],
+    "square": [[(0, 0), (1, 0), (1, 1), (0, 1), (0, 0)]],
+    "smiley": [arc(.5, .5, .5, .5, 0, 360), [(.32, .3), (.34, .38)], [(.66, .3), (.68, .38)], arc(.5, .55, .27, .22, 20, 160)],
+    "%": [arc(.2, .2, .18, .18, 0, 360), [(.9, 0), (.1, 1)], arc(.8, .8, .18, .18, 0, 360)],
+    "&": [arc(.4, .22, .22, .22, 60, 300) + [(.9, 1)], [(.85, .55), (.5, 1)] + arc(.35, .75, .25, .25, 60, 250)],
+    "pi": [[(0, .1), (1, .1)], [(.3, .1), (.25, 1)], [(.72, .1), (.8, 1)]],
+    "sigma": [[(.9, 0), (.05, 0), (.5, .5), (.05, 1), (.9, 1)]],
+    "omega": [[(.05, 1), (.35, 1)] + arc(.5, .45, .45, .45, 125, -125) + [(.65, 1), (.95, 1)]],
+    "euro": [arc(.6, .5, .45, .5, -50, -310), [(0, .4), (.6, .4)], [(0, .6), (.6, .6)]],
+}
+
+
+def render_strokes(strokes, rng: np.random.Generator, height: int, aspect: float, pen: float) -> Image.Image:
+    """Strokes warped like a hand's (slant, rotation, a smooth wobble), drawn with a round pen on white."""
+    margin = int(pen * 2 + 4)
+    width = max(int(height * aspect), int(pen * 2))
+    size = (width + 2 * margin, height + 2 * margin)
+    slant, angle = rng.uniform(-0.3, 0.3), math.radians(rng.uniform(-10, 10))
+    wobble = rng.uniform(0, 0.06, size=2)
+    phase = rng.uniform(0, 2 * math.pi, size=2)
+    frequency = rng.uniform(0.4, 1.2, size=2)
+    canvas = Image.new("L", size, 255)
+    draw = ImageDraw.Draw(canvas)
+    for stroke in strokes:
+        points = []
+        for x, y in stroke:
+            x += wobble[0] * math.sin(frequency[0] * 2 * math.pi * y + phase[0])
+            y += wobble[1] * math.sin(frequency[1] * 2 * math.pi * x + phase[1])
+            x, y = x - 0.5 + slant * (0.5 - y), y - 0.5
+            x, y = x * math.cos(angle) - y * math.sin(angle), x * math.sin(angle) + y * math.cos(angle)
+            points.append((margin + (x + 0.5) * width, margin + (y + 0.5) * height))
+        draw.line(points, fill=0, width=max(1, round(pen)), joint="curve")
+        for x, y in (points[0], points[-1]):
+            draw.ellipse([x - pen / 2, y - pen / 2, x + pen / 2, y + pen / 2], fill=0)
+    return canvas
+
+
+def stroke_digit(digit: str, rng, height: int) -> Image.Image:
+    styles = DIGIT_STROKES[digit]
+    aspect = rng.uniform(0.15, 0.35) if digit == "1" and len(styles[0]) == 1 else rng.uniform(0.5, 0.8)
+    return render_strokes(styles[rng.integers(len(styles))], rng, height, aspect, pen_width(rng, height))
+
+
+def stroke_symbol(rng, height: int) -> tuple[str, Image.Image]:
+    name = list(SYMBOL_STROKES)[rng.integers(len(SYMBOL_STROKES))]
+    return name, render_strokes(SYMBOL_STROKES[name], rng, height, rng.uniform(0.6, 1.0), pen_width(rng, height))
+
+
+def pen_width(rng, height: int) -> float:
+    return height * rng.uniform(0.04, 0.14)
+
+
+def scribble(rng, height: int) -> Image.Image:
+    """A hand's scribble: a smooth curve whose heading turns at a slowly varying rate, crossing itself."""
+    steps = int(rng.integers(60, 220))
+    turn = np.cumsum(rng.normal(0, 0.08, steps)) + rng.normal(0, 0.15)
+    heading = np.cumsum(turn) + rng.uniform(0, 2 * math.pi)
+    speed = height / 40
+    xs, ys = np.cumsum(speed * np.cos(heading)), np.cumsum(speed * np.sin(heading))
+    xs, ys = xs - xs.min(), ys - ys.min()
+    fit = height / max(xs.max(), ys.max(), 1)
+    pen = pen_width(rng, height)
+    margin = int(pen + 4)
+    canvas = Image.new("L", (int(xs.max() * fit) + 2 * margin, int(ys.max() * fit) + 2 * margin), 255)
+    ImageDraw.Draw(canvas).line([(margin + x * fit, margin + y * fit) for x, y in zip(xs, ys)], fill=0,
+                                width=max(1, round(pen)), joint="curve")
+    return canvas
+
+
+def coil(rng, height: int) -> Image.Image:
+    """A row of loops, as one crossing something out or testing a pen."""
+    loops = rng.integers(3, 7)
+    t = np.linspace(0, 2 * math.pi * loops, 60 * loops)
+    radius = height * rng.uniform(0.3, 0.5)
+    xs = radius * (rng.uniform(0.5, 1.0) * t / math.pi + np.cos(t))
+    ys = radius * np.sin(t) * rng.uniform(0.8, 1.2)
+    pen = pen_width(rng, height)
+    margin = int(pen + 4)
+    xs, ys = xs - xs.min() + margin, ys - ys.min() + margin
+    canvas = Image.new("L", (int(xs.max()) + margin, int(ys.max()) + margin), 255)
+    ImageDraw.Draw(canvas).line(list(zip(xs, ys)), fill=0, width=max(1, round(pen)), joint="curve")
+    return canvas
+
+
+# --- printed glyphs and MNIST digits -----------------------------------------------------------
+
+def held_out_fonts(handwriting_like_only: bool = False) -> list[str]:
+    fonts = sorted(glob.glob(os.path.join(HELD_OUT_FONTS, "*.[ot]tf")))
+    if handwriting_like_only:
+        fonts = [f for f in fonts if any(style in f for style in HANDWRITING_LIKE)]
+    return fonts
+
+
+def font_glyph(text: str, font_path: str, height: int) -> Image.Image | None:
+    """`text` printed black on white, cropped with a margin; None when the font lacks the glyph."""
+    font = ImageFont.truetype(font_path, height)
+    canvas = Image.new("L", (height * 3, height * 2), 255)
+    ImageDraw.Draw(canvas).text((height * 1.5, height), text, font=font, fill=0, anchor="mm")
+    ink = np.asarray(canvas) < 128
+    if ink.sum() < 10:
+        return None
+    rows, cols = np.flatnonzero(ink.any(1)), np.flatnonzero(ink.any(0))
+    margin = height // 6
+    return canvas.crop((cols[0] - margin, rows[0] - margin, cols[-1] + margin, rows[-1] + margin))
+
+
+def mnist_glyph(image28: np.ndarray, height: int) -> Image.Image:
+    """An MNIST digit (white on black) as dark ink on white paper, its ink box scaled to `height`."""
+    ink = image28.astype(np.float32) / 255
+    rows, cols = np.flatnonzero(ink.max(1) > 0.1), np.flatnonzero(ink.max(0) > 0.1)
+    ink = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    scale = height / ink.shape[0]
+    size = (max(1, round(ink.shape[1] * scale)), height)
+    big = np.asarray(Image.fromarray(ink, mode="F").resize(size, Image.Resampling.BICUBIC))
+    margin = max(2, height // 10)
+    big = np.pad(np.clip(big, 0, 1), margin)
+    return Image.fromarray(np.round(255 * (1 - big)).astype(np.uint8))
+
+
+# --- canvases as the app receives them ----------------------------------------------------------
+
+def present(glyph: Image.Image, rng, canvas_side: int | None = None) -> Image.Image:
+    """Place black-on-white ink at a random spot of a canvas, in one of the looks the app gets:
+    a transparent Sketchpad (RGBA), white paper (RGB), or white ink on black (L)."""
+    ink = 255 - np.asarray(glyph.convert("L"))
+    h, w = ink.shape
+    side = canvas_side or int(max(h, w) * rng.uniform(1.1, 2.5))
+    height, width = max(side, h + 2), max(int(side * rng.uniform(0.8, 1.4)), w + 2)
+    top, left = int(rng.integers(0, height - h + 1)), int(rng.integers(0, width - w + 1))
+    canvas = np.zeros((height, width), dtype=np.uint8)
+    canvas[top:top + h, left:left + w] = ink
+    look = rng.integers(3)
+    if look == 0:
+        rgba = np.zeros((height, width, 4), dtype=np.uint8)
+        rgba[..., 3] = canvas
+        return Image.fromarray(rgba, mode="RGBA")
+    if look == 1:
+        return Image.fromarray(np.repeat((255 - canvas)[..., None], 3, axis=2), mode="RGB")
+    return Image.fromarray(canvas, mode="L")
+
+
+def compose(glyphs: list[Image.Image], rng, height: int) -> Image.Image:
+    """Glyphs (black on white) written left to right at about one height, with random gaps,
+    a few of them overlapping slightly, and a gentle baseline drift."""
+    inks = []
+    for glyph in glyphs:
+        ink = 255 - np.asarray(glyph.convert("L"))
+        rows, cols = np.flatnonzero(ink.max(1) > 25), np.flatnonzero(ink.max(0) > 25)
+        ink = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+        scale = height * rng.uniform(0.85, 1.15) / ink.shape[0]
+        size = (max(1, round(ink.shape[1] * scale)), max(1, round(ink.shape[0] * scale)))
+        inks.append(np.asarray(Image.fromarray(ink).resize(size, Image.Resampling.BILINEAR)))
+    # Gaps up to half a digit's height; now and then a slight overlap (at most a fifth of the narrower
+    # neighbour's width), as a hand writes.
+    gaps = [int(max(height * rng.uniform(-0.1, 0.45), -0.2 * min(a.shape[1], b.shape[1])))
+            for a, b in zip(inks, inks[1:])]
+    margin = height // 2
+    width = sum(i.shape[1] for i in inks) + sum(gaps) + 2 * margin
+    canvas = np.zeros((int(height * 1.6) + 2 * margin, max(width, height)), dtype=np.uint8)
+    x, drift = margin, rng.uniform(-0.08, 0.08)
+    for k, ink in enumerate(inks):
+        y = margin + int(height * (0.3 + rng.uniform(-0.06, 0.06)) + drift * k * height)
+        y = int(np.clip(y, 0, canvas.shape[0] - ink.shape[0]))
+        region = canvas[y:y + ink.shape[0], x:x + ink.shape[1]]
+        np.maximum(region, ink[:region.shape[0], :region.shape[1]], out=region)
+        x += ink.shape[1] + (gaps[k] if k < len(gaps) else 0)
+    return Image.fromarray(255 - canvas, mode="L")
+
+
+# --- the sets --------------------------------------------------------------------------------------
+
+def numbers(count: int, seed: int, mnist_images: np.ndarray, mnist_labels: np.ndarray) -> list[Drawing]:
+    """Whole numbers of 2-5 digits: half from MNIST test digits, half drawn as pen strokes."""
+    rng = np.random.default_rng(seed)
+    drawings = []
+    for k in range(count):
+        length = int(rng.integers(2, 6))
+        height = int(rng.integers(40, 160))
+        if k % 2 == 0:
+            index = rng.integers(len(mnist_images), size=length)
+            glyphs = [mnist_glyph(mnist_images[i], 120) for i in index]
+            truth, kind = "".join(str(int(mnist_labels[i])) for i in index), "mnist"
+        else:
+            truth = "".join(str(d) for d in rng.integers(10, size=length))
+            glyphs = [stroke_digit(d, rng, 120) for d in truth]
+            kind = "strokes"
+        drawings.append(Drawing(present(compose(glyphs, rng, height), rng, None), kind, truth))
+    return drawings
+
+
+def non_digits(count: int, seed: int) -> list[Drawing]:
+    """Letters and signs drawn as pen strokes or printed in held-out fonts, scribbles, coils."""
+    rng = np.random.default_rng(seed)
+    fonts = held_out_fonts()
+    printable = "ACEFHKLMNPRUVWXYacefhkmnprtuvwxy+=#*%&@?<>{}÷×πΣΩλ€£¥§¶→←♥★✓"
+    drawings = []
+    while len(drawings) < count:
+        height = int(rng.integers(40, 300))
+        kind = ("strokes", "strokes", "font", "scribble", "coil")[len(drawings) % 5]
+        if kind == "strokes":
+            name, glyph = stroke_symbol(rng, height)
+            kind = f"strokes:{name}"
+        elif kind == "font":
+            if not fonts:
+                continue
+            font, text = fonts[rng.integers(len(fonts))], printable[rng.integers(len(printable))]
+            glyph = font_glyph(text, font, height)
+            if glyph is None:
+                continue
+            kind = f"font:{text}"
+        else:
+            glyph = scribble(rng, height) if kind == "scribble" else coil(rng, height)
+        drawings.append(Drawing(present(glyph, rng), kind, ""))
+    return drawings
+
+
+def real_digits(count: int, seed: int, mnist_images: np.ndarray, mnist_labels: np.ndarray) -> list[Drawing]:
+    """Single digits: MNIST test digits pasted at any size and place, pen-stroke digits, handwriting-like fonts."""
+    rng = np.random.default_rng(seed)
+    fonts = held_out_fonts(handwriting_like_only=True)
+    drawings = []
+    while len(drawings) < count:
+        height = int(rng.integers(30, 400))
+        kind = ("mnist", "mnist", "strokes", "font")[len(drawings) % 4]
+        if kind == "mnist":
+            i = rng.integers(len(mnist_images))
+            truth, glyph = str(int(mnist_labels[i])), mnist_glyph(mnist_images[i], height)
+        elif kind == "strokes":
+            truth = str(rng.integers(10))
+            glyph = stroke_digit(truth, rng, height)
+        else:
+            if not fonts:
+                continue
+            font, truth = fonts[rng.integers(len(fonts))], str(rng.integers(10))
+            glyph = font_glyph(truth, font, height)
+            kind = "font:" + font.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        drawings.append(Drawing(present(glyph, rng), kind, truth))
+    return drawings

@@ -1,0 +1,365 @@
+"""Split a drawing of a whole number (a postcode, a cheque amount) into its digits, left to right.
+
+The ink is cut into pieces: its connected components, with strokes lying over a taller
+neighbour's columns (the detached top bar of a 5, the second stroke of a 4) joined to it,
+isolated specks dropped, and components wider than a digit (touching digits) cut where
+the ink thins or where equal-width digits would meet. Then every way of grouping
+neighbouring pieces into digits is scored by the classifier itself plus a few shape
+priors, and the best reading is found by dynamic programming, as postal-code readers
+have long done it ("segmentation by recognition"). Each digit goes through the same
+MNIST-style preprocessing as a single drawing.
+
+The costs below are log-odds set on numbers composed from MNIST *validation* digits and
+pen-stroke digits (not the sets `benchmarks/heldout_eval.py` reports on). A known limit:
+a sign made of digit-like parts (%, &) or a wide letter of straight strokes (W, V) can be
+read as digits (96, 86, 1111, 11), each part confidently.
+
+    python -m mnist_demo.segment number.png   # prints each digit's box and its 28x28 image
+"""
+
+import math
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+
+from .preprocess import (DETAIL_SCALE, DIGIT_BOX, ImageError, crop_to_ink, ink_box, ink_map, ink_to_mnist, max_filter,
+                         open_image, standard_mode, work_ink)
+
+INK_LEVEL = 0.25          # a pixel is ink above this fraction of the darkest ink (as crop_to_ink)
+SUBORDINATE_HEIGHT = 0.75  # a piece shorter than this (of the tallest) sharing a taller piece's columns joins it
+SPECK_SIZE = 0.2          # isolated specks smaller than this (of the tallest piece) are noise
+WIDE = 0.9                # components wider than this times their height may be touching digits
+MIN_DIGIT_WIDTH = 0.2     # no cut closer than this (of the height) to a component's side
+CUT_SPACING = 0.15        # nor to another cut
+MAX_CUTS = 10             # per component, the ones through the least ink
+MAX_PIECES_PER_DIGIT = 6   # a digit is at most this many neighbouring pieces
+MAX_DIGIT_WIDTH = 1.6     # no digit wider than this times the tallest piece
+MAX_GAP = 0.3             # nor with a gap wider than this (of the tallest piece) between its strokes
+MAX_PIECES = 40           # more pieces than this is not a number: read the drawing as one piece
+CUT_COST = 0.3            # log-odds a reading pays for each cut through a connected stroke
+OVERLAP_COST = 1.5        # ... for separating two pieces that share columns (times the shared fraction)
+GAP_COST = 8.0            # ... for joining pieces across a gap (times gap / height)
+SHORT_COST = 12.0         # ... for a digit much shorter than the tallest (times the shortfall)
+ASPECT_COST = 2.0         # ... for a digit much wider than that digit usually is (per std beyond 2)
+# log(width / height) of MNIST's training digits, per digit: mean and standard deviation. A "1"
+# as wide as an "8", or an "8" as wide as two, is two digits read as one.
+MNIST_LOG_ASPECT = [(-0.105, 0.195), (-0.930, 0.459), (-0.072, 0.217), (-0.234, 0.211), (-0.240, 0.211),
+                    (-0.074, 0.259), (-0.325, 0.216), (-0.264, 0.216), (-0.281, 0.221), (-0.394, 0.205)]
+
+
+@dataclass
+class Digit:
+    """One digit of a reading: its box in the input image's pixels and its probabilities."""
+
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1, right and bottom exclusive (PIL's crop box)
+    mnist: np.ndarray               # uint8 [28, 28], what the model saw
+    probabilities: np.ndarray       # float32 [10]
+
+
+@dataclass
+class Piece:
+    """Ink of one or more components (`ids`), within columns [x0, x1) when cut."""
+
+    ids: tuple[int, ...]
+    x0: int
+    x1: int
+    y0: int
+    y1: int
+    component: int  # the component it was cut from, or -1 when uncut
+
+    @property
+    def width(self) -> int:
+        return self.x1 - self.x0
+
+    @property
+    def height(self) -> int:
+        return self.y1 - self.y0
+
+
+def read_digits(source, predict) -> list[Digit]:
+    """The digits of a drawing, left to right.
+
+    `predict` maps uint8 [N, 28, 28] MNIST-style images to probabilities [N, 10] (for
+    example `Classifier.predict_mnist`). Raises ImageError for unreadable input and
+    BlankImageError when there is no ink.
+    """
+    image = standard_mode(open_image(source))
+    ink, scale, origin = number_ink(image)
+    labels, boxes = label_components(ink > INK_LEVEL * max(float(ink.max()), 0.2))
+    pieces = cut_wide(labels, join_subordinates(boxes))
+    if len(pieces) > MAX_PIECES:
+        pieces = [whole_drawing(pieces)]
+    candidates = candidate_digits(pieces)
+    images = np.stack([digit_image(ink, labels, pieces[i:j]) for i, j in candidates])
+    probabilities = np.asarray(predict(images), dtype=np.float32)
+    scores = {(i, j): prior + digit_fit(pieces[i:j], p) for ((i, j), prior), p in zip(candidates.items(), probabilities)}
+    reading = best_reading(pieces, scores)
+    index = {span: k for k, span in enumerate(candidates)}
+    return [Digit(box=input_box(pieces[i:j], scale, origin, image.size), mnist=images[index[i, j]],
+                  probabilities=probabilities[index[i, j]]) for i, j in reading]
+
+
+def number_ink(image) -> tuple[np.ndarray, float, tuple[int, int]]:
+    """The ink map of the drawing, with detail enough for each of its digits.
+
+    Returns (ink, scale, (left, top)): ink pixel (x, y) is input pixel (left + x * scale,
+    top + y * scale). A huge canvas is read reduced, as `to_mnist` does; when that leaves
+    the digits small (a number written small on a wide canvas), the inked region is read
+    again from the full-resolution pixels. Raises BlankImageError when there is no ink.
+    """
+    ink = work_ink(image)
+    top, bottom, left, right = ink_box(ink)
+    scale = image.width / ink.shape[1]
+    if scale == 1 or bottom - top >= DIGIT_BOX * DETAIL_SCALE:
+        return ink, scale, (0, 0)
+    margin = 2  # reduced pixels of background around the ink: the border that tells paper from ink
+    region = (max(0, int((left - margin) * scale)), max(0, int((top - margin) * scale)),
+              min(image.width, math.ceil((right + margin) * scale)), min(image.height, math.ceil((bottom + margin) * scale)))
+    factor = max(1, int((bottom - top) * scale) // (DIGIT_BOX * DETAIL_SCALE))
+    crop = image.crop(region)
+    return ink_map(crop.reduce(factor) if factor > 1 else crop), factor, region[:2]
+
+
+def reading(digits: list[Digit], flags: np.ndarray) -> dict:
+    """The JSON-ready answer of `Classifier.read`: the number, each digit, and whether any part is not a digit."""
+    parts = [{"digit": str(int(d.probabilities.argmax())), "confidence": float(d.probabilities.max()),
+              "box": [int(v) for v in d.box], "not_a_digit": bool(flag)} for d, flag in zip(digits, flags)]
+    return {"number": "".join(p["digit"] for p in parts), "digits": parts, "not_a_digit": bool(np.any(flags))}
+
+
+def label_components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """8-connected components: int32 labels [H, W] (0 = background, 1..n) and boxes [n, 4] (x0, y0, x1, y1).
+
+    Row runs joined by union-find: a few thousand runs, not a pixel-by-pixel flood fill.
+    """
+    height, width = mask.shape
+    edges = np.diff(np.pad(mask, ((0, 0), (1, 1))).astype(np.int8), axis=1)
+    rows, starts = np.nonzero(edges == 1)
+    ends = np.nonzero(edges == -1)[1]  # exclusive; same order as the starts
+    parent = list(range(len(rows)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first_run = np.searchsorted(rows, np.arange(height + 1))
+    for row in range(1, height):
+        a0, a1, b1 = first_run[row - 1], first_run[row], first_run[row + 1]
+        if a0 == a1 or a1 == b1:
+            continue
+        # Runs of the row above that touch run b, diagonals included: end >= b.start and start <= b.end.
+        lows = a0 + np.searchsorted(ends[a0:a1], starts[a1:b1], side="left")
+        highs = a0 + np.searchsorted(starts[a0:a1], ends[a1:b1], side="right")
+        for b, low, high in zip(range(a1, b1), lows, highs):
+            for a in range(low, high):
+                parent[root(a)] = root(b)
+    roots = np.array([root(i) for i in range(len(rows))], dtype=np.int64)
+    _, run_labels = np.unique(roots, return_inverse=True)
+    run_labels = run_labels.astype(np.int32) + 1
+    labels = np.zeros((height, width), dtype=np.int32)
+    lengths = ends - starts
+    offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    labels.flat[np.repeat(rows * width + starts, lengths) + offsets] = np.repeat(run_labels, lengths)
+    count = int(run_labels.max(initial=0))
+    boxes = np.zeros((count, 4), dtype=np.int64)
+    boxes[:, :2] = np.iinfo(np.int64).max
+    index = run_labels - 1
+    np.minimum.at(boxes[:, 0], index, starts)
+    np.minimum.at(boxes[:, 1], index, rows)
+    np.maximum.at(boxes[:, 2], index, ends)
+    np.maximum.at(boxes[:, 3], index, rows + 1)
+    return labels, boxes
+
+
+def join_subordinates(boxes: np.ndarray) -> list[Piece]:
+    """Components as pieces: short strokes within a taller one's columns join it, isolated specks go.
+
+    The detached top bar of a 5, the crossbar of a 7, one stroke of a two-stroke 4 or a
+    broken bit of a loop is much shorter than the digit and lies over the same columns.
+    """
+    tallest = max(int(b[3] - b[1]) for b in boxes)
+    groups = {i: [i] for i in range(len(boxes))}
+    owner = list(range(len(boxes)))
+    for i in sorted(range(len(boxes)), key=lambda k: boxes[k][3] - boxes[k][1]):
+        x0, y0, x1, y1 = boxes[i]
+        if y1 - y0 >= SUBORDINATE_HEIGHT * tallest:
+            continue
+        shared = [(overlap(x0, x1, b[0], b[2]), k) for k, b in enumerate(boxes)
+                  if k != i and b[3] - b[1] > y1 - y0 and owner[k] == k]
+        best_shared, host = max(shared, default=(0, None))
+        if host is not None and best_shared >= 0.5 * (x1 - x0):
+            groups[host] += groups.pop(i)
+            for k in groups[host]:
+                owner[k] = host
+        elif max(x1 - x0, y1 - y0) < SPECK_SIZE * tallest:
+            groups.pop(i)
+    return sorted((piece_of(boxes, members) for members in groups.values()), key=lambda p: p.x0 + p.x1)
+
+
+def overlap(a0: int, a1: int, b0: int, b1: int) -> int:
+    return max(0, min(a1, b1) - max(a0, b0))
+
+
+def piece_of(boxes: np.ndarray, members: list[int]) -> Piece:
+    chosen = boxes[members]
+    return Piece(ids=tuple(int(m) + 1 for m in members), x0=int(chosen[:, 0].min()), y0=int(chosen[:, 1].min()),
+                 x1=int(chosen[:, 2].max()), y1=int(chosen[:, 3].max()), component=-1)
+
+
+def cut_wide(labels: np.ndarray, pieces: list[Piece]) -> list[Piece]:
+    """Pieces wider than one digit (touching digits) cut into slices at the candidate columns."""
+    out = []
+    for number, piece in enumerate(pieces):
+        if piece.width <= WIDE * piece.height:
+            out.append(piece)
+            continue
+        mask = np.isin(labels[piece.y0:piece.y1, piece.x0:piece.x1], piece.ids)
+        cuts = [0, *cut_columns(mask.sum(axis=0), piece.height), piece.width]
+        for left, right in zip(cuts, cuts[1:]):
+            rows = np.flatnonzero(mask[:, left:right].any(axis=1))
+            if len(rows):
+                out.append(Piece(ids=piece.ids, x0=piece.x0 + left, x1=piece.x0 + right, y0=piece.y0 + int(rows[0]),
+                                 y1=piece.y0 + int(rows[-1]) + 1, component=number))
+    return out
+
+
+def cut_columns(profile: np.ndarray, height: int) -> list[int]:
+    """Candidate cuts of a wide component: where its ink profile dips (a thin joint between two
+    digits), and where digits of equal width would meet (two round digits touching side by side
+    are thick where they meet); the classifier later keeps the cuts that read best."""
+    width = len(profile)
+    margin, window = max(1, round(MIN_DIGIT_WIDTH * height)), max(1, round(0.08 * height))
+    smooth = np.convolve(profile, np.ones(3) / 3, mode="same")
+
+    def lowest(x: int) -> int:
+        """The column of least ink near x."""
+        return min(range(max(margin, x - window), min(width - margin, x + window + 1)), key=lambda c: smooth[c], default=x)
+
+    dips = [x for x in range(margin, width - margin) if smooth[x] == smooth[max(0, x - window):x + window + 1].min()]
+    meets = [lowest(round(width * i / k)) for k in range(2, math.ceil(width / (0.5 * height)) + 1) for i in range(1, k)]
+    chosen: list[int] = []
+    for x in sorted(set(dips + meets), key=lambda c: smooth[c]):
+        if all(abs(x - c) >= CUT_SPACING * height for c in chosen):
+            chosen.append(x)
+    return sorted(chosen[:MAX_CUTS])
+
+
+def whole_drawing(pieces: list[Piece]) -> Piece:
+    return Piece(ids=tuple(sorted({i for p in pieces for i in p.ids})), x0=min(p.x0 for p in pieces),
+                 y0=min(p.y0 for p in pieces), x1=max(p.x1 for p in pieces), y1=max(p.y1 for p in pieces), component=-1)
+
+
+def candidate_digits(pieces: list[Piece]) -> dict[tuple[int, int], float]:
+    """Every run of neighbouring pieces [i, j) that could be one digit, with its shape prior (log-odds)."""
+    tallest = max(p.height for p in pieces)
+    candidates = {}
+    for i in range(len(pieces)):
+        for j in range(i + 1, min(i + MAX_PIECES_PER_DIGIT, len(pieces)) + 1):
+            group = pieces[i:j]
+            x0, x1 = min(p.x0 for p in group), max(p.x1 for p in group)
+            reach = max(p.x1 for p in group[:-1]) if j - i > 1 else x1
+            if j - i > 1 and (x1 - x0 > MAX_DIGIT_WIDTH * tallest or group[-1].x0 - reach > MAX_GAP * tallest):
+                break
+            candidates[i, j] = shape_prior(group, tallest)
+    return candidates
+
+
+def shape_prior(group: list[Piece], tallest: int) -> float:
+    """Penalties (log-odds) for a group of unusual shape for one digit: much shorter than the tallest, or gappy."""
+    x0, x1 = min(p.x0 for p in group), max(p.x1 for p in group)
+    y0, y1 = min(p.y0 for p in group), max(p.y1 for p in group)
+    height = y1 - y0
+    penalty = SHORT_COST * max(0.0, 0.5 - height / tallest)
+    ordered = sorted(group, key=lambda p: p.x0)
+    reach = ordered[0].x1
+    for p in ordered[1:]:
+        penalty += GAP_COST * max(0, p.x0 - reach) / tallest
+        reach = max(reach, p.x1)
+    return -penalty
+
+
+def digit_fit(group: list[Piece], probabilities: np.ndarray) -> float:
+    """How well a group reads as a digit (log-odds): its top probability, less a penalty when
+    its width / height is far outside that digit's range in MNIST."""
+    digit = int(probabilities.argmax())
+    width = max(p.x1 for p in group) - min(p.x0 for p in group)
+    height = max(p.y1 for p in group) - min(p.y0 for p in group)
+    mean, std = MNIST_LOG_ASPECT[digit]
+    unusual = (math.log(max(width, 1) / max(height, 1)) - mean) / std
+    return math.log(max(float(probabilities.max()), 1e-6)) - ASPECT_COST * max(0.0, unusual - 2)
+
+
+def digit_image(ink: np.ndarray, labels: np.ndarray, group: list[Piece]) -> np.ndarray:
+    """The MNIST-style 28x28 image of a group of pieces: their ink only, not their neighbours'."""
+    x0, x1 = min(p.x0 for p in group), max(p.x1 for p in group)
+    y0, y1 = min(p.y0 for p in group), max(p.y1 for p in group)
+    pad = 2  # the faint anti-aliased rim lies just outside the thresholded ink
+    x0, y0 = max(0, x0 - pad), max(0, y0 - pad)
+    x1, y1 = min(ink.shape[1], x1 + pad), min(ink.shape[0], y1 + pad)
+    crop_labels = labels[y0:y1, x0:x1]
+    mine = np.zeros(crop_labels.shape, dtype=bool)
+    columns = np.arange(x0, x1)
+    for p in group:
+        mine |= np.isin(crop_labels, p.ids) & ((columns >= p.x0) & (columns < p.x1))[None, :]
+    others = (crop_labels > 0) & ~mine
+    near = max_filter(mine.astype(np.float32), 2 * pad + 1) > 0
+    digit = np.where(near & ~others, ink[y0:y1, x0:x1], 0).astype(np.float32)
+    try:
+        return ink_to_mnist(crop_to_ink(digit))
+    except ImageError:  # a sliver too faint to count as ink: a blank image, which reads as nothing
+        return np.zeros((28, 28), dtype=np.uint8)
+
+
+def best_reading(pieces: list[Piece], scores: dict[tuple[int, int], float]) -> list[tuple[int, int]]:
+    """The grouping of all pieces into digits with the highest total score (dynamic programming)."""
+    best = [0.0] + [-math.inf] * len(pieces)
+    back = [0] * (len(pieces) + 1)
+    for j in range(1, len(pieces) + 1):
+        for i in range(j):
+            if (i, j) in scores:
+                total = best[i] + scores[i, j] - (boundary_cost(pieces[i - 1], pieces[i]) if i else 0.0)
+                if total > best[j]:
+                    best[j], back[j] = total, i
+    spans, j = [], len(pieces)
+    while j:
+        spans.append((back[j], j))
+        j = back[j]
+    return spans[::-1]
+
+
+def boundary_cost(left: Piece, right: Piece) -> float:
+    """What it costs to end a digit between two neighbouring pieces: a cut stroke, or shared columns."""
+    if left.component >= 0 and left.component == right.component:
+        return CUT_COST
+    shared = overlap(left.x0, left.x1, right.x0, right.x1) / max(1, min(left.width, right.width))
+    return OVERLAP_COST * shared
+
+
+def input_box(group: list[Piece], scale: float, origin: tuple[int, int], size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The group's box in the input image's pixels (the ink map may be of a reduced copy or a crop)."""
+    x0, x1 = min(p.x0 for p in group), max(p.x1 for p in group)
+    y0, y1 = min(p.y0 for p in group), max(p.y1 for p in group)
+    left, top = origin
+    return (left + int(x0 * scale), top + int(y0 * scale),
+            min(size[0], left + math.ceil(x1 * scale)), min(size[1], top + math.ceil(y1 * scale)))
+
+
+def main():
+    from .classifier import Classifier
+
+    classifier = Classifier.from_pretrained()
+    try:
+        digits = read_digits(sys.argv[1], classifier.predict_mnist)
+    except ImageError as error:
+        sys.exit(str(error))
+    for digit in digits:
+        print(f"{int(digit.probabilities.argmax())}  p={digit.probabilities.max():.3f}  box={digit.box}")
+        for row in digit.mnist[2:26]:
+            print("".join(" .:-=+*#%@"[min(9, v // 26)] for v in row))
+
+
+if __name__ == "__main__":
+    main()

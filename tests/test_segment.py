@@ -1,0 +1,147 @@
+"""mnist_demo.segment: a drawing of a whole number -> its digits, left to right, with their boxes."""
+
+from collections import deque
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from mnist_demo.preprocess import BlankImageError
+from mnist_demo.segment import label_components, read_digits
+
+
+def flood_fill_labels(mask: np.ndarray) -> np.ndarray:
+    """The obvious 8-connected labelling, pixel by pixel: the oracle for the run-based one."""
+    labels = np.zeros(mask.shape, dtype=np.int32)
+    count = 0
+    for start in zip(*np.nonzero(mask)):
+        if labels[start]:
+            continue
+        count += 1
+        labels[start] = count
+        queue = deque([start])
+        while queue:
+            y, x = queue.popleft()
+            for dy in (-1, 0, 1):
+                for dx in (-1, 0, 1):
+                    ny, nx = y + dy, x + dx
+                    if 0 <= ny < mask.shape[0] and 0 <= nx < mask.shape[1] and mask[ny, nx] and not labels[ny, nx]:
+                        labels[ny, nx] = count
+                        queue.append((ny, nx))
+    return labels
+
+
+def same_partition(a: np.ndarray, b: np.ndarray) -> bool:
+    """Two labellings that differ only in the numbers given to the components."""
+    pairs = {(int(x), int(y)) for x, y in zip(a.ravel(), b.ravel())}
+    return len(pairs) == len({x for x, _ in pairs}) == len({y for _, y in pairs})
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_components_match_a_flood_fill(seed):
+    rng = np.random.default_rng(seed)
+    mask = rng.random((40, 60)) < rng.uniform(0.2, 0.6)  # many components, diagonal contacts, one-pixel runs
+    labels, boxes = label_components(mask)
+    assert same_partition(labels, flood_fill_labels(mask))
+    assert (labels > 0).sum() == mask.sum() and len(boxes) == labels.max()
+    for k, (x0, y0, x1, y1) in enumerate(boxes, start=1):
+        rows, cols = np.nonzero(labels == k)
+        assert (x0, y0, x1, y1) == (cols.min(), rows.min(), cols.max() + 1, rows.max() + 1)
+
+
+def compose(digits: list[np.ndarray], heights: list[int], gaps: list[int], side=(900, 320), top=80, left=60):
+    """MNIST digits (white on black) scaled and written left to right as black ink on a transparent
+    canvas, the Sketchpad's look; returns the image and where each digit's ink went (x0, y0, x1, y1)."""
+    alpha = np.zeros((side[1], side[0]), dtype=np.uint8)
+    boxes, x = [], left
+    for digit, height, gap in zip(digits, heights, gaps + [0]):
+        rows, cols = np.flatnonzero(digit.max(1) > 40), np.flatnonzero(digit.max(0) > 40)
+        ink = Image.fromarray(digit[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1])
+        scale = height / ink.height
+        ink = np.asarray(ink.resize((round(ink.width * scale), height), Image.Resampling.BILINEAR))
+        region = alpha[top:top + height, x:x + ink.shape[1]]
+        np.maximum(region, ink, out=region)
+        boxes.append((x, top, x + ink.shape[1], top + height))
+        x += ink.shape[1] + gap
+    rgba = np.zeros((side[1], side[0], 4), dtype=np.uint8)
+    rgba[..., 3] = alpha
+    return Image.fromarray(rgba, mode="RGBA"), boxes
+
+
+def well_read_examples(classifier, mnist_test, wanted: str) -> list[np.ndarray]:
+    """For each wanted digit, the first MNIST test image of it the model reads right on its own, surely:
+    the tests below are about finding the digits, not about the model's few mistakes."""
+    images, labels = mnist_test
+    chosen = []
+    for digit in wanted:
+        candidates = np.flatnonzero(labels == int(digit))[:50]
+        probabilities = classifier.predict_mnist(images[candidates])
+        sure = candidates[(probabilities.argmax(1) == int(digit)) & (probabilities.max(1) > 0.95)]
+        chosen.append(images[sure[len(chosen) % len(sure)]])
+    return chosen
+
+
+def iou(a, b) -> float:
+    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - ix * iy
+    return ix * iy / union
+
+
+def reading(classifier, image) -> str:
+    return "".join(str(int(d.probabilities.argmax())) for d in read_digits(image, classifier.predict_mnist))
+
+
+def test_a_number_of_mnist_test_digits_is_read_left_to_right_with_boxes(classifier, mnist_test):
+    image, placed = compose(well_read_examples(classifier, mnist_test, "2026"), [120, 100, 130, 110], [40, 25, 55])
+    digits = read_digits(image, classifier.predict_mnist)
+    assert "".join(str(int(d.probabilities.argmax())) for d in digits) == "2026"
+    for digit, box in zip(digits, placed):
+        assert iou(digit.box, box) > 0.8, (digit.box, box)
+        assert digit.mnist.shape == (28, 28) and digit.mnist.dtype == np.uint8
+
+
+def test_boxes_are_in_the_input_images_pixels_even_when_it_is_reduced(classifier, mnist_test):
+    image, placed = compose(well_read_examples(classifier, mnist_test, "47"), [500, 480], [150], side=(1900, 900), top=200)
+    digits = read_digits(image, classifier.predict_mnist)  # a 1900 px canvas is worked on at a quarter of that
+    assert len(digits) == 2
+    for digit, box in zip(digits, placed):
+        assert iou(digit.box, box) > 0.85, (digit.box, box)
+
+
+def test_touching_digits_are_split(classifier, mnist_test):
+    digits = well_read_examples(classifier, mnist_test, "38")
+    for overlap in range(4, 40, 4):  # slide the 8 over the 3 until their strokes just touch
+        image, _ = compose(digits, [150, 150], [-overlap])
+        if label_components(np.asarray(image)[..., 3] > 64)[0].max() == 1:
+            break
+    assert label_components(np.asarray(image)[..., 3] > 64)[0].max() == 1, "the test needs the two digits to touch"
+    assert reading(classifier, image) == "38"
+
+
+def test_the_strokes_of_one_digit_stay_together(classifier):
+    """A 5 with its top bar lifted off, a 4 drawn in two strokes that do not meet, a 7 with a crossbar."""
+    image = Image.new("L", (900, 300), 255)
+    draw = ImageDraw.Draw(image)
+    pen = dict(fill=0, width=14, joint="curve")
+    draw.line([(95, 60), (85, 140)], **pen)                                    # 5: the stem...
+    draw.arc((60, 110, 190, 250), start=-100, end=150, fill=0, width=14)     # ...and the belly
+    draw.line([(110, 52), (190, 48)], **pen)                                  # ...and its top bar, lifted off
+    draw.line([(330, 50), (290, 170), (362, 170)], **pen)                     # 4: the angle...
+    draw.line([(380, 60), (378, 250)], **pen)                                 # ...and the stem, apart
+    draw.line([(520, 60), (640, 60), (560, 250)], **pen)                      # 7
+    draw.line([(540, 150), (630, 150)], **pen)                                # ...its crossbar
+    assert label_components(np.asarray(image) < 128)[0].max() == 6, "the test needs the strokes apart"
+    assert reading(classifier, image) == "547"
+
+
+def test_a_dust_speck_is_not_a_digit(classifier, mnist_test):
+    image, _ = compose(well_read_examples(classifier, mnist_test, "61"), [120, 120], [60])
+    alpha = np.asarray(image).copy()
+    alpha[30:33, 700:703, 3] = 255  # a 3-pixel speck far from the digits
+    assert reading(classifier, Image.fromarray(alpha, mode="RGBA")) == "61"
+
+
+def test_a_blank_drawing_raises_blank_image_error(classifier):
+    with pytest.raises(BlankImageError):
+        read_digits(Image.new("RGBA", (400, 400), (0, 0, 0, 0)), classifier.predict_mnist)
