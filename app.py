@@ -6,11 +6,14 @@
     python app.py --host 0.0.0.0 --port 8000 --share
 
 Also a Hugging Face Space's `app_file` (the Space sets GRADIO_SERVER_NAME / _PORT).
-Scripts use two endpoints with gradio_client: `/predict` takes a Sketchpad value,
+Scripts use three endpoints with gradio_client: `/predict` takes a Sketchpad value,
 `/classify` an image file; both return the ten probabilities as a gr.Label value.
+`/read` takes an image file of a whole number and returns JSON: {"number", "digits":
+[{"digit", "confidence", "box", "not_a_digit"}], "not_a_digit"}.
 
 This file only wires the UI together: reading a picture is `mnist_demo.prediction`, the
-gallery of mistakes `mnist_demo.mistakes`, the Model tab's text `mnist_demo.model_summary`.
+Draw tab's saliency and whole numbers `mnist_demo.draw_view`, the gallery of mistakes and
+the confusion table `mnist_demo.mistakes`, the Model tab's text `mnist_demo.model_summary`.
 """
 
 import argparse
@@ -19,11 +22,13 @@ import logging
 import os
 
 import gradio as gr
+import torch
 
 from mnist_demo import ImageError
 from mnist_demo.classifier import load_with_fallback
-from mnist_demo.mistakes import (ANY, description, filter_summary, gallery_items, header, load_mistakes,
-                                 probabilities_by_label, select, shown)
+from mnist_demo.draw_view import plain_view, read_number, view_drawing
+from mnist_demo.mistakes import (ANY, cell_filter, confusion_table, description, filter_summary, gallery_items,
+                                 header, load_mistakes, probabilities_by_label, select, shown)
 from mnist_demo.model_summary import confusion_matrix, layer_listing, summary_markdown, training_curves
 from mnist_demo.prediction import DRAW_PROMPT, NO_DIGIT, blank_prediction, predict, unreadable_prediction
 
@@ -36,8 +41,10 @@ DIGITS = [str(d) for d in range(10)]
 
 # 28x28 images are shown enlarged: keep their pixels square instead of blurring them.
 CSS = """
-#model-input img, #mistakes img, #mistake-image img { image-rendering: pixelated; }
-#model-input img, #mistake-image img { width: 168px !important; height: 168px !important; }
+#model-input img, #saliency img, #mistakes img, #mistake-image img { image-rendering: pixelated; }
+#mistake-image img { width: 168px !important; height: 168px !important; object-fit: contain !important; }
+#model-input img, #saliency img { height: 168px !important; object-fit: contain !important; }
+#confusion td, #confusion th { text-align: center; cursor: pointer; }
 #mistakes .caption-label { white-space: normal; text-overflow: clip; font-size: var(--text-xs); }
 #weights-warning { border: 1px solid #d97706; border-radius: 8px; padding: 0 12px; background: #fffbeb; }
 """
@@ -84,7 +91,7 @@ def draw_tab(classifier):
     with gr.Row():
         with gr.Column():
             sketchpad = gr.Sketchpad(
-                label="Draw a digit", elem_id="sketchpad", type="pil", image_mode="RGBA",
+                label="Draw a digit (or a whole number)", elem_id="sketchpad", type="pil", image_mode="RGBA",
                 canvas_size=(CANVAS_SIDE, CANVAS_SIDE), fixed_canvas=True, layers=False, transforms=(),
                 brush=gr.Brush(default_size=BRUSH_RADIUS, colors=["#000000"], color_mode="fixed"),
                 buttons=[], height=CANVAS_SIDE + 130,
@@ -95,25 +102,32 @@ def draw_tab(classifier):
             headline = gr.Markdown(start.headline, elem_id="prediction")
             probabilities = gr.Label(start.label_value, num_top_classes=10, label="Probabilities",
                                      elem_id="probabilities")
-            model_input = gr.Image(label="What the model sees: 28×28 pixels", elem_id="model-input",
-                                   interactive=False, format="png", height=200, buttons=[])
-    # More views of a prediction (a saliency map, boxes around each digit) join this list.
-    outputs = [headline, probabilities, model_input]
+            with gr.Row():
+                model_input = gr.Image(label="What the model sees: 28×28 pixels", elem_id="model-input",
+                                       interactive=False, format="png", height=200, buttons=[])
+                saliency = gr.Image(label="Why: red pixels count for the answer, blue against", elem_id="saliency",
+                                    interactive=False, format="png", height=200, buttons=[])
+            boxes = gr.Image(label="The reading, digit by digit", elem_id="reading-boxes", interactive=False,
+                             format="png", height=240, buttons=[], visible=False)
+    reading = gr.JSON(visible=False)  # only the /read endpoint's output
+    outputs = [headline, probabilities, model_input, saliency, boxes]
 
-    def show(prediction):
-        return prediction.headline, prediction.label_value, prediction.model_input
+    def show(view):
+        return (view.headline, view.label_value, view.model_input, view.saliency,
+                gr.Image(view.boxes, visible=view.boxes is not None))
 
     def on_drawing(value):
-        return show(read_for_people(classifier, value, DRAW_PROMPT))
+        return show(view_for_people(classifier, value, DRAW_PROMPT))
 
     def on_upload(file_data):
-        return show(read_for_people(classifier, uploaded_path(file_data), NO_DIGIT))
+        return show(view_for_people(classifier, uploaded_path(file_data), NO_DIGIT))
 
     def reset():
-        return show(start)
+        return show(plain_view(start))
 
-    # A stroke ends -> the browser uploads the canvas -> .change: one prediction per stroke;
-    # "always_last" drops the strokes drawn while a prediction runs, except the latest.
+    # A stroke ends -> the browser uploads the canvas -> .change: one event per stroke computes
+    # the prediction, the saliency and the reading of a whole number together; "always_last"
+    # drops the strokes drawn while a prediction runs, except the latest.
     sketchpad.change(on_drawing, sketchpad, outputs, trigger_mode="always_last", show_progress="hidden",
                      **MODEL_EVENT, **UI_EVENT)
     # Uploads are read from the raw file (preprocess=False): mnist_demo, not Gradio, opens
@@ -126,31 +140,57 @@ def draw_tab(classifier):
     def predict_sketch(value):
         return read(classifier, sketch_path(value), NO_DIGIT).label_value
 
+    # With --mcp the endpoints are also MCP tools: api_description describes each tool, the
+    # docstring's Args its input.
     def classify_file(file_data):
+        """Classify a picture of one handwritten digit: the ten calibrated probabilities, or 'No digit' for a blank.
+
+        Args:
+            file_data: an image file (PNG, JPEG, ...) showing one digit, dark on light or light on dark.
+        """
         return read(classifier, uploaded_path(file_data), NO_DIGIT).label_value
 
+    def read_file(file_data):
+        """Read a handwritten whole number: each digit left to right, with its confidence, its box in pixels
+        and whether it looks like a digit at all; "number" is the digits together (only a guess when
+        "not_a_digit" is true).
+
+        Args:
+            file_data: an image file (PNG, JPEG, ...) of digits written in a row.
+        """
+        return for_scripts(read_number, classifier, uploaded_path(file_data))
+
     # The script API: endpoints with no UI trigger, reading the raw upload like the UI's upload.
+    # /predict and /classify stay a single prediction: saliency and whole numbers cost time.
     gr.on([], predict_sketch, sketchpad, probabilities, api_name="predict", preprocess=False, **MODEL_EVENT,
           api_description="A Sketchpad value -> the ten probabilities, or 'No digit' for a blank.")
     gr.on([], classify_file, upload, probabilities, api_name="classify", preprocess=False, **MODEL_EVENT,
           api_description="An image file of one digit -> the ten probabilities, or 'No digit' for a blank.")
+    gr.on([], read_file, upload, reading, api_name="read", preprocess=False, **MODEL_EVENT,
+          api_description='An image file of a whole number -> {"number", "digits": [{"digit", "confidence", '
+                          '"box", "not_a_digit"}], "not_a_digit"}; no digits and "number": "" for a blank.')
 
 
 def read(classifier, picture, blank_label: str):
     """For scripts: the prediction, or a gr.Error that says in plain words why the picture could not be read."""
+    return for_scripts(predict, classifier, picture, blank_label)
+
+
+def for_scripts(answer, *args):
+    """`answer(*args)`, with an unusable picture turned into a gr.Error a person understands."""
     try:
-        return predict(classifier, picture, blank_label)
+        return answer(*args)
     except ImageError as error:
         raise gr.Error(html.escape(str(error)), title="Not an image", print_exception=False) from None
 
 
-def read_for_people(classifier, picture, blank_label: str):
-    """For the UI: the same, but an unreadable file is explained in the outputs (and a toast), not as an error."""
+def view_for_people(classifier, picture, blank_label: str):
+    """For the UI: the Draw tab's view, but an unreadable file is explained in the outputs (and a toast)."""
     try:
-        return predict(classifier, picture, blank_label)
+        return view_drawing(classifier, picture, blank_label)
     except ImageError as error:
         gr.Warning(html.escape(str(error)), title="Not an image")
-        return unreadable_prediction(error)
+        return plain_view(unreadable_prediction(error))
 
 
 def uploaded_path(file_data: dict | None) -> str | None:
@@ -168,12 +208,17 @@ def mistakes_tab(mistakes):
                 elem_id="mistakes-header")
     if mistakes is None:
         return
+    if mistakes.confusion is not None:
+        gr.Markdown("**The test set's confusion matrix**: rows are the true digits, columns what the model read. "
+                    "Choose a cell to see those mistakes (a row's first cell or its diagonal: all of that digit's).")
+        confusion = gr.Dataframe(confusion_table(mistakes.confusion), interactive=False, elem_id="confusion",
+                                 show_label=False, buttons=[], max_height=460)
     with gr.Row():
         true_digit = gr.Dropdown([ANY, *DIGITS], value=ANY, label="True digit", elem_id="true-digit")
         predicted_digit = gr.Dropdown([ANY, *DIGITS], value=ANY, label="Predicted digit",
                                       elem_id="predicted-digit")
     everything = select(mistakes)
-    count = gr.Markdown(filter_summary(mistakes, everything))
+    count = gr.Markdown(filter_summary(mistakes, everything), elem_id="mistakes-count")
     with gr.Row():
         gallery = gr.Gallery(gallery_items(mistakes, shown(everything)), label="Mistakes", elem_id="mistakes",
                              columns=6, height=520, allow_preview=False, object_fit="contain", format="png",
@@ -195,6 +240,12 @@ def mistakes_tab(mistakes):
         return (description(mistakes, position), mistakes.images[position],
                 probabilities_by_label(mistakes, position))
 
+    def on_cell(event: gr.SelectData):
+        true_value, predicted_value = cell_filter(*event.index)
+        return true_value, predicted_value, *on_filter(true_value, predicted_value)
+
+    if mistakes.confusion is not None:
+        confusion.select(on_cell, None, [true_digit, predicted_digit, gallery, count], **UI_EVENT)
     gr.on([true_digit.input, predicted_digit.input], on_filter, [true_digit, predicted_digit], [gallery, count],
           **UI_EVENT)
     gallery.select(on_select, [true_digit, predicted_digit], [selected, selected_image, selected_probabilities],
@@ -223,15 +274,20 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT") or 7860),
                         help="port ($GRADIO_SERVER_PORT)")
     parser.add_argument("--share", action="store_true", help="also open a temporary public gradio.live link")
+    parser.add_argument("--mcp", action="store_true",
+                        help="also serve the endpoints as MCP tools at /gradio_api/mcp/ (needs gradio[mcp])")
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")  # warnings and errors, e.g. the fallback
     args = parse_args(argv)
+    # One thread per prediction: CONCURRENCY of them run at once, one per core. More threads only
+    # fight over the cores and, on a busy machine, make a 2 ms forward pass take 50 ms or more.
+    torch.set_num_threads(1)
     classifier, warning = load_with_fallback(args.weights)  # logs the warning when it falls back
     build_demo(classifier, warning).launch(server_name=args.host, server_port=args.port, share=args.share,
-                                           **LAUNCH_OPTIONS)
+                                           mcp_server=args.mcp, **LAUNCH_OPTIONS)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 train.py saves every misclassified test image with its probabilities
 (`misclassified.safetensors`, next to the weights); this module reads them back, puts
 the most confident mistakes first, filters them by true or predicted digit, and writes
-the captions and the header. It never touches the test set itself.
+the captions and the header. The test set's confusion matrix (from metrics.json) is a
+table whose cells choose the filters. It never touches the test set itself.
 
     python -m mnist_demo.mistakes [weights folder]   # prints the header and the worst ten
 """
@@ -33,6 +34,7 @@ class Mistakes:
     indices: np.ndarray        # int [N], positions in the MNIST test set
     test_total: int | None     # None when metrics.json is missing
     test_accuracy: float | None
+    confusion: np.ndarray | None = None  # int [10, 10], rows true digit, columns predicted; None without metrics.json
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -48,7 +50,8 @@ def load_mistakes(folder: Path) -> Mistakes | None:
     saved = load_misclassified(folder)
     if saved is None:
         return None
-    test = read_metrics(folder).get("test", {})
+    metrics = read_metrics(folder)
+    test = metrics.get("test", {})
     probabilities = saved["probabilities"].astype(np.float32)
     predictions = saved["predictions"].astype(np.int64)
     order = np.argsort(-probabilities[np.arange(len(predictions)), predictions], kind="stable")
@@ -60,6 +63,7 @@ def load_mistakes(folder: Path) -> Mistakes | None:
         indices=saved["indices"].astype(np.int64)[order],
         test_total=test.get("total"),
         test_accuracy=test.get("accuracy"),
+        confusion=np.asarray(metrics["confusion_matrix"], dtype=np.int64) if "confusion_matrix" in metrics else None,
     )
 
 
@@ -112,6 +116,53 @@ def filter_summary(mistakes: Mistakes | None, positions: np.ndarray) -> str:
         matching = f"{total:,} mistakes" if len(positions) == total else f"{len(positions):,} that match (of {total:,})"
         return f"Showing the {MAX_TILES} most confident of the {matching}: filter by digit to see the others."
     return f"Showing {len(positions):,} of {total:,}."
+
+
+def confusion_headers() -> list[str]:
+    """The confusion table's column names: the true digit, then each predicted digit."""
+    return ["true ↓ predicted →", *(str(d) for d in range(10))]
+
+
+def confusion_rows(matrix: np.ndarray) -> list[list]:
+    """The confusion matrix as table rows: the true digit, then its ten counts."""
+    return [[str(true), *(int(count) for count in row)] for true, row in enumerate(matrix)]
+
+
+def confusion_styles(matrix: np.ndarray) -> list[list[str]]:
+    """CSS per table cell: correct counts green, mistakes orange (darker for more), empty cells plain."""
+    worst = max(1, int((matrix * (1 - np.eye(len(matrix), dtype=np.int64))).max()))
+    styles = []
+    for true, row in enumerate(matrix):
+        cells = ["font-weight: bold"]
+        for predicted, count in enumerate(row):
+            if predicted == true:
+                cells.append("background-color: #dcfce7")
+            elif count:
+                alpha = 0.25 + 0.6 * count / worst
+                cells.append(f"background-color: rgba(234, 88, 12, {alpha:.2f}); font-weight: bold")
+            else:
+                cells.append("color: #9ca3af")
+        styles.append(cells)
+    return styles
+
+
+def confusion_table(matrix: np.ndarray):
+    """The table the Mistakes tab shows: a pandas Styler of `confusion_rows`, coloured by `confusion_styles`."""
+    import pandas as pd
+
+    frame = pd.DataFrame(confusion_rows(matrix), columns=confusion_headers())
+    styles = pd.DataFrame(confusion_styles(matrix), columns=frame.columns)
+    return frame.style.apply(lambda _: styles, axis=None)
+
+
+def cell_filter(row: int, column: int) -> tuple[str, str]:
+    """The (true, predicted) filters for a chosen cell of the confusion table.
+
+    An off-diagonal cell is one kind of mistake: that pair. A correct cell on the diagonal
+    or the row's true digit has no mistakes of its own: all the mistakes on that digit.
+    """
+    true, predicted = str(row), column - 1
+    return (true, ANY) if predicted < 0 or predicted == row else (true, str(predicted))
 
 
 def probabilities_by_label(mistakes: Mistakes, position: int) -> dict[str, float]:

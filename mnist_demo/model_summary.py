@@ -14,6 +14,7 @@ from pathlib import Path
 from PIL import Image
 
 from .artifacts import CARD_FILE, CONFUSION_FILE, CURVES_FILE, read_metrics
+from .calibration import ECE_BINS
 from .card import ARCH_TEXT
 from .model import count_parameters
 
@@ -49,7 +50,8 @@ def results_table(classifier, metrics: dict) -> str:
     if "accuracy" in metrics.get("val", {}):
         rows.append(("Validation accuracy", f"{metrics['val']['accuracy']:.2%}"))
     if "ece" in test and "ece_uncalibrated" in test:
-        rows.append(("Calibration error (ECE) before / after temperature scaling",
+        rows.append((f"Expected calibration error on the test set ({ECE_BINS} equal-width bins), "
+                     "before / after temperature scaling",
                      f"{test['ece_uncalibrated']:.2%} / {test['ece']:.2%}"))
     if "seconds" in metrics:
         rows.append(("Training time", f"{metrics['seconds']:.0f} s on {metrics.get('device', '?')}"))

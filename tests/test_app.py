@@ -91,9 +91,9 @@ def predict(client, path) -> dict:
     return client.predict(sketch(path), api_name="/predict")
 
 
-def test_api_page_lists_only_the_two_endpoints(client):
+def test_api_page_lists_only_the_three_endpoints(client):
     endpoints = client.view_api(print_info=False, return_format="dict")
-    assert set(endpoints["named_endpoints"]) == {"/predict", "/classify"}
+    assert set(endpoints["named_endpoints"]) == {"/predict", "/classify", "/read"}
     assert not endpoints["unnamed_endpoints"]
 
 
@@ -211,9 +211,38 @@ def test_command_line_defaults_follow_the_environment(monkeypatch):
     for name in ("MNIST_DEMO_WEIGHTS", "GRADIO_SERVER_NAME", "GRADIO_SERVER_PORT"):
         monkeypatch.delenv(name, raising=False)
     args = app.parse_args([])
-    assert (args.weights, args.host, args.port, args.share) == (None, "127.0.0.1", 7860, False)
+    assert (args.weights, args.host, args.port, args.share, args.mcp) == (None, "127.0.0.1", 7860, False, False)
     monkeypatch.setenv("MNIST_DEMO_WEIGHTS", "runs/best")
     monkeypatch.setenv("GRADIO_SERVER_NAME", "0.0.0.0")
     monkeypatch.setenv("GRADIO_SERVER_PORT", "7000")
     args = app.parse_args([])
     assert (args.weights, args.host, args.port) == ("runs/best", "0.0.0.0", 7000)
+
+
+def read(client, path) -> dict:
+    return client.predict(handle_file(str(path)), api_name="/read")
+
+
+def test_read_returns_a_whole_number_as_json(client, classifier, files):
+    path = files / "seventeen.png"
+    two = Image.new("L", (600, 300), 255)
+    pen = ImageDraw.Draw(two)
+    pen.line([(120, 50), (120, 250)], fill=0, width=24)
+    pen.line([(300, 60), (480, 60), (370, 250)], fill=0, width=24, joint="curve")
+    two.save(path)
+    answer = read(client, path)
+    assert answer["number"] == "17" and answer["not_a_digit"] is False
+    assert [part["digit"] for part in answer["digits"]] == ["1", "7"]
+    for part in answer["digits"]:
+        x0, y0, x1, y1 = part["box"]
+        assert 0 <= x0 < x1 <= 600 and 0 <= y0 < y1 <= 300 and 0 < part["confidence"] <= 1
+    assert answer == classifier.read(str(path))  # the in-process answer, served as JSON (floats round-trip)
+
+
+def test_read_of_a_blank_has_no_digits(client, files):
+    assert read(client, files / "white.png") == {"number": "", "digits": [], "not_a_digit": False}
+
+
+def test_read_of_an_unreadable_file_gets_a_plain_message(client, files):
+    with pytest.raises(AppError, match=UNREADABLE):
+        read(client, files / "text.png")

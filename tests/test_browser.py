@@ -1,8 +1,10 @@
 """The Draw tab as a person uses it: real Chromium (Debian's), driven by Playwright.
 
 Open the page, pick the brush, draw a 7 stroke by stroke with the mouse, watch the
-probabilities follow, clear, see the reset, draw again; select a mistake on the Mistakes
-tab. Screenshots go to screenshots/ (gitignored), to look at.
+probabilities and the saliency map follow, clear, see the reset, draw again; draw a 1 and
+a 7 side by side and see them read as 17, with boxes; choose a cell of the confusion
+matrix and a mistake on the Mistakes tab. Screenshots go to screenshots/ (gitignored),
+to look at; the README's come from here (docs/).
 
     MNIST_DATA_DIR=... python -m pytest tests/test_browser.py -q
 """
@@ -11,12 +13,14 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import app  # noqa: E402
+from mnist_demo.mistakes import load_mistakes  # noqa: E402
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -29,6 +33,8 @@ PREDICTION_TIMEOUT_MS = 30_000  # headless software rendering and a busy CPU mak
 # Strokes as fractions of the canvas: a 7 (top bar, then the diagonal) and a 1.
 SEVEN = [[(0.28, 0.22), (0.72, 0.22)], [(0.72, 0.22), (0.6, 0.5), (0.45, 0.82)]]
 ONE = [[(0.5, 0.18), (0.5, 0.84)]]
+# A 1 and a 7 side by side, the 7 in one stroke: each stroke changes the answer.
+SEVENTEEN = [[(0.2, 0.3), (0.2, 0.7)], [(0.45, 0.3), (0.8, 0.3), (0.6, 0.7)]]
 
 
 @pytest.fixture(scope="module")
@@ -102,17 +108,30 @@ def test_draw_a_seven_stroke_by_stroke_then_clear(page):
     assert probabilities_text(page) != after_first_stroke
     assert "7" in page.locator("#prediction").inner_text()
     assert page.locator("#model-input img").count() == 1  # the 28x28 image the model saw
+    assert page.locator("#saliency img").count() == 1  # and why
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "draw-7.png"), full_page=True)
 
     page.get_by_label("Clear canvas").first.click()
     wait_for_label(page, "Draw a digit")
     assert "Draw a digit" in page.locator("#prediction").inner_text()
-    assert page.locator("#model-input img").count() == 0
+    assert page.locator("#model-input img").count() == 0 and page.locator("#saliency img").count() == 0
     page.screenshot(path=str(SCREENSHOTS / "cleared.png"), full_page=True)
 
     draw(page, ONE)  # the brush is picked again after a clear: a person just draws on
     wait_for_label(page, "1")
+
+
+def test_two_digits_are_read_as_a_number_with_boxes(page):
+    page.get_by_label("Clear canvas").first.click()
+    wait_for_label(page, "Draw a digit")
+    draw(page, SEVENTEEN)
+    wait_for_label(page, "17")
+    assert page.locator("#prediction").inner_text().split()[:4] == ["17", "Read", "as", "2"]
+    page.locator("#reading-boxes img").wait_for(state="visible", timeout=PREDICTION_TIMEOUT_MS)
+    page.screenshot(path=str(SCREENSHOTS / "draw-17.png"), full_page=True)
+    page.get_by_label("Clear canvas").first.click()
+    page.locator("#reading-boxes").wait_for(state="hidden", timeout=PREDICTION_TIMEOUT_MS)
 
 
 def test_upload_goes_through_the_same_pipeline(page, tmp_path):
@@ -139,3 +158,24 @@ def test_mistakes_tab_shows_a_tiles_probabilities(page):
                            timeout=PREDICTION_TIMEOUT_MS)
     assert "Test image #" in page.locator("#mistake-description").inner_text()
     page.screenshot(path=str(SCREENSHOTS / "mistakes.png"), full_page=True)
+
+
+def test_a_confusion_matrix_cell_filters_the_mistakes(page, classifier):
+    mistakes = load_mistakes(classifier.folder)
+    wrong = mistakes.confusion * (1 - np.eye(10, dtype=np.int64))
+    true, predicted = np.unravel_index(wrong.argmax(), wrong.shape)  # the commonest mistake
+    page.get_by_role("tab", name="Mistakes").click()
+    page.locator(f"#confusion [data-testid='cell-{true}-{predicted + 1}']").click()
+    expected = f"Showing {wrong.max()} of {len(mistakes)}."
+    page.wait_for_function("text => document.querySelector('#mistakes-count')?.innerText.trim() === text",
+                           arg=expected, timeout=PREDICTION_TIMEOUT_MS)
+    page.wait_for_function("n => document.querySelectorAll('#mistakes button img').length === n",
+                           arg=int(wrong.max()), timeout=PREDICTION_TIMEOUT_MS)
+    captions = page.locator("#mistakes").inner_text()
+    assert captions.count(f"true {true} → predicted {predicted}") == wrong.max()
+    page.locator("#mistakes button").first.click()
+    page.wait_for_function("text => document.querySelector('#mistake-description')?.innerText.includes(text)",
+                           arg=f"a {true}, read as {predicted}", timeout=PREDICTION_TIMEOUT_MS)
+    for close in page.locator(".toast-close").all():  # an earlier test's warning, not part of this view
+        close.click()
+    page.screenshot(path=str(SCREENSHOTS / "confusion.png"), full_page=True)

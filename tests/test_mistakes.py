@@ -82,3 +82,38 @@ def test_packaged_weights_have_readable_mistakes(classifier):
     assert (mistakes.labels != mistakes.predictions).all()
     assert np.all(np.diff(mistakes.confidences) <= 0)
     assert " wrong — test accuracy " in m.header(mistakes)
+
+
+def test_a_confusion_cell_chooses_the_filters():
+    assert m.cell_filter(4, 10) == ("4", "9")  # column 0 is the true digit, column d + 1 predicted d
+    assert m.cell_filter(9, 5) == ("9", "4")
+    assert m.cell_filter(4, 5) == ("4", m.ANY)  # the diagonal: every mistake on a 4
+    assert m.cell_filter(7, 0) == ("7", m.ANY)  # the row's name
+
+
+def test_confusion_table_rows_and_colours():
+    matrix = np.diag(np.full(10, 50))
+    matrix[4, 9], matrix[7, 1] = 5, 1
+    rows = m.confusion_rows(matrix)
+    assert len(m.confusion_headers()) == 11 and len(rows) == 10
+    assert rows[4][0] == "4" and rows[4][10] == 5 and rows[4][5] == 50
+    styles = m.confusion_styles(matrix)
+    assert "#dcfce7" in styles[3][4]  # correct: green
+    assert "rgba(234, 88, 12, 0.85)" in styles[4][10] and "rgba(234, 88, 12, 0.37)" in styles[7][2]
+    assert "background" not in styles[0][2]  # no mistakes there
+    assert m.confusion_table(matrix).data.shape == (10, 11)
+
+
+def test_the_confusion_matrix_agrees_with_the_saved_mistakes(classifier):
+    mistakes = m.load_mistakes(classifier.folder)
+    matrix = mistakes.confusion
+    assert matrix.shape == (10, 10) and matrix.sum() == mistakes.test_total
+    for true in range(10):
+        for predicted in range(10):
+            if true != predicted:  # every wrong cell's count is the gallery its click shows
+                assert len(m.select(mistakes, *m.cell_filter(true, predicted + 1))) == matrix[true, predicted]
+
+
+def test_no_confusion_matrix_without_metrics(folder):
+    (folder / "metrics.json").unlink()
+    assert m.load_mistakes(folder).confusion is None

@@ -38,3 +38,12 @@ def test_card_section_stops_at_the_next_heading(tmp_path):
     assert card_section(card, "Training recipe") == "run this"
     assert card_section(card, "Missing") is None
     assert card_section(tmp_path / "nope.md", "Use") is None
+
+
+def test_calibration_error_before_and_after_is_reported(classifier):
+    from mnist_demo.artifacts import read_metrics
+
+    test = read_metrics(classifier.folder)["test"]
+    text = summary_markdown(classifier)
+    assert "Expected calibration error on the test set (15 equal-width bins), before / after" in text
+    assert f"{test['ece_uncalibrated']:.2%} / {test['ece']:.2%}" in text

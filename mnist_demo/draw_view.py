@@ -1,0 +1,153 @@
+"""What the Draw tab shows for one drawing, and what the `/read` endpoint answers.
+
+For a single digit: the prediction `/predict` gives (calibrated probabilities, the 28x28
+image the model saw) plus why (a saliency overlay: `mnist_demo.explain`). When the
+drawing holds several digits (`mnist_demo.segment` splits it), the whole number instead:
+the digits left to right with their confidences, the drawing with a box around each,
+and each digit's 28x28 image and saliency side by side. A part that does not look like a
+digit makes the whole drawing "Not a digit", never a confident wrong number.
+
+    python -m mnist_demo.draw_view number.png   # prints the headline and saves number-boxes.png
+"""
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from .artifacts import atomic_write
+from .explain import integrated_gradients, overlay
+from .prediction import NOT_A_DIGIT, Prediction, percent, predict
+from .preprocess import BlankImageError, open_image, standard_mode
+from .segment import read_digits, reading
+
+SALIENCY_SCALE = 6  # 28x28 maps shown as 168x168, like "what the model sees"
+GAP = 4             # pixels between the digits of a strip ...
+GAP_SHADE = 128     # ... in mid grey, to tell black backgrounds apart
+BOXES_SIDE = 800    # the boxed drawing is shown at most this big: a 5000 px upload need not travel back whole
+OK_COLOUR = (22, 163, 74)      # green box: a digit
+DOUBT_COLOUR = (220, 38, 38)   # red box: a part that is not a digit
+
+
+@dataclass(frozen=True)
+class DrawView:
+    """Everything the Draw tab shows for one drawing."""
+
+    headline: str                          # Markdown
+    label_value: dict[str, float] | str    # for the gr.Label: ten probabilities, the number, or a message
+    model_input: np.ndarray | None         # uint8 [28, 28], or the digits' images side by side
+    saliency: np.ndarray | None            # RGB uint8 overlay(s), same layout as model_input
+    boxes: Image.Image | None = None       # the drawing with a box per digit; only for several digits
+    reading: dict | None = None            # Classifier.read's answer; only for several digits
+
+
+def view_drawing(classifier, picture, blank_label: str) -> DrawView:
+    """The Draw tab's answer for `picture` (a Sketchpad value, a path, an image). Raises ImageError."""
+    prediction = predict(classifier, picture, blank_label)
+    if prediction.model_input is None:  # blank
+        return plain_view(prediction)
+    digits = read_digits(drawing_of(picture), classifier.predict_mnist)
+    if len(digits) < 2:
+        return plain_view(prediction, saliency_overlay(classifier, prediction.model_input))
+    return number_view(classifier, drawing_of(picture), digits)
+
+
+def plain_view(prediction: Prediction, saliency: np.ndarray | None = None) -> DrawView:
+    """A single-digit (or blank, or unreadable) answer as the Draw tab shows it."""
+    return DrawView(prediction.headline, prediction.label_value, prediction.model_input, saliency)
+
+
+def number_view(classifier, image: Image.Image, digits) -> DrawView:
+    probabilities = np.stack([d.probabilities for d in digits])
+    answer = reading(digits, classifier.not_a_digit(probabilities))
+    return DrawView(
+        headline=reading_headline(answer),
+        label_value=NOT_A_DIGIT if answer["not_a_digit"] else answer["number"],
+        model_input=strip([d.mnist for d in digits]),
+        saliency=strip([saliency_overlay(classifier, d.mnist) for d in digits]),
+        boxes=draw_boxes(image, answer),
+        reading=answer,
+    )
+
+
+def read_number(classifier, picture) -> dict:
+    """`Classifier.read`'s JSON-ready answer, with an empty reading (no digits) for a blank picture."""
+    try:
+        return classifier.read(drawing_of(picture))
+    except BlankImageError:
+        return empty_reading()
+
+
+def empty_reading() -> dict:
+    """What `/read` answers for a blank picture: no digits, no number."""
+    return {"number": "", "digits": [], "not_a_digit": False}
+
+
+def drawing_of(picture):
+    """The picture itself: a Sketchpad value's composite, else what was given."""
+    return picture.get("composite") if isinstance(picture, dict) else picture
+
+
+def saliency_overlay(classifier, mnist: np.ndarray) -> np.ndarray:
+    """Red where the pixels speak for the predicted digit, blue against, as an RGB uint8 image."""
+    attributions, _ = integrated_gradients(classifier.model, mnist)
+    return overlay(mnist, attributions, scale=SALIENCY_SCALE)
+
+
+def reading_headline(answer: dict) -> str:
+    """Markdown: the number and each digit's confidence, or which part is not a digit."""
+    parts = answer["digits"]
+    if answer["not_a_digit"]:
+        doubtful = [f"part {k} (best guess {p['digit']}, only {percent(p['confidence'])})"
+                    for k, p in enumerate(parts, 1) if p["not_a_digit"]]
+        return (f"## {NOT_A_DIGIT}\nNot all of this looks like handwritten digits to the model: "
+                f"{', '.join(doubtful)} of {len(parts)}. Its best reading, {answer['number']}, is only a guess.")
+    listed = ", ".join(f"{p['digit']} ({percent(p['confidence'])})" for p in parts)
+    return f"## {answer['number']}\nRead as {len(parts)} digits, left to right: {listed}."
+
+
+def strip(images: list[np.ndarray]) -> np.ndarray:
+    """Images of one height side by side, GAP grey columns apart."""
+    gap = np.full((images[0].shape[0], GAP, *images[0].shape[2:]), GAP_SHADE, dtype=images[0].dtype)
+    pieces = [piece for image in images for piece in (gap, image)][1:]
+    return np.concatenate(pieces, axis=1)
+
+
+def draw_boxes(image, answer: dict) -> Image.Image:
+    """The drawing on white paper, each digit boxed and labelled: green a digit, red "?" for a part that is not one."""
+    picture = standard_mode(open_image(image))
+    if picture.mode in ("RGBA", "LA"):
+        paper = Image.new("RGBA", picture.size, (255, 255, 255, 255))
+        picture = Image.alpha_composite(paper, picture.convert("RGBA"))
+    scale = min(1.0, BOXES_SIDE / max(picture.size))
+    shown = (max(1, round(picture.width * scale)), max(1, round(picture.height * scale)))
+    picture = picture.convert("RGB").resize(shown)
+    pen = ImageDraw.Draw(picture)
+    size = max(12, picture.height // 16)
+    font = ImageFont.load_default(size)
+    pad = max(2, size // 6)  # the box around the ink, not on it
+    for part in answer["digits"]:
+        x0, y0, x1, y1 = (round(v * scale) for v in part["box"])
+        colour = DOUBT_COLOUR if part["not_a_digit"] else OK_COLOUR
+        pen.rectangle((x0 - pad, y0 - pad, x1 - 1 + pad, y1 - 1 + pad), outline=colour, width=max(2, size // 8))
+        pen.text((x0 - pad, max(0, y0 - pad - size - 2)), "?" if part["not_a_digit"] else part["digit"],
+                 fill=colour, font=font)
+    return picture
+
+
+def main():
+    from .classifier import Classifier
+
+    classifier = Classifier.from_pretrained()
+    view = view_drawing(classifier, sys.argv[1], "No digit")
+    print(view.headline)
+    if view.boxes is not None:
+        out = Path(sys.argv[1]).with_name(Path(sys.argv[1]).stem + "-boxes.png")
+        atomic_write(out, lambda path: view.boxes.save(path, format="PNG"))
+        print(f"boxes: {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+"""mnist_demo.draw_view: the Draw tab's saliency, whole numbers with boxes, "not a digit", and `/read`'s answer."""
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from mnist_demo import ImageError
+from mnist_demo.draw_view import (BOXES_SIDE, DOUBT_COLOUR, GAP, GAP_SHADE, OK_COLOUR, SALIENCY_SCALE, draw_boxes,
+                                  empty_reading, read_number, reading_headline, strip, view_drawing)
+from mnist_demo.prediction import DRAW_PROMPT, NOT_A_DIGIT, predict
+
+ONE = [(0.2, 0.25), (0.2, 0.75)]
+SEVEN = [(0.45, 0.25), (0.8, 0.25), (0.6, 0.75)]
+
+
+def sketch(*strokes) -> Image.Image:
+    """Black strokes (fractions of the side) on a transparent 400x400 canvas, as the Sketchpad sends them."""
+    image = Image.new("RGBA", (400, 400), (0, 0, 0, 0))
+    pen = ImageDraw.Draw(image)
+    for stroke in strokes:
+        pen.line([(x * 400, y * 400) for x, y in stroke], fill=(0, 0, 0, 255), width=28, joint="curve")
+    return image
+
+
+@pytest.fixture
+def unsure(classifier):
+    """The classifier with nothing sure enough to be a digit."""
+    saved = classifier.model.ood_threshold.clone()
+    classifier.model.ood_threshold.fill_(1.5)  # above any probability
+    yield classifier
+    classifier.model.ood_threshold.copy_(saved)
+
+
+def test_one_digit_gets_the_prediction_and_a_saliency_map_beside_what_the_model_sees(classifier):
+    picture = {"background": None, "layers": [], "composite": sketch(SEVEN)}
+    view = view_drawing(classifier, picture, DRAW_PROMPT)
+    single = predict(classifier, picture)
+    assert view.label_value == single.label_value and view.headline == single.headline
+    assert (view.model_input == single.model_input).all()
+    assert view.saliency.shape == (28 * SALIENCY_SCALE, 28 * SALIENCY_SCALE, 3) and view.saliency.dtype == np.uint8
+    red = (view.saliency[..., 0].astype(int) - view.saliency[..., 2]) > 100
+    assert red.any()  # some pixels speak for the 7
+    assert view.boxes is None and view.reading is None
+
+
+def test_a_blank_canvas_has_no_saliency(classifier):
+    view = view_drawing(classifier, {"background": None, "layers": [], "composite": None}, DRAW_PROMPT)
+    assert view.label_value == DRAW_PROMPT and view.saliency is None and view.model_input is None
+
+
+def test_two_digits_are_read_as_a_number_with_boxes(classifier):
+    drawing = sketch(ONE, SEVEN)
+    view = view_drawing(classifier, {"background": None, "layers": [], "composite": drawing}, DRAW_PROMPT)
+    assert view.reading["number"] == "17" and view.label_value == "17"
+    assert view.headline.startswith("## 17\nRead as 2 digits, left to right: 1 (")
+    assert view.model_input.shape == (28, 2 * 28 + GAP)
+    assert view.saliency.shape == (28 * SALIENCY_SCALE, 2 * 28 * SALIENCY_SCALE + GAP, 3)
+    assert view.boxes.size == drawing.size and view.boxes.mode == "RGB"
+    boxes = np.asarray(view.boxes)
+    assert (boxes == OK_COLOUR).all(axis=2).sum() > 500  # two green frames
+    one_box, seven_box = (part["box"] for part in view.reading["digits"])
+    assert one_box[2] <= seven_box[0]  # left to right, apart
+
+
+def test_a_number_with_a_part_that_is_not_a_digit_says_so(unsure):
+    view = view_drawing(unsure, sketch(ONE, SEVEN), DRAW_PROMPT)
+    assert view.label_value == NOT_A_DIGIT and view.reading["not_a_digit"]
+    assert view.headline.startswith(f"## {NOT_A_DIGIT}\n") and "part 1 (best guess 1" in view.headline
+    assert (np.asarray(view.boxes) == DOUBT_COLOUR).all(axis=2).sum() > 500  # red frames
+
+
+def test_read_number_is_the_classifiers_reading(classifier, tmp_path):
+    path = tmp_path / "17.png"
+    sketch(ONE, SEVEN).save(path)
+    assert read_number(classifier, str(path)) == classifier.read(str(path))
+
+
+def test_a_blank_reads_as_no_digits(classifier):
+    answer = read_number(classifier, Image.new("L", (200, 200), 255))
+    assert answer == {"number": "", "digits": [], "not_a_digit": False}
+    answer["digits"].append("changed")
+    assert empty_reading()["digits"] == []  # every blank gets its own answer
+
+
+def test_an_unreadable_file_raises_a_message_for_people(classifier, tmp_path):
+    path = tmp_path / "text.png"
+    path.write_text("not an image")
+    for call in (lambda: read_number(classifier, str(path)), lambda: view_drawing(classifier, str(path), "No digit")):
+        with pytest.raises(ImageError, match="could not be read as an image"):
+            call()
+
+
+def test_headlines_list_the_digits_or_the_doubtful_parts():
+    part = {"digit": "4", "confidence": 0.995, "box": [0, 0, 1, 1], "not_a_digit": False}
+    doubtful = {"digit": "2", "confidence": 0.41, "box": [2, 0, 3, 1], "not_a_digit": True}
+    assert reading_headline({"number": "44", "digits": [part, part], "not_a_digit": False}) == (
+        "## 44\nRead as 2 digits, left to right: 4 (99.5%), 4 (99.5%).")
+    text = reading_headline({"number": "42", "digits": [part, doubtful], "not_a_digit": True})
+    assert text.startswith(f"## {NOT_A_DIGIT}\n") and "part 2 (best guess 2, only 41%) of 2" in text
+    assert "best reading, 42, is only a guess" in text
+
+
+def test_strip_puts_images_side_by_side():
+    images = [np.full((28, 28), v, np.uint8) for v in (10, 20, 30)]
+    joined = strip(images)
+    assert joined.shape == (28, 3 * 28 + 2 * GAP)
+    assert joined[0, 0] == 10 and joined[0, 28] == GAP_SHADE and joined[0, 28 + GAP] == 20 and joined[0, -1] == 30
+
+
+def test_boxes_are_drawn_on_white_paper_around_the_ink():
+    drawing = sketch(ONE)
+    answer = {"number": "1", "not_a_digit": False,
+              "digits": [{"digit": "1", "confidence": 0.9, "box": [66, 86, 95, 315], "not_a_digit": False}]}
+    boxed = np.asarray(draw_boxes(drawing, answer))
+    assert (boxed[5, 5] == 255).all()  # transparent canvas -> white paper
+    assert (boxed[200, 80] == 0).all()  # the ink stays black inside the box
+    green = (boxed == OK_COLOUR).all(axis=2)
+    assert green[200, 50:66].any() and green[200, 95:110].any()  # frame sides, just outside the ink
+
+
+def test_a_huge_picture_is_boxed_at_a_size_worth_sending():
+    huge = Image.new("L", (4000, 2000), 255)
+    answer = {"number": "1", "not_a_digit": False,
+              "digits": [{"digit": "1", "confidence": 0.9, "box": [1000, 400, 1200, 1600], "not_a_digit": False}]}
+    boxed = draw_boxes(huge, answer)
+    assert boxed.size == (BOXES_SIDE, BOXES_SIDE // 2)
+    green = (np.asarray(boxed) == OK_COLOUR).all(axis=2)
+    assert green[200, 190:200].any() and not green[200, 100:180].any()  # the box scaled with the picture
