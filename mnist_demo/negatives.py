@@ -8,8 +8,8 @@ goes through the very same preprocessing as a user's drawing.
     python -m mnist_demo.negatives   # prints a few as text
 """
 
-import glob
 import math
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -21,11 +21,16 @@ CANVAS = 96
 # S s (5), b G (6), T J (7), B (8), g q a (9), A h y (4).
 LETTERS = "CEFHKLMNPRUVWXcefkmnprtuvwx"
 SIGNS = "+=#@%&*$?~<>{}÷×πΣΩλ€£¥§¶✓♥★→←"
-FONT_GLOBS = ["/usr/share/fonts/**/*.ttf", "/usr/share/fonts/**/*.otf", "/Library/Fonts/*.ttf", "C:/Windows/Fonts/*.ttf"]
+# Text fonts bundled with matplotlib (a dependency): the same few dozen faces on every machine,
+# so the negatives, and the weights trained on them, do not depend on the fonts a system has.
+BUNDLED_FONTS = ("DejaVuSans*.ttf", "DejaVuSerif*.ttf", "STIXGeneral*.ttf")
 
 
 def available_fonts() -> list[str]:
-    return sorted({path for pattern in FONT_GLOBS for path in glob.glob(pattern, recursive=True)})
+    import matplotlib
+
+    folder = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    return sorted(str(path) for pattern in BUNDLED_FONTS for path in folder.glob(pattern))
 
 
 def load_font(fonts: list[str], rng: np.random.Generator, size: int):
