@@ -58,6 +58,7 @@ ARCH_TEXT = {
     "tutorial-cnn": "the tutorial's two-block CNN: conv 32 and conv 64 (3x3, BatchNorm, ReLU, max-pool), dropout 0.4, a 128-unit head.",
     "cnn": "a 5x5 conv stem (32), two 3x3 convs at 14x14 (64), two at 7x7 (128), each stage max-pooled, BatchNorm and ReLU throughout, dropout and a linear head on the 3x3 map.",
     "cnn-small": "the same design as `cnn` at half the width (16 / 32 / 64 channels).",
+    "cnn-fast": "two unpadded convs, 5x5 (16) and 3x3 (32), each max-pooled before BatchNorm and ReLU, then a 128-unit hidden layer: the fast preset's network, a seventh of `cnn-small`'s compute.",
 }
 
 

@@ -268,7 +268,7 @@ def transparent_ink(image: Image.Image) -> np.ndarray | None:
     if image.mode not in ("RGBA", "LA"):
         return None
     alpha = np.asarray(reduce_huge(image.getchannel("A")))
-    return ALPHA_TO_INK[alpha] if alpha.min() < 250 else None
+    return ALPHA_TO_INK.take(alpha) if alpha.min() < 250 else None  # take: twice as fast as indexing
 
 
 def main():

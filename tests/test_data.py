@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-from conftest import synthetic_digits
+from conftest import synthetic_digits, write_idx
 
 from mnist_demo import data
 
@@ -19,6 +19,18 @@ def test_load_mnist_reads_the_idx_files_without_downloading(tiny_mnist_dir, monk
     np.testing.assert_array_equal(images.numpy(), expected_images)
     np.testing.assert_array_equal(labels.numpy(), expected_labels)
     assert data.load_mnist(tiny_mnist_dir, train=False)[0].shape == (200, 28, 28)
+
+
+def test_read_idx_refuses_truncated_and_foreign_files(tmp_path):
+    path = tmp_path / "train-images-idx3-ubyte"
+    write_idx(path, np.zeros((3, 28, 28), dtype=np.uint8))
+    assert data.read_idx(path).shape == (3, 28, 28)
+    path.write_bytes(path.read_bytes()[:-5])
+    with pytest.raises(ValueError, match="truncated"):
+        data.read_idx(path)
+    path.write_bytes(b"<html>a captive portal page</html>")
+    with pytest.raises(ValueError, match="not a uint8 IDX file"):
+        data.read_idx(path)
 
 
 def test_default_data_dir_follows_the_environment(monkeypatch, tmp_path):

@@ -28,6 +28,7 @@ PARAMETERS = {
     "tutorial-cnn": conv(1, 32, 3) + conv(32, 64, 3) + linear(64 * 7 * 7, 128) + linear(128, 10),  # 421,738
     "cnn": digit_cnn(32),                                                                          # 289,642
     "cnn-small": digit_cnn(16),                                                                    # 75,706
+    "cnn-fast": conv(1, 16, 5) + conv(16, 32, 3) + linear(32 * 5 * 5, 128) + linear(128, 10),     # 108,922
 }
 
 

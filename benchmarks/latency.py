@@ -1,0 +1,75 @@
+"""Prediction latency in process: `Classifier.classify` on an 800x800 drawn digit, p50 and p95, and its parts.
+
+    python benchmarks/latency.py                      # the packaged weights, 300 calls
+    python benchmarks/latency.py --weights runs/best --repeats 1000
+    python benchmarks/latency.py --threads 2       # torch's default on 2 cores, instead of app.py's 1
+
+The sketch is what the app's Sketchpad hands over: a PIL RGBA image, black strokes on a
+transparent background. The parts are timed on their own: preprocessing (`to_mnist`,
+800x800 -> 28x28) and the forward pass (`predict_mnist` on the 28x28 image, softmax
+included). A last row reads the same drawing from a PNG file, as the `/classify`
+endpoint does. Goal: p50 <= 5 ms on CPU.
+"""
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import common
+
+GOAL_P50_MS = 5.0
+
+
+def time_calls(function, repeats: int, warmup: int = 10) -> list[float]:
+    """Milliseconds per call, after `warmup` untimed calls."""
+    for _ in range(warmup):
+        function()
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        function()
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--weights", default=None, help="a folder written by train.py (default: the packaged weights)")
+    parser.add_argument("--repeats", type=int, default=300, help="timed calls per measurement (default: %(default)s)")
+    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads; app.py serves with 1 (default: %(default)s)")
+    args = parser.parse_args(argv)
+
+    import torch
+
+    torch.set_num_threads(args.threads)
+
+    from mnist_demo import Classifier, to_mnist
+
+    classifier = Classifier.from_pretrained(args.weights)
+    sketch = common.draw_sketch()
+    mnist = to_mnist(sketch)
+    answer = classifier.classify(sketch)
+    with tempfile.TemporaryDirectory() as folder:
+        png = str(common.save_sketch(Path(folder) / "sketch.png"))
+        timings = {
+            "classify (800x800 RGBA sketch)": time_calls(lambda: classifier.classify(sketch), args.repeats),
+            "  preprocessing (to_mnist)": time_calls(lambda: to_mnist(sketch), args.repeats),
+            "  forward pass (predict_mnist, 28x28)": time_calls(lambda: classifier.predict_mnist(mnist), args.repeats),
+            "classify (the same drawing as a PNG file)": time_calls(lambda: classifier.classify(png), args.repeats),
+        }
+
+    print(f"{common.machine()}; torch threads {torch.get_num_threads()}{common.busy_note()}")
+    print(f"weights: {classifier.source} ({classifier.model.arch}); the sketch reads as "
+          f"{max(answer, key=answer.get)} ({max(answer.values()):.1%})")
+    rows = [(name, f"p50 {common.percentile(t, 50):6.2f} ms   p95 {common.percentile(t, 95):6.2f} ms")
+            for name, t in timings.items()]
+    common.print_table(f"latency over {args.repeats} calls each", rows)
+    p50 = common.percentile(timings["classify (800x800 RGBA sketch)"], 50)
+    print(f"\ngoal p50 <= {GOAL_P50_MS:g} ms: {'met' if p50 <= GOAL_P50_MS else 'NOT met'} ({p50:.2f} ms)")
+    common.print_reproduce()
+    return 0 if p50 <= GOAL_P50_MS else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
