@@ -97,10 +97,26 @@ def machine() -> str:
     return f"{platform.processor() or platform.machine()}, {cores} CPU cores, {gpu}, torch {torch.__version__}"
 
 
-def busy_note() -> str:
-    """A warning when other processes use the CPU: the figures are then slower than they should be."""
-    load = os.getloadavg()[0]
-    return f"  (warning: load average {load:.1f} on {os.cpu_count()} cores: timings are inflated)" if load > 0.5 else ""
+def cpu_busy(seconds: float = 1.0) -> float:
+    """The share of all cores busy over the next `seconds` (Linux; 0.0 elsewhere). Call it before measuring."""
+    def idle_and_total():
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        return fields[3] + fields[4], sum(fields)  # idle + iowait, everything
+    try:
+        idle0, total0 = idle_and_total()
+        time.sleep(seconds)
+        idle1, total1 = idle_and_total()
+    except OSError:
+        return 0.0
+    return 1 - (idle1 - idle0) / max(total1 - total0, 1)
+
+
+def busy_note(busy: float | None = None) -> str:
+    """A warning when other processes used the CPU (`busy` from cpu_busy() before the run, else the load average)."""
+    if busy is None:
+        load = os.getloadavg()[0]
+        return f"  (warning: load average {load:.1f} on {os.cpu_count()} cores: timings are inflated)" if load > 0.5 else ""
+    return f"  (warning: the CPU was {busy:.0%} busy before the run: timings are inflated)" if busy > 0.15 else ""
 
 
 def print_table(title: str, rows: list[tuple[str, str]]) -> None:

@@ -34,6 +34,7 @@ def main(argv=None) -> int:
     parser.add_argument("--calls", type=int, default=100, help="timed calls to each server (default: %(default)s)")
     parser.add_argument("--weights", default=None, help="app.py --weights (default: the packaged weights)")
     args = parser.parse_args(argv)
+    busy = common.cpu_busy()
     from gradio_client import Client
 
     servers = {"app.py": ["app.py"] + (["--weights", args.weights] if args.weights else []),
@@ -62,7 +63,7 @@ def main(argv=None) -> int:
     app, bare = times["app.py"], times["bare Gradio app"]
     ratio = statistics.median(app) / statistics.median(bare)
     label = answers["app.py"].get("label") if isinstance(answers["app.py"], dict) else answers["app.py"]
-    print(f"{common.machine()}{common.busy_note()}")
+    print(f"{common.machine()}{common.busy_note(busy)}")
     print(f"app.py reads the sketch as: {label}")
     common.print_table(f"/classify round trip through gradio_client, {args.calls} interleaved calls each", [
         ("app.py", f"median {statistics.median(app):6.1f} ms   p95 {common.percentile(app, 95):6.1f} ms"),

@@ -8,7 +8,8 @@ The sketch is what the app's Sketchpad hands over: a PIL RGBA image, black strok
 transparent background. The parts are timed on their own: preprocessing (`to_mnist`,
 800x800 -> 28x28) and the forward pass (`predict_mnist` on the 28x28 image, softmax
 included). A last row reads the same drawing from a PNG file, as the `/classify`
-endpoint does. Goal: p50 <= 5 ms on CPU.
+endpoint does. torch runs one intra-op thread, as app.py serves (two predictions at once,
+one per core). Goal: p50 <= 5 ms on CPU.
 """
 
 import argparse
@@ -39,6 +40,7 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=300, help="timed calls per measurement (default: %(default)s)")
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads; app.py serves with 1 (default: %(default)s)")
     args = parser.parse_args(argv)
+    busy = common.cpu_busy()
 
     import torch
 
@@ -59,7 +61,7 @@ def main(argv=None) -> int:
             "classify (the same drawing as a PNG file)": time_calls(lambda: classifier.classify(png), args.repeats),
         }
 
-    print(f"{common.machine()}; torch threads {torch.get_num_threads()}{common.busy_note()}")
+    print(f"{common.machine()}; torch threads {torch.get_num_threads()}{common.busy_note(busy)}")
     print(f"weights: {classifier.source} ({classifier.model.arch}); the sketch reads as "
           f"{max(answer, key=answer.get)} ({max(answer.values()):.1%})")
     rows = [(name, f"p50 {common.percentile(t, 50):6.2f} ms   p95 {common.percentile(t, 95):6.2f} ms")

@@ -34,6 +34,7 @@ def main(argv=None) -> int:
     parser.add_argument("--weights", default=None, help="app.py --weights (default: the packaged weights)")
     parser.add_argument("--timeout", type=float, default=120, help="seconds to wait for a page (default: %(default)s)")
     args = parser.parse_args(argv)
+    busy = common.cpu_busy()
 
     app_args = ["app.py"] + (["--weights", args.weights] if args.weights else [])
     bare_args = ["benchmarks/bare_app.py"]
@@ -45,7 +46,7 @@ def main(argv=None) -> int:
         bare.append(time_to_first_page(bare_args, args.timeout))
 
     ratio = statistics.median(app) / statistics.median(bare)
-    print(f"{common.machine()}{common.busy_note()}")
+    print(f"{common.machine()}{common.busy_note(busy)}")
     common.print_table(f"start-up to the first page, {args.repeats} alternating launches each (median, min-max)", [
         ("python app.py", f"{statistics.median(app):5.2f} s  ({min(app):.2f}-{max(app):.2f})"),
         ("bare Gradio app, same components", f"{statistics.median(bare):5.2f} s  ({min(bare):.2f}-{max(bare):.2f})"),

@@ -56,6 +56,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="seeds of the fast preset runs (default: 0)")
     parser.add_argument("--baseline-epochs", type=int, default=5, help="cap on the baseline's epochs (default: %(default)s)")
     args = parser.parse_args(argv)
+    busy = common.cpu_busy()
     from mnist_demo.data import default_data_dir
 
     data_dir = str(Path(args.data_dir or default_data_dir()).resolve())
@@ -71,7 +72,7 @@ def main(argv=None) -> int:
     worst_accuracy = min(a for _, a in fast)
     ratio = baseline["seconds"] / fast_seconds
     bound = "" if baseline["reached"] else ">= "  # a baseline stopped by the cap would only have taken longer
-    print(f"\n{common.machine()}{common.busy_note()}")
+    print(f"\n{common.machine()}{common.busy_note(busy)}")
     common.print_table("time to >= 99.0% MNIST test accuracy", [
         ("tutorial recipe (training epochs only)",
          f"{bound}{baseline['seconds']:6.1f} s   {baseline['epochs']} epoch(s), test accuracy {baseline['test_acc']:.2%}"
