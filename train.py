@@ -28,7 +28,7 @@ from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
 from mnist_demo import artifacts
-from mnist_demo.artifacts import atomic_write, atomic_write_text, to_numpy
+from mnist_demo.artifacts import atomic_write, atomic_write_text
 from mnist_demo.calibration import expected_calibration_error, fit_temperature
 from mnist_demo.card import write_model_card
 from mnist_demo.data import VALIDATION_SIZE, augment, index_batches, load_mnist, split_train_val, to_unit_float
@@ -52,6 +52,34 @@ CHECKPOINT_INFO = "training_state.json"
 HUB_IGNORE = [CHECKPOINT_FILE, CHECKPOINT_INFO, ".*"]
 RECIPE_FLAGS = ("arch", "epochs", "batch_size", "lr", "negatives", "augment", "beta2", "seed", "limit")  # --resume must match these
 HF_TOKEN_PATTERN = re.compile(r"hf_[A-Za-z0-9]{10,}")
+MIN_STEPS = 8  # OneCycle warms up over a quarter of the steps, and that needs two of them at least
+
+
+def whole_number(minimum: int):
+    """An argparse type: an integer of at least `minimum`, or a message saying so."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"must be a whole number of at least {minimum}, not {text!r}")
+        return value
+    return parse
+
+
+def number_between(low: float, high: float):
+    """An argparse type: a number strictly between `low` and `high` (`high` may be infinite)."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = None
+        if value is None or not low < value < high:
+            limits = f"above {low:g}" if high == float("inf") else f"between {low:g} and {high:g}"
+            raise argparse.ArgumentTypeError(f"must be a number {limits}, not {text!r}")
+        return value
+    return parse
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -61,17 +89,17 @@ def parse_args(argv=None) -> argparse.Namespace:
     add("--out", default="runs/latest", help="output folder for weights and artifacts (default: %(default)s)")
     add("--preset", choices=PRESETS, default="best", help="recipe whose defaults the flags below override (default: %(default)s)")
     add("--arch", choices=ARCHITECTURES, default=None, help="network (default: from the preset: best=cnn, fast=cnn-fast)")
-    add("--epochs", type=int, default=None, help="epochs (default: from the preset: best=15, fast=2)")
-    add("--batch-size", type=int, default=None, help="batch size (default: from the preset: best=128, fast=256)")
-    add("--lr", type=float, default=None, help="peak learning rate of the OneCycle schedule (default: from the preset: best=3e-3, fast=1e-2)")
+    add("--epochs", type=whole_number(1), default=None, help="epochs (default: from the preset: best=15, fast=2)")
+    add("--batch-size", type=whole_number(1), default=None, help="batch size (default: from the preset: best=128, fast=256)")
+    add("--lr", type=number_between(0, float("inf")), default=None, help="peak learning rate of the OneCycle schedule (default: from the preset: best=3e-3, fast=1e-2)")
     add("--augment", action=argparse.BooleanOptionalAction, default=None, help="random affine and stroke-width augmentation (default: from the preset: best=on, fast=off)")
-    add("--beta2", type=float, default=None, help="AdamW's second-moment decay (default: from the preset: best=0.999, fast=0.9)")
-    add("--negatives", type=int, default=None, help="generated non-digits for the 'not a digit' detector, 0 for none (default: from the preset: best=20000, fast=0; with --limit N, the share N/55000 of it)")
+    add("--beta2", type=number_between(0, 1), default=None, help="AdamW's second-moment decay (default: from the preset: best=0.999, fast=0.9)")
+    add("--negatives", type=whole_number(0), default=None, help="generated non-digits for the 'not a digit' detector, 0 for none (default: from the preset: best=20000, fast=0; with --limit N, the share N/55000 of it)")
     add("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     add("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto", help="auto picks CUDA, then MPS, else CPU (default: %(default)s)")
     add("--precision", choices=["auto", "bf16", "fp32"], default="auto", help="auto: bf16 autocast on CUDA and on CPUs with native bf16, fp32 elsewhere (default: %(default)s)")
     add("--compile", action="store_true", help="torch.compile the model (default: off)")
-    add("--limit", type=int, default=None, help="train on the first N training images only, for quick runs (default: all)")
+    add("--limit", type=whole_number(1), default=None, help="train on the first N training images only, for quick runs (default: all)")
     add("--resume", action="store_true", help="continue from the checkpoint in --out (default: off)")
     add("--push-to-hub", metavar="REPO_ID", default=None, help="upload --out to this Hub model repo; token from HF_TOKEN or the cached login (default: no upload)")
     add("--private", action="store_true", help="create the Hub repo as private (default: public)")
@@ -81,7 +109,20 @@ def parse_args(argv=None) -> argparse.Namespace:
     for key, value in PRESETS[args.preset].items():
         if getattr(args, key) is None:
             setattr(args, key, value)
+    problem = too_few_steps(min(args.limit or FULL_TRAIN_SIZE, FULL_TRAIN_SIZE), args)
+    if problem:
+        parser.error(problem)
     return args
+
+
+def too_few_steps(images: int, args: argparse.Namespace) -> str | None:
+    """Why `images` training images make too short a schedule, or None when they do not."""
+    steps = args.epochs * -(-images // args.batch_size)
+    if steps >= MIN_STEPS:
+        return None
+    return (f"{images:,} training images in batches of {args.batch_size} for {args.epochs} epoch(s) make {steps} "
+            f"optimizer step(s); the OneCycle learning-rate schedule needs at least {MIN_STEPS}: raise --limit or "
+            "--epochs, or lower --batch-size.")
 
 
 def pick_device(name: str) -> torch.device:
@@ -116,6 +157,9 @@ class Run:
         (train_x, train_y), (val_x, val_y) = split_train_val(images, labels)
         if args.limit:
             train_x, train_y = train_x[:args.limit], train_y[:args.limit]
+        problem = too_few_steps(len(train_x), args)  # parse_args checked this for MNIST's full size
+        if problem:
+            raise SystemExit(f"train.py: error: {problem}")
         self.train_x, self.train_y = train_x.to(self.device), train_y.to(self.device)
         self.val_x, self.val_y = val_x.to(self.device), val_y.to(self.device)
         self.test_x, self.test_y = (t.to(self.device) for t in load_mnist(args.data_dir, train=False))
@@ -317,12 +361,12 @@ def make_held_out_negatives(count: int, seed: int):
 def report(run: Run, calibration: dict) -> dict:
     """The final figures on the test set, and the test-set artifacts (mistakes, confusion matrix)."""
     logits = run.logits(run.test_x)
-    labels = to_numpy(run.test_y)
+    labels = run.test_y.cpu().numpy()
     raw = torch.softmax(logits, 1).cpu().numpy()
     calibrated = torch.softmax(logits / calibration["temperature"], 1).cpu().numpy()
     predictions = calibrated.argmax(1)
     out = Path(run.args.out)
-    artifacts.save_misclassified(out, to_numpy(run.test_x), labels, calibrated)
+    artifacts.save_misclassified(out, run.test_x.cpu().numpy(), labels, calibrated)
     matrix = artifacts.confusion_matrix(labels, predictions)
     artifacts.plot_confusion_matrix(out, matrix)
     artifacts.plot_training_curves(out, run.history)

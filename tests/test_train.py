@@ -96,6 +96,39 @@ def pushed_run(tiny_mnist_dir, tmp_path_factory):
             "calls": list(RecordingHfApi.calls)}
 
 
+BAD_FLAGS = {
+    "no epochs": (["--epochs", "0"], "argument --epochs: must be a whole number of at least 1, not '0'"),
+    "words": (["--epochs", "two"], "argument --epochs: must be a whole number of at least 1, not 'two'"),
+    "empty batches": (["--batch-size", "0"], "argument --batch-size: must be a whole number of at least 1"),
+    "negative limit": (["--limit", "-5"], "argument --limit: must be a whole number of at least 1, not '-5'"),
+    "negative lr": (["--lr", "-1"], "argument --lr: must be a number above 0, not '-1'"),
+    "beta2 above 1": (["--beta2", "1.5"], "argument --beta2: must be a number between 0 and 1, not '1.5'"),
+    "negative negatives": (["--negatives", "-3"], "argument --negatives: must be a whole number of at least 0"),
+    "too few steps": (["--preset", "fast", "--limit", "1000", "--epochs", "1"],
+                      "1,000 training images in batches of 256 for 1 epoch(s) make 4 optimizer step(s); the OneCycle "
+                      "learning-rate schedule needs at least 8: raise --limit or --epochs, or lower --batch-size."),
+}
+
+
+@pytest.mark.parametrize("case", BAD_FLAGS)
+def test_bad_flags_are_refused_in_words_before_anything_runs(case, capsys):
+    flags, message = BAD_FLAGS[case]
+    with pytest.raises(SystemExit) as exit_info:
+        train.parse_args(flags)
+    assert exit_info.value.code == 2
+    stderr = capsys.readouterr().err
+    assert message in stderr and "Traceback" not in stderr
+
+
+def test_a_data_set_too_small_for_the_schedule_is_refused_in_words(tiny_mnist_dir, tmp_path):
+    """parse_args assumes MNIST's 55,000 training images; a smaller folder is caught once it is read."""
+    argv = ["--data-dir", str(tiny_mnist_dir), "--out", str(tmp_path / "run"), "--arch", "cnn-small",
+            "--epochs", "1", "--batch-size", "256"]
+    with pytest.raises(SystemExit, match="^train.py: error: 540 training images in batches of 256 for 1 epoch\(s\) make 3 optimizer step"):
+        train.main(argv)
+    assert not (tmp_path / "run" / "model.safetensors").exists()
+
+
 def test_help_shows_every_flag_with_its_default(capsys):
     with pytest.raises(SystemExit) as exit_info:
         train.parse_args(["--help"])
