@@ -22,11 +22,10 @@ import logging
 import os
 
 import gradio as gr
-import torch
 
 from mnist_demo import ImageError
-from mnist_demo.classifier import load_with_fallback
 from mnist_demo.draw_view import plain_view, read_number, view_drawing
+from mnist_demo.loading import ClassifierLoader, locate_with_fallback
 from mnist_demo.mistakes import (ANY, cell_filter, confusion_table, description, filter_summary, gallery_items,
                                  header, load_mistakes, probabilities_by_label, select, shown)
 from mnist_demo.model_summary import confusion_matrix, layer_listing, summary_markdown, training_curves
@@ -70,23 +69,50 @@ MODEL_EVENT = {"concurrency_id": "model", "concurrency_limit": CONCURRENCY}
 UI_EVENT = {"api_visibility": "private"}
 
 
-def build_demo(classifier, warning: str | None = None) -> gr.Blocks:
-    """The app for a loaded `Classifier`; `warning` (e.g. why the Hub weights were not used) shows as a banner."""
+def build_demo(loader: ClassifierLoader, warning: str | None = None) -> gr.Blocks:
+    """The app for the classifier `loader` is loading (or has: `ClassifierLoader.of(classifier)`).
+
+    The page is built from the files in the weights folder alone, so it can be served while
+    torch and the model still load; predictions wait for the model. `warning` (e.g. why the
+    Hub weights were not used) shows as a banner.
+    """
     with gr.Blocks(title="Draw a digit", delete_cache=(3600, 3600)) as demo:
         gr.Markdown("# Draw a digit\nA small convolutional network trained on MNIST reads what you draw.")
-        gr.Markdown(f"⚠️ {html.escape(warning or '')}", visible=warning is not None, elem_id="weights-warning")
+        banner = gr.Markdown(f"⚠️ {html.escape(warning or '', quote=False)}", visible=warning is not None,
+                             elem_id="weights-warning")
         with gr.Tab("Draw"):
-            draw_tab(classifier)
+            draw_tab(loader)
         with gr.Tab("Mistakes"):
-            mistakes_tab(load_mistakes(classifier.folder))
+            mistakes_tab(load_mistakes(loader.weights.folder))
         with gr.Tab("Model"):
-            model_tab(classifier)
+            summary, layers = model_tab(loader.weights)
         demo.load(None, js=SELECT_BRUSH)
+        demo.load(lambda: loaded_model(loader, warning), None, [banner, summary, layers], show_progress="hidden",
+                  **UI_EVENT)
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY)
     return demo
 
 
-def draw_tab(classifier):
+def loaded_model(loader: ClassifierLoader, warning: str | None):
+    """On page load, once the model is loaded: the Model tab's parameter count and layers, or, when the
+    weights could not be loaded after all, why, in the banner."""
+    problem = loader.problem()
+    if problem:
+        text = " ".join(filter(None, [warning, problem]))
+        return gr.Markdown(f"⚠️ {html.escape(text, quote=False)}", visible=True), gr.skip(), ""
+    classifier = loader.classifier()
+    return gr.skip(), summary_markdown(classifier.weights, classifier.model), layer_listing(classifier)
+
+
+def ready(loader: ClassifierLoader):
+    """The classifier, waiting for it at start-up; a gr.Error saying why when it could not be loaded."""
+    problem = loader.problem()
+    if problem:
+        raise gr.Error(html.escape(problem, quote=False), title="No model", print_exception=False)
+    return loader.classifier()
+
+
+def draw_tab(loader: ClassifierLoader):
     start = blank_prediction(DRAW_PROMPT)
     with gr.Row():
         with gr.Column():
@@ -117,10 +143,10 @@ def draw_tab(classifier):
                 gr.Image(view.boxes, visible=view.boxes is not None))
 
     def on_drawing(value):
-        return show(view_for_people(classifier, value, DRAW_PROMPT))
+        return show(view_for_people(ready(loader), value, DRAW_PROMPT))
 
     def on_upload(file_data):
-        return show(view_for_people(classifier, uploaded_path(file_data), NO_DIGIT))
+        return show(view_for_people(ready(loader), uploaded_path(file_data), NO_DIGIT))
 
     def reset():
         return show(plain_view(start))
@@ -138,7 +164,7 @@ def draw_tab(classifier):
     sketchpad.clear(None, js=SELECT_BRUSH)
 
     def predict_sketch(value):
-        return read(classifier, sketch_path(value), NO_DIGIT).label_value
+        return read(ready(loader), sketch_path(value), NO_DIGIT).label_value
 
     # With --mcp the endpoints are also MCP tools: api_description describes each tool, the
     # docstring's Args its input.
@@ -148,7 +174,7 @@ def draw_tab(classifier):
         Args:
             file_data: an image file (PNG, JPEG, ...) showing one digit, dark on light or light on dark.
         """
-        return read(classifier, uploaded_path(file_data), NO_DIGIT).label_value
+        return read(ready(loader), uploaded_path(file_data), NO_DIGIT).label_value
 
     def read_file(file_data):
         """Read a handwritten whole number: each digit left to right, with its confidence, its box in pixels
@@ -158,7 +184,7 @@ def draw_tab(classifier):
         Args:
             file_data: an image file (PNG, JPEG, ...) of digits written in a row.
         """
-        return for_scripts(read_number, classifier, uploaded_path(file_data))
+        return for_scripts(read_number, ready(loader), uploaded_path(file_data))
 
     # The script API: endpoints with no UI trigger, reading the raw upload like the UI's upload.
     # /predict and /classify stay a single prediction: saliency and whole numbers cost time.
@@ -181,7 +207,7 @@ def for_scripts(answer, *args):
     try:
         return answer(*args)
     except ImageError as error:
-        raise gr.Error(html.escape(str(error)), title="Not an image", print_exception=False) from None
+        raise gr.Error(html.escape(str(error), quote=False), title="Not an image", print_exception=False) from None
 
 
 def view_for_people(classifier, picture, blank_label: str):
@@ -189,7 +215,7 @@ def view_for_people(classifier, picture, blank_label: str):
     try:
         return view_drawing(classifier, picture, blank_label)
     except ImageError as error:
-        gr.Warning(html.escape(str(error)), title="Not an image")
+        gr.Warning(html.escape(str(error), quote=False), title="Not an image")
         return plain_view(unreadable_prediction(error))
 
 
@@ -252,15 +278,18 @@ def mistakes_tab(mistakes):
                    **UI_EVENT)
 
 
-def model_tab(classifier):
-    gr.Markdown(summary_markdown(classifier), elem_id="model-summary")
+def model_tab(weights):
+    """The Model tab from the weights folder's files; returns the summary and the layer listing, which
+    `loaded_model` completes from the model itself."""
+    summary = gr.Markdown(summary_markdown(weights), elem_id="model-summary")
     with gr.Accordion("The layers, as PyTorch prints them", open=False):
-        gr.Code(layer_listing(classifier), language=None, show_label=False)
+        layers = gr.Code("(the model is loading)", language=None, show_label=False, elem_id="layers")
     with gr.Row():
-        for plot, label in ((training_curves(classifier), "Training curves"),
-                            (confusion_matrix(classifier), "Confusion matrix (test set)")):
+        for plot, label in ((training_curves(weights), "Training curves"),
+                            (confusion_matrix(weights), "Confusion matrix (test set)")):
             if plot is not None:
                 gr.Image(plot, label=label, interactive=False, format="png", buttons=["fullscreen"])
+    return summary, layers
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -282,12 +311,17 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None):
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")  # warnings and errors, e.g. the fallback
     args = parse_args(argv)
-    # One thread per prediction: CONCURRENCY of them run at once, one per core. More threads only
-    # fight over the cores and, on a busy machine, make a 2 ms forward pass take 50 ms or more.
-    torch.set_num_threads(1)
-    classifier, warning = load_with_fallback(args.weights)  # logs the warning when it falls back
-    build_demo(classifier, warning).launch(server_name=args.host, server_port=args.port, share=args.share,
-                                           mcp_server=args.mcp, **LAUNCH_OPTIONS)
+    weights, warning = locate_with_fallback(args.weights)  # logs the warning when it falls back
+    # torch and the model load in a thread while the page is built and served: importing torch is
+    # 1.5-2 s of a cold start, and a person takes longer than that to draw. One torch thread per
+    # prediction: CONCURRENCY of them run at once, one per core; more threads only fight over the
+    # cores and, on a busy machine, make a 2 ms forward pass take 50 ms or more.
+    loader = ClassifierLoader(weights, threads=1)
+    demo = build_demo(loader, warning)
+    demo.launch(server_name=args.host, server_port=args.port, share=args.share, mcp_server=args.mcp,
+                prevent_thread_lock=True, **LAUNCH_OPTIONS)
+    loader.start()
+    demo.block_thread()
 
 
 if __name__ == "__main__":

@@ -25,19 +25,21 @@ UI_EVENT = {"api_visibility": "private"}
 def build_demo() -> gr.Blocks:
     with gr.Blocks(title="Draw a digit", delete_cache=(3600, 3600)) as demo:
         gr.Markdown("# Draw a digit\nA small convolutional network trained on MNIST reads what you draw.")
-        gr.Markdown("", visible=False, elem_id="weights-warning")
+        banner = gr.Markdown("", visible=False, elem_id="weights-warning")
         with gr.Tab("Draw"):
             draw_tab()
         with gr.Tab("Mistakes"):
             mistakes_tab()
         with gr.Tab("Model"):
-            gr.Markdown("The model", elem_id="model-summary")
+            summary = gr.Markdown("The model", elem_id="model-summary")
             with gr.Accordion("The layers, as PyTorch prints them", open=False):
-                gr.Code("", language=None, show_label=False)
+                layers = gr.Code("", language=None, show_label=False, elem_id="layers")
             with gr.Row():
                 gr.Image(None, label="Training curves", interactive=False, format="png", buttons=["fullscreen"])
                 gr.Image(None, label="Confusion matrix (test set)", interactive=False, format="png", buttons=["fullscreen"])
         demo.load(None, js="() => {}")
+        demo.load(lambda: (gr.skip(), gr.skip(), ""), None, [banner, summary, layers], show_progress="hidden",
+                  **UI_EVENT)
     demo.queue(max_size=64, default_concurrency_limit=2)
     return demo
 

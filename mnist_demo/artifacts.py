@@ -14,7 +14,6 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import torch
 from safetensors.numpy import load_file, save_file
 
 METRICS_FILE = "metrics.json"
@@ -129,7 +128,3 @@ def plot_confusion_matrix(out: Path, matrix: np.ndarray) -> None:
     fig.tight_layout()
     atomic_write(Path(out) / CONFUSION_FILE, lambda tmp: fig.savefig(tmp, format="png", dpi=100))
     plt.close(fig)
-
-
-def to_numpy(t: torch.Tensor) -> np.ndarray:
-    return t.detach().cpu().numpy()

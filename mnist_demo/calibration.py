@@ -5,14 +5,17 @@ by it keeps every prediction and makes "90% sure" right about 90% of the time.
 """
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
 ECE_BINS = 15
 
 
-def fit_temperature(logits: torch.Tensor, labels: torch.Tensor) -> float:
+def fit_temperature(logits: "torch.Tensor", labels: "torch.Tensor") -> float:
     """The T > 0 minimising the negative log-likelihood of softmax(logits / T)."""
+    # Imported here, not at the top: the app's Model tab reads ECE_BINS while it serves its first
+    # page, before torch has loaded.
+    import torch
+    import torch.nn.functional as F
+
     logits, labels = logits.float().cpu(), labels.cpu()
     log_t = torch.zeros((), requires_grad=True)  # optimise log T so T stays positive
     optimizer = torch.optim.LBFGS([log_t], lr=0.1, max_iter=200, line_search_fn="strong_wolfe")

@@ -1,7 +1,7 @@
 """What the Draw tab shows for one drawing, and what the `/read` endpoint answers.
 
 For a single digit: the prediction `/predict` gives (calibrated probabilities, the 28x28
-image the model saw) plus why (a saliency overlay: `mnist_demo.explain`). When the
+image the model saw) plus why (`mnist_demo.explain`'s attributions as a heat map). When the
 drawing holds several digits (`mnist_demo.segment` splits it), the whole number instead:
 the digits left to right with their confidences, the drawing with a box around each,
 and each digit's 28x28 image and saliency side by side. A part that does not look like a
@@ -18,7 +18,6 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from .artifacts import atomic_write
-from .explain import integrated_gradients, overlay
 from .prediction import NOT_A_DIGIT, Prediction, percent, predict
 from .preprocess import BlankImageError, open_image, standard_mode
 from .segment import read_digits, reading
@@ -29,6 +28,8 @@ GAP_SHADE = 128     # ... in mid grey, to tell black backgrounds apart
 BOXES_SIDE = 800    # the boxed drawing is shown at most this big: a 5000 px upload need not travel back whole
 OK_COLOUR = (22, 163, 74)      # green box: a digit
 DOUBT_COLOUR = (220, 38, 38)   # red box: a part that is not a digit
+FOR = np.array([220, 30, 30], dtype=np.float32)      # heat map, red: evidence for the digit
+AGAINST = np.array([30, 90, 230], dtype=np.float32)  # blue: evidence against it
 
 
 @dataclass(frozen=True)
@@ -92,8 +93,32 @@ def drawing_of(picture):
 
 def saliency_overlay(classifier, mnist: np.ndarray) -> np.ndarray:
     """Red where the pixels speak for the predicted digit, blue against, as an RGB uint8 image."""
-    attributions, _ = integrated_gradients(classifier.model, mnist)
-    return overlay(mnist, attributions, scale=SALIENCY_SCALE)
+    return overlay(mnist, classifier.explain(mnist))
+
+
+def overlay(mnist: np.ndarray, attributions: np.ndarray, scale: int = SALIENCY_SCALE) -> np.ndarray:
+    """An RGB uint8 [28*scale, 28*scale, 3] heat map: the digit in grey, red where it counts for, blue against.
+
+    Shown averaged over 3x3 pixels and on the ink only: one pixel's share flickers from
+    red to blue along a stroke (ReLUs and max-pools switch on and off along the path),
+    while a stroke's share, the thing worth seeing, is steady.
+    """
+    attributions = box_blur(np.asarray(attributions, dtype=np.float32)) * (np.asarray(mnist) > 0)
+    strength = np.abs(attributions)
+    top = float(np.percentile(strength, 99.5)) or float(strength.max()) or 1.0
+    weight = np.clip(strength / top, 0, 1)[..., None]
+    colour = np.where(attributions[..., None] >= 0, FOR, AGAINST)
+    grey = (40 + 0.45 * np.asarray(mnist, dtype=np.float32))[..., None].repeat(3, axis=2)
+    image = grey * (1 - weight) + colour * weight
+    image = np.round(image).astype(np.uint8)
+    return image.repeat(scale, axis=0).repeat(scale, axis=1)
+
+
+def box_blur(image: np.ndarray) -> np.ndarray:
+    """The mean over each pixel's 3x3 neighbourhood (zeros beyond the border)."""
+    padded = np.pad(image, 1)
+    h, w = image.shape
+    return sum(padded[dy:dy + h, dx:dx + w] for dy in range(3) for dx in range(3)) / 9
 
 
 def reading_headline(answer: dict) -> str:

@@ -1,4 +1,4 @@
-"""Why the model said it: integrated gradients on the 28x28 input, and a heat map to show beside it.
+"""Why the model said it: integrated gradients on the 28x28 input.
 
 Integrated gradients (Sundararajan et al., 2017) credits each pixel with its share of the
 step from a black image (no ink, MNIST's background) to the drawing: the gradient of the
@@ -7,7 +7,8 @@ up to logit(drawing) - logit(black), so the map is an account of the score, not 
 picture of where the gradient is steep. The path is one batch of STEPS images: one
 forward and one backward pass, a few tens of milliseconds on a CPU.
 
-Red pixels speak for the digit, blue ones against it.
+Positive attributions speak for the digit, negative ones against it; `mnist_demo.draw_view`
+shows them as a red and blue heat map.
 
     python -m mnist_demo.explain digit.png   # prints the saliency of the predicted digit as text
 """
@@ -17,10 +18,7 @@ import sys
 import numpy as np
 import torch
 
-STEPS = 16          # points on the path (midpoint rule): the sum is within a few % of the exact integral
-OVERLAY_SCALE = 10  # the 28x28 map is shown as 280x280, each pixel a 10x10 block
-FOR = np.array([220, 30, 30], dtype=np.float32)      # red: evidence for the digit
-AGAINST = np.array([30, 90, 230], dtype=np.float32)  # blue: evidence against it
+STEPS = 16  # points on the path (midpoint rule): the sum is within a few % of the exact integral
 
 
 def integrated_gradients(model: torch.nn.Module, mnist: np.ndarray, target: int | None = None,
@@ -40,31 +38,6 @@ def integrated_gradients(model: torch.nn.Module, mnist: np.ndarray, target: int 
         gradients, = torch.autograd.grad(logits[:, target].sum(), path)
     attributions = (x * gradients.mean(dim=0, keepdim=True))[0, 0]
     return attributions.detach().numpy().astype(np.float32), target
-
-
-def overlay(mnist: np.ndarray, attributions: np.ndarray, scale: int = OVERLAY_SCALE) -> np.ndarray:
-    """An RGB uint8 [28*scale, 28*scale, 3] heat map: the digit in grey, red where it counts for, blue against.
-
-    Shown averaged over 3x3 pixels and on the ink only: one pixel's share flickers from
-    red to blue along a stroke (ReLUs and max-pools switch on and off along the path),
-    while a stroke's share, the thing worth seeing, is steady.
-    """
-    attributions = box_blur(np.asarray(attributions, dtype=np.float32)) * (np.asarray(mnist) > 0)
-    strength = np.abs(attributions)
-    top = float(np.percentile(strength, 99.5)) or float(strength.max()) or 1.0
-    weight = np.clip(strength / top, 0, 1)[..., None]
-    colour = np.where(attributions[..., None] >= 0, FOR, AGAINST)
-    grey = (40 + 0.45 * np.asarray(mnist, dtype=np.float32))[..., None].repeat(3, axis=2)
-    image = grey * (1 - weight) + colour * weight
-    image = np.round(image).astype(np.uint8)
-    return image.repeat(scale, axis=0).repeat(scale, axis=1)
-
-
-def box_blur(image: np.ndarray) -> np.ndarray:
-    """The mean over each pixel's 3x3 neighbourhood (zeros beyond the border)."""
-    padded = np.pad(image, 1)
-    h, w = image.shape
-    return sum(padded[dy:dy + h, dx:dx + w] for dy in range(3) for dx in range(3)) / 9
 
 
 def main():

@@ -3,7 +3,8 @@
 Architecture, parameter count, training recipe, test accuracy and calibration come from
 `metrics.json` and the model card next to the weights; the training curves and the
 confusion matrix are its PNGs, opened as images so the app never has to serve the
-weights folder itself.
+weights folder itself. All of it is read from the files, without torch, so the app can
+show it while the model is still loading; only the layer listing needs the model.
 
     python -m mnist_demo.model_summary [weights folder]   # prints the Markdown
 """
@@ -16,33 +17,37 @@ from PIL import Image
 from .artifacts import CARD_FILE, CONFUSION_FILE, CURVES_FILE, read_metrics
 from .calibration import ECE_BINS
 from .card import ARCH_TEXT
-from .model import count_parameters
+from .loading import PACKAGED, Weights
 
 HUB_URL = "https://huggingface.co/"
 
 
-def summary_markdown(classifier) -> str:
-    """The Model tab's text: where the weights came from, results, architecture, recipe."""
-    metrics = read_metrics(classifier.folder)
-    arch = getattr(classifier.model, "arch", metrics.get("arch", "?"))
-    parts = [f"### Weights\n{weights_source(classifier)}", results_table(classifier, metrics),
+def summary_markdown(weights: Weights, model=None) -> str:
+    """The Model tab's text: where the weights came from, results, architecture, recipe.
+
+    The parameter count is the loaded `model`'s when given, else the one train.py wrote down.
+    """
+    metrics = read_metrics(weights.folder)
+    arch = getattr(model, "arch", metrics.get("arch", "?"))
+    parameters = sum(p.numel() for p in model.parameters()) if model is not None else metrics.get("parameters")
+    parts = [f"### Weights\n{weights_source(weights)}", results_table(metrics, parameters),
              f"### Architecture\n`{arch}`: {ARCH_TEXT.get(arch, '')}"]
-    recipe = card_section(classifier.folder / CARD_FILE, "Training recipe") or recipe_table(metrics)
+    recipe = card_section(weights.folder / CARD_FILE, "Training recipe") or recipe_table(metrics)
     if recipe:
         parts.append(f"### Training recipe\n{recipe}")
     return "\n\n".join(parts)
 
 
-def weights_source(classifier) -> str:
-    if classifier.hub_repo:
-        return f"From the Hugging Face Hub: [{classifier.hub_repo}]({HUB_URL}{classifier.hub_repo})"
-    if classifier.source == "packaged":
+def weights_source(weights: Weights) -> str:
+    if weights.hub_repo:
+        return f"From the Hugging Face Hub: [{weights.hub_repo}]({HUB_URL}{weights.hub_repo})"
+    if weights.source == PACKAGED:
         return "The weights packaged with mnist_demo (`mnist_demo/weights`)."
-    return f"A local folder: `{classifier.source}`"
+    return f"A local folder: `{weights.source}`"
 
 
-def results_table(classifier, metrics: dict) -> str:
-    rows = [("Parameters", f"{count_parameters(classifier.model):,}")]
+def results_table(metrics: dict, parameters: int | None) -> str:
+    rows = [("Parameters", f"{parameters:,}")] if parameters is not None else []
     test = metrics.get("test", {})
     if "accuracy" in test:
         wrong = f" ({test['errors']:,} of {test['total']:,} wrong)" if "errors" in test and "total" in test else ""
@@ -55,6 +60,8 @@ def results_table(classifier, metrics: dict) -> str:
                      f"{test['ece_uncalibrated']:.2%} / {test['ece']:.2%}"))
     if "seconds" in metrics:
         rows.append(("Training time", f"{metrics['seconds']:.0f} s on {metrics.get('device', '?')}"))
+    if not rows:
+        return "### Results\nNo figures were saved with these weights (train.py writes them to metrics.json)."
     return "### Results\n| | This model |\n|---|---|\n" + "\n".join(f"| {name} | {value} |" for name, value in rows)
 
 
@@ -96,18 +103,19 @@ def load_plot(folder: Path, name: str) -> Image.Image | None:
         return None
 
 
-def training_curves(classifier) -> Image.Image | None:
-    return load_plot(classifier.folder, CURVES_FILE)
+def training_curves(weights: Weights) -> Image.Image | None:
+    return load_plot(weights.folder, CURVES_FILE)
 
 
-def confusion_matrix(classifier) -> Image.Image | None:
-    return load_plot(classifier.folder, CONFUSION_FILE)
+def confusion_matrix(weights: Weights) -> Image.Image | None:
+    return load_plot(weights.folder, CONFUSION_FILE)
 
 
 def main():
     from .classifier import Classifier
 
-    print(summary_markdown(Classifier.from_pretrained(sys.argv[1] if len(sys.argv) > 1 else None)))
+    classifier = Classifier.from_pretrained(sys.argv[1] if len(sys.argv) > 1 else None)
+    print(summary_markdown(classifier.weights, classifier.model))
 
 
 if __name__ == "__main__":

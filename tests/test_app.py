@@ -19,7 +19,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import app  # noqa: E402
 from gradio_client import Client, handle_file  # noqa: E402
 from gradio_client.exceptions import AppError  # noqa: E402
-from mnist_demo.classifier import load_with_fallback  # noqa: E402
+from mnist_demo.loading import ClassifierLoader, Weights, locate_with_fallback  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 UNREADABLE = "could not be read as an image"
@@ -27,7 +27,7 @@ UNREADABLE = "could not be read as an image"
 
 @pytest.fixture(scope="module")
 def server(classifier):
-    demo = app.build_demo(classifier)
+    demo = app.build_demo(ClassifierLoader.of(classifier))
     _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **app.LAUNCH_OPTIONS)
     yield demo, url
     demo.close()
@@ -192,14 +192,58 @@ def file_paths(value):
 def test_unreachable_hub_weights_fall_back_with_a_visible_warning(monkeypatch, caplog):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     args = app.parse_args(["--weights", "someone/mnist-demo-weights"])
-    classifier, warning = load_with_fallback(args.weights)
-    assert classifier.source == "packaged"
+    weights, warning = locate_with_fallback(args.weights)
+    assert weights.source == "packaged"
     assert "someone/mnist-demo-weights" in warning and "packaged weights" in warning
     assert warning in caplog.text  # in the log...
-    demo = app.build_demo(classifier, warning)
+    demo = app.build_demo(ClassifierLoader(weights), warning)
     banner = next(c for c in demo.config["components"] if c["props"].get("elem_id") == "weights-warning")
     assert banner["props"]["visible"] is True  # ...and in the UI
     assert "someone/mnist-demo-weights" in banner["props"]["value"]
+
+
+def launched(loader):
+    """A running app for `loader`, closed when the `with` ends."""
+    demo = app.build_demo(loader)
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **app.LAUNCH_OPTIONS)
+    return demo, url
+
+
+def test_the_page_is_served_before_the_model_loads_and_predictions_wait_for_it(classifier, files):
+    loader = ClassifierLoader(classifier.weights)  # not started: nothing is loaded yet
+    demo, url = launched(loader)
+    try:
+        assert httpx.get(url).status_code == 200
+        assert not loader.done()
+        client = Client(url, verbose=False)
+        assert classify(client, files / "seven.png")["label"] == "7"  # the first request waits for the model
+        client.close()
+        assert loader.classifier(timeout=0) is not classifier  # a model of its own, loaded on demand
+        banner, summary, layers = app.loaded_model(loader, None)
+        assert "Conv2d" in layers and f"{sum(p.numel() for p in classifier.model.parameters()):,}" in summary
+    finally:
+        demo.close()
+
+
+def test_weights_that_fail_to_load_are_explained_on_the_page_and_to_scripts(tmp_path, files):
+    from mnist_demo.artifacts import save_model
+    from mnist_demo.model import DigitNet
+
+    save_model(DigitNet("cnn-small"), tmp_path)
+    (tmp_path / "config.json").write_text('{"arch": "cnn"}')  # passes the file checks, fails to load
+    loader = ClassifierLoader(Weights(tmp_path, str(tmp_path))).start()
+    demo, url = launched(loader)
+    try:
+        client = Client(url, verbose=False)
+        with pytest.raises(AppError, match="does not fit the 'cnn' architecture") as error:
+            classify(client, files / "seven.png")
+        client.close()
+        assert "Traceback" not in str(error.value)
+        banner, _, layers = app.loaded_model(loader, None)
+        assert banner.visible is True and "does not fit the 'cnn' architecture" in banner.value
+        assert layers == ""
+    finally:
+        demo.close()
 
 
 def test_no_banner_without_a_warning(server):

@@ -20,6 +20,7 @@ from PIL import Image, ImageDraw
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import app  # noqa: E402
+from mnist_demo.loading import ClassifierLoader  # noqa: E402
 from mnist_demo.mistakes import load_mistakes  # noqa: E402
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -39,7 +40,7 @@ SEVENTEEN = [[(0.2, 0.3), (0.2, 0.7)], [(0.45, 0.3), (0.8, 0.3), (0.6, 0.7)]]
 
 @pytest.fixture(scope="module")
 def url(classifier):
-    demo = app.build_demo(classifier)
+    demo = app.build_demo(ClassifierLoader.of(classifier))
     _, local_url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **app.LAUNCH_OPTIONS)
     yield local_url
     demo.close()

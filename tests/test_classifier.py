@@ -18,7 +18,8 @@ from safetensors.torch import load_file, save_file
 
 from mnist_demo import Classifier, WeightsError
 from mnist_demo.artifacts import save_model
-from mnist_demo.classifier import PACKAGED_WEIGHTS, load_with_fallback
+from mnist_demo.classifier import load_with_fallback
+from mnist_demo.loading import PACKAGED_WEIGHTS
 from mnist_demo.model import DigitNet
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -5,7 +5,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from mnist_demo import ImageError
-from mnist_demo.draw_view import (BOXES_SIDE, DOUBT_COLOUR, GAP, GAP_SHADE, OK_COLOUR, SALIENCY_SCALE, draw_boxes,
+from mnist_demo.draw_view import (BOXES_SIDE, DOUBT_COLOUR, GAP, GAP_SHADE, OK_COLOUR, SALIENCY_SCALE, draw_boxes, overlay,
                                   empty_reading, read_number, reading_headline, strip, view_drawing)
 from mnist_demo.prediction import DRAW_PROMPT, NOT_A_DIGIT, predict
 
@@ -126,3 +126,15 @@ def test_a_huge_picture_is_boxed_at_a_size_worth_sending():
     assert boxed.size == (BOXES_SIDE, BOXES_SIDE // 2)
     green = (np.asarray(boxed) == OK_COLOUR).all(axis=2)
     assert green[200, 190:200].any() and not green[200, 100:180].any()  # the box scaled with the picture
+
+
+def test_overlay_is_an_rgb_image_red_where_the_ink_counts_for_the_digit():
+    image = np.zeros((28, 28), dtype=np.uint8)
+    image[5:20, 10:14] = 255
+    saliency = np.zeros((28, 28), dtype=np.float32)
+    saliency[5:10, 10:14], saliency[15:20, 10:14] = 1.0, -1.0
+    heat = overlay(image, saliency)
+    assert heat.shape == (28 * SALIENCY_SCALE, 28 * SALIENCY_SCALE, 3) and heat.dtype == np.uint8
+    red, blue = heat[7 * SALIENCY_SCALE, 11 * SALIENCY_SCALE], heat[17 * SALIENCY_SCALE, 11 * SALIENCY_SCALE]
+    assert red[0] > 2 * red[2] and blue[2] > 2 * blue[0]
+    assert heat[0, 0].max() < 60  # the background stays dark

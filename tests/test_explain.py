@@ -1,9 +1,9 @@
-"""mnist_demo.explain: integrated-gradients saliency of the 28x28 input, and its heat-map overlay."""
+"""mnist_demo.explain: integrated-gradients saliency of the 28x28 input."""
 
 import numpy as np
 import torch
 
-from mnist_demo.explain import OVERLAY_SCALE, integrated_gradients, overlay
+from mnist_demo.explain import integrated_gradients
 
 
 def first_of(mnist_test, digit: int) -> np.ndarray:
@@ -59,15 +59,3 @@ def test_explaining_leaves_the_model_as_it_was(classifier, mnist_test):
     classifier.explain(first_of(mnist_test, 2))
     assert not classifier.model.training
     assert all(p.grad is None for p in classifier.model.parameters())
-
-
-def test_overlay_is_an_rgb_image_red_where_the_ink_counts_for_the_digit():
-    image = np.zeros((28, 28), dtype=np.uint8)
-    image[5:20, 10:14] = 255
-    saliency = np.zeros((28, 28), dtype=np.float32)
-    saliency[5:10, 10:14], saliency[15:20, 10:14] = 1.0, -1.0
-    heat = overlay(image, saliency)
-    assert heat.shape == (28 * OVERLAY_SCALE, 28 * OVERLAY_SCALE, 3) and heat.dtype == np.uint8
-    red, blue = heat[7 * OVERLAY_SCALE, 11 * OVERLAY_SCALE], heat[17 * OVERLAY_SCALE, 11 * OVERLAY_SCALE]
-    assert red[0] > 2 * red[2] and blue[2] > 2 * blue[0]
-    assert heat[0, 0].max() < 60  # the background stays dark

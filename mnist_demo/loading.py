@@ -1,0 +1,235 @@
+"""Where the weights come from (packaged, a local folder, or a Hub repo), and loading them in the background.
+
+    from mnist_demo.loading import locate, ClassifierLoader
+    weights = locate("someone/mnist-demo")     # downloads the repo's files into the Hub cache
+    loader = ClassifierLoader(weights).start()  # imports torch and loads the model in a thread
+    loader.classifier()                         # waits for it
+
+Nothing here imports torch: `python app.py` finds its weights folder, builds its page from
+the files in it and serves the page while torch (1.5-2 s of a cold start) and the model
+load in a `ClassifierLoader`. `Classifier.from_pretrained` is the one-call version.
+Only safetensors weights and JSON are ever read: no pickle.
+"""
+
+import concurrent.futures
+import json
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+PACKAGED_WEIGHTS = Path(__file__).parent / "weights"
+WEIGHTS_FILE = "model.safetensors"
+CONFIG_FILE = "config.json"
+# What a Hub download fetches: weights, config, card, metrics, plots, mistakes. Never pickles.
+HUB_FILES = ["*.safetensors", "*.json", "*.md", "*.png"]
+PICKLE_SUFFIXES = {".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle"}
+PACKAGED = "packaged"
+
+log = logging.getLogger("mnist_demo")
+
+
+class WeightsError(RuntimeError):
+    """Weights that cannot be loaded; the message names the source and the reason."""
+
+
+@dataclass(frozen=True)
+class Weights:
+    """A folder of weights and artifacts written by train.py, and where it came from."""
+
+    folder: Path
+    source: str  # "packaged", the folder as given, or a Hub repo id
+
+    @property
+    def hub_repo(self) -> str | None:
+        return None if self.source in (PACKAGED, str(self.folder)) else self.source
+
+    @property
+    def description(self) -> str:
+        """How messages name these weights."""
+        if self.source == PACKAGED:
+            return "the packaged weights"
+        return f"the Hub repo {self.hub_repo}" if self.hub_repo else self.source
+
+
+def locate(source: str | os.PathLike | None = None, revision: str | None = None) -> Weights:
+    """`None`: the packaged weights; a folder written by train.py; or a Hub repo id `user/name` (downloaded)."""
+    if source is None:
+        return Weights(PACKAGED_WEIGHTS, PACKAGED)
+    if Path(source).is_dir():
+        return Weights(Path(source), str(source))
+    if looks_like_path(str(source)):
+        raise WeightsError(f"Cannot load weights from {source}: no such folder.")
+    return Weights(download_from_hub(str(source), revision), str(source))
+
+
+def locate_with_fallback(source: str | None) -> tuple[Weights, str | None]:
+    """The weights of `source` with their files checked, or the packaged ones and a warning saying why not.
+
+    A Space whose Hub repo is unreachable still starts, and says why it is not using it.
+    """
+    try:
+        weights = locate(source)
+        check_files(weights)
+        return weights, None
+    except WeightsError as error:
+        if source is None:
+            raise
+        return Weights(PACKAGED_WEIGHTS, PACKAGED), fallback_warning(error)
+
+
+def fallback_warning(error: WeightsError) -> str:
+    """The warning for using the packaged weights instead of the ones asked for (also logged)."""
+    warning = f"{error} Using the packaged weights instead."
+    log.warning(warning)
+    return warning
+
+
+def looks_like_path(source: str) -> bool:
+    """A Hub repo id is `name` or `user/name`; anything else is meant as a folder."""
+    return source.startswith((".", "/", "~")) or source.count("/") > 1 or os.sep in source.replace("/", "")
+
+
+def download_from_hub(repo_id: str, revision: str | None) -> Path:
+    """The repo's files in the local Hub cache (honours HF_HUB_OFFLINE and HF_HOME)."""
+    from huggingface_hub import snapshot_download
+
+    try:
+        return Path(snapshot_download(repo_id, revision=revision, allow_patterns=HUB_FILES))
+    except Exception as error:  # offline, unknown repo, private, bad revision...
+        raise WeightsError(f"Cannot load weights from the Hub repo {repo_id}: {hub_failure(error, revision)}") from None
+
+
+def hub_failure(error: Exception, revision: str | None) -> str:
+    """Why a Hub download failed, in words (huggingface_hub's messages speak of its cache internals)."""
+    from huggingface_hub import constants
+    from huggingface_hub.errors import (GatedRepoError, HfHubHTTPError, HFValidationError, LocalEntryNotFoundError,
+                                        OfflineModeIsEnabled, RepositoryNotFoundError, RevisionNotFoundError)
+
+    not_cached = "and the repo is not in the local Hub cache."
+    if isinstance(error, GatedRepoError):
+        return "the repo is gated: accept its conditions on its Hub page, then log in (hf auth login) or set HF_TOKEN."
+    if isinstance(error, RepositoryNotFoundError):
+        return ("the repo was not found on the Hub: it does not exist, or it is private and no token with access "
+                "to it was given (set HF_TOKEN or run hf auth login).")
+    if isinstance(error, RevisionNotFoundError):
+        return f"the repo has no revision {revision!r}."
+    if isinstance(error, HFValidationError):
+        return "it is neither an existing folder nor a valid Hub repo id (user/name)."
+    if isinstance(error, LocalEntryNotFoundError):
+        cause = error.__cause__
+        if constants.is_offline_mode() or isinstance(cause, OfflineModeIsEnabled):
+            return f"Hub downloads are switched off (HF_HUB_OFFLINE is set) {not_cached}"
+        if isinstance(cause, HfHubHTTPError) and cause.response is not None:
+            return f"the Hub answered with an error (HTTP {cause.response.status_code}) {not_cached}"
+        return f"the Hub could not be reached (no internet connection?) {not_cached}"
+    if isinstance(error, HfHubHTTPError) and error.response is not None and error.response.status_code == 401:
+        return "the Hub refused the token (401 Unauthorized): check HF_TOKEN or run hf auth login."
+    first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"{type(error).__name__}: {first_line}" if first_line else type(error).__name__
+
+
+def check_files(weights: Weights) -> tuple[dict, dict[str, list[int]]]:
+    """What can be checked without torch: config.json is a JSON object, model.safetensors is there and its
+    header reads. Returns the config and the tensors' shapes by name."""
+    source, folder = weights.description, weights.folder
+    config = read_config(folder / CONFIG_FILE, source)
+    path = folder / WEIGHTS_FILE
+    if not path.is_file():
+        raise WeightsError(f"Cannot load {source}: {WEIGHTS_FILE} is missing from {folder}.{pickle_note(folder)}")
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="numpy") as file:
+            shapes = {name: list(file.get_slice(name).get_shape()) for name in file.keys()}
+    except Exception as error:  # truncated, empty, not safetensors at all, a damaged header...
+        raise WeightsError(f"Cannot load {source}: {WEIGHTS_FILE} is damaged or not a safetensors file ({error}).") from None
+    return config, shapes
+
+
+def read_config(path: Path, source: str) -> dict:
+    if not path.is_file():
+        raise WeightsError(f"Cannot load {source}: {CONFIG_FILE} is missing from {path.parent}.")
+    try:
+        config = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise WeightsError(f"Cannot load {source}: {CONFIG_FILE} is not valid JSON ({error}).") from None
+    if not isinstance(config, dict):
+        raise WeightsError(f"Cannot load {source}: {CONFIG_FILE} must be a JSON object naming an architecture.")
+    return config
+
+
+def pickle_note(folder: Path) -> str:
+    """Why a folder holding only pickled weights (pytorch_model.bin, *.pt) is refused."""
+    pickles = sorted(p.name for p in folder.glob("*") if p.suffix in PICKLE_SUFFIXES)
+    if not pickles:
+        return ""
+    return (f" It holds {', '.join(pickles)}, but only safetensors weights are read: pickle files are never loaded, "
+            "since loading one can run arbitrary code.")
+
+
+class ClassifierLoader:
+    """A `Classifier` for `weights`, loaded (torch imported, weights read, a warm-up pass run) in a thread.
+
+    `classifier()` waits for it and raises the loading's `WeightsError`, if any. `threads`
+    sets torch's threads per operation once torch is imported.
+    """
+
+    def __init__(self, weights: Weights, threads: int | None = None):
+        self.weights = weights
+        self.threads = threads
+        self._result = concurrent.futures.Future()
+        self._start = threading.Lock()
+        self._started = False
+
+    @classmethod
+    def of(cls, classifier) -> "ClassifierLoader":
+        """A loader whose classifier is already loaded."""
+        loader = cls(classifier.weights)
+        loader._started = True
+        loader._result.set_result(classifier)
+        return loader
+
+    def start(self) -> "ClassifierLoader":
+        with self._start:
+            if not self._started:
+                self._started = True
+                threading.Thread(target=self._load, name="load-classifier", daemon=True).start()
+        return self
+
+    def classifier(self, timeout: float | None = None):
+        """The loaded `Classifier`, once it is (starts loading if `start` was not called)."""
+        return self.start()._result.result(timeout)
+
+    def done(self) -> bool:
+        """Whether the loading has ended, loaded or failed."""
+        return self._result.done()
+
+    def problem(self) -> str | None:
+        """Why the weights could not be loaded (waits for the loading), or None when they were."""
+        try:
+            self.classifier()
+            return None
+        except WeightsError as error:
+            return str(error)
+        except Exception as error:
+            return f"The model could not be loaded ({type(error).__name__}: {error})."
+
+    def _load(self) -> None:
+        try:
+            import torch
+
+            from .classifier import Classifier
+
+            if self.threads:
+                torch.set_num_threads(self.threads)
+            classifier = Classifier.from_weights(self.weights)
+            classifier.warm_up()
+            self._result.set_result(classifier)
+        except WeightsError as error:
+            log.error(str(error))
+            self._result.set_exception(error)
+        except BaseException as error:  # torch missing, out of memory...: the app reports it on each prediction
+            log.exception("Loading the classifier failed")
+            self._result.set_exception(error)
