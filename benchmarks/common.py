@@ -126,6 +126,14 @@ def print_table(title: str, rows: list[tuple[str, str]]) -> None:
         print(f"  {name:<{width}}  {value}")
 
 
+def verdict(figure: str, value: float, goal: float) -> int:
+    """Print whether `value` (at most `goal`) meets the goal and how to reproduce the run; the exit code."""
+    met = value <= goal
+    print(f"\ngoal {figure} <= {goal:g}: {'met' if met else 'NOT met'}")
+    print_reproduce()
+    return 0 if met else 1
+
+
 def print_reproduce(argv: list[str] | None = None) -> None:
     script = Path(sys.argv[0]).resolve().relative_to(ROOT) if Path(sys.argv[0]).resolve().is_relative_to(ROOT) else sys.argv[0]
     args = sys.argv[1:] if argv is None else argv

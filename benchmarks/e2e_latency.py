@@ -70,9 +70,7 @@ def main(argv=None) -> int:
         ("bare Gradio app (no model)", f"median {statistics.median(bare):6.1f} ms   p95 {common.percentile(bare, 95):6.1f} ms"),
         ("ratio of medians", f"{ratio:.3f}"),
     ])
-    print(f"\ngoal ratio <= {GOAL_RATIO:g}: {'met' if ratio <= GOAL_RATIO else 'NOT met'}")
-    common.print_reproduce()
-    return 0 if ratio <= GOAL_RATIO else 1
+    return common.verdict("ratio", ratio, GOAL_RATIO)
 
 
 if __name__ == "__main__":

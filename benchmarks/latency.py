@@ -68,9 +68,7 @@ def main(argv=None) -> int:
             for name, t in timings.items()]
     common.print_table(f"latency over {args.repeats} calls each", rows)
     p50 = common.percentile(timings["classify (800x800 RGBA sketch)"], 50)
-    print(f"\ngoal p50 <= {GOAL_P50_MS:g} ms: {'met' if p50 <= GOAL_P50_MS else 'NOT met'} ({p50:.2f} ms)")
-    common.print_reproduce()
-    return 0 if p50 <= GOAL_P50_MS else 1
+    return common.verdict(f"p50 of {p50:.2f} ms", p50, GOAL_P50_MS)
 
 
 if __name__ == "__main__":
