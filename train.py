@@ -467,6 +467,10 @@ def main(argv=None) -> int:
         except Exception as error:  # no token, offline, refused: the local files stay
             print(f"push to {args.push_to_hub} failed: {describe_error(error)}. The artifacts are kept in {out}.", file=sys.stderr)
             return 1
+        except KeyboardInterrupt:  # the upload is one commit: the repo has all of it or none of it
+            print(f"\npush to {args.push_to_hub} interrupted: the artifacts in {out} are whole; upload them with "
+                  f"`hf upload {args.push_to_hub} {out} --exclude 'training_state.*'`", file=sys.stderr)
+            return 130
         print(f"pushed to https://huggingface.co/{args.push_to_hub}")
     return 0
 

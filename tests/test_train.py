@@ -243,6 +243,26 @@ def test_failed_push_keeps_the_artifacts_and_hides_the_token(pushed_run, tiny_mn
     assert_no_token(out, stdout, stderr, *records)
 
 
+class InterruptedHfApi(RecordingHfApi):
+    def upload_folder(self, **kwargs):
+        raise KeyboardInterrupt  # Ctrl-C while the files go up
+
+
+def test_ctrl_c_during_the_push_keeps_the_artifacts_and_says_how_to_upload_them(pushed_run, tiny_mnist_dir, tmp_path,
+                                                                                monkeypatch):
+    out = tmp_path / "run"
+    shutil.copytree(pushed_run["out"], out)
+    monkeypatch.setenv("HF_TOKEN", FAKE_TOKEN)
+    monkeypatch.setattr("huggingface_hub.HfApi", InterruptedHfApi)
+    code, stdout, stderr, records = run_main(tiny_args(tiny_mnist_dir, out, "--resume", "--push-to-hub", REPO_ID))
+    assert code == 130
+    assert ARTIFACTS <= {p.name for p in out.iterdir()}
+    assert stderr.strip().splitlines()[-1] == (f"push to {REPO_ID} interrupted: the artifacts in {out} are whole; upload "
+                                               f"them with `hf upload {REPO_ID} {out} --exclude 'training_state.*'`")
+    assert "Traceback" not in stderr
+    assert_no_token(out, stdout, stderr, *records)
+
+
 class UnreachableHfApi(RecordingHfApi):
     def create_repo(self, repo_id, **kwargs):
         raise httpx2.ConnectError("[Errno -2] Name or service not known")
