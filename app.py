@@ -11,9 +11,11 @@ Scripts use three endpoints with gradio_client: `/predict` takes a Sketchpad val
 `/read` takes an image file of a whole number and returns JSON: {"number", "digits":
 [{"digit", "confidence", "box", "not_a_digit"}], "not_a_digit"}.
 
-This file only wires the UI together: reading a picture is `mnist_demo.prediction`, the
-Draw tab's saliency and whole numbers `mnist_demo.draw_view`, the gallery of mistakes and
-the confusion table `mnist_demo.mistakes`, the Model tab's text `mnist_demo.model_summary`.
+This file only wires the UI together: finding and loading the weights is
+`mnist_demo.loading` (the page is served first, torch and the model load right after),
+reading a picture `mnist_demo.prediction`, the Draw tab's saliency and whole numbers
+`mnist_demo.draw_view`, the gallery of mistakes and the confusion table
+`mnist_demo.mistakes`, the Model tab's text `mnist_demo.model_summary`.
 """
 
 import argparse
