@@ -40,7 +40,9 @@ SEVENTEEN = [[(0.2, 0.3), (0.2, 0.7)], [(0.45, 0.3), (0.8, 0.3), (0.6, 0.7)]]
 
 @pytest.fixture(scope="module")
 def url(classifier):
-    demo = app.build_demo(ClassifierLoader.of(classifier))
+    # As `python app.py` starts: the page is served before the model is loaded (here, the page's
+    # first load event starts the loading), and the first stroke waits for it.
+    demo = app.build_demo(ClassifierLoader(classifier.weights))
     _, local_url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **app.LAUNCH_OPTIONS)
     yield local_url
     demo.close()
@@ -180,3 +182,12 @@ def test_a_confusion_matrix_cell_filters_the_mistakes(page, classifier):
     for close in page.locator(".toast-close").all():  # an earlier test's warning, not part of this view
         close.click()
     page.screenshot(path=str(SCREENSHOTS / "confusion.png"), full_page=True)
+
+
+def test_model_tab_lists_the_layers_once_the_model_has_loaded(page):
+    page.get_by_role("tab", name="Model").click()
+    assert "Test accuracy" in page.locator("#model-summary").inner_text()
+    page.get_by_text("The layers, as PyTorch prints them").click()
+    page.wait_for_function("() => document.querySelector('#layers')?.innerText.includes('Conv2d')",
+                           timeout=PREDICTION_TIMEOUT_MS)
+    assert "(the model is loading)" not in page.locator("#layers").inner_text()
