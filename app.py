@@ -302,12 +302,19 @@ def parse_args(argv=None) -> argparse.Namespace:
                              "else the weights packaged with mnist_demo")
     parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1",
                         help="address to listen on ($GRADIO_SERVER_NAME)")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT") or 7860),
+    parser.add_argument("--port", type=port_number, default=os.environ.get("GRADIO_SERVER_PORT") or "7860",
                         help="port ($GRADIO_SERVER_PORT)")
     parser.add_argument("--share", action="store_true", help="also open a temporary public gradio.live link")
     parser.add_argument("--mcp", action="store_true",
                         help="also serve the endpoints as MCP tools at /gradio_api/mcp/ (needs gradio[mcp])")
     return parser.parse_args(argv)
+
+
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port, 1-65535."""
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number from 1 to 65535, not {text!r}")
+    return int(text)
 
 
 def main(argv=None):
@@ -320,8 +327,13 @@ def main(argv=None):
     # cores and, on a busy machine, make a 2 ms forward pass take 50 ms or more.
     loader = ClassifierLoader(weights, threads=1)
     demo = build_demo(loader, warning)
-    demo.launch(server_name=args.host, server_port=args.port, share=args.share, mcp_server=args.mcp,
-                prevent_thread_lock=True, **LAUNCH_OPTIONS)
+    try:
+        demo.launch(server_name=args.host, server_port=args.port, share=args.share, mcp_server=args.mcp,
+                    prevent_thread_lock=True, **LAUNCH_OPTIONS)
+    except OSError:  # Gradio's message speaks of launch()'s parameters; say it in the command line's terms
+        raise SystemExit(f"app.py: cannot serve on {args.host}:{args.port}: the port is in use (another app.py?) "
+                         "or the address is not one of this machine's. Choose another with --port (or "
+                         "GRADIO_SERVER_PORT) or --host.") from None
     loader.start()
     demo.block_thread()
 

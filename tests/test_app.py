@@ -263,6 +263,29 @@ def test_command_line_defaults_follow_the_environment(monkeypatch):
     assert (args.weights, args.host, args.port) == ("runs/best", "0.0.0.0", 7000)
 
 
+@pytest.mark.parametrize("port", ["0", "65536", "99999", "http"])
+def test_a_port_out_of_range_is_refused_in_words(port, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        app.parse_args(["--port", port])
+    assert exit_info.value.code == 2
+    assert f"argument --port: must be a port number from 1 to 65535, not '{port}'" in capsys.readouterr().err
+
+
+def test_a_port_in_use_is_explained_not_a_traceback(monkeypatch):
+    import socket
+
+    monkeypatch.delenv("MNIST_DEMO_WEIGHTS", raising=False)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(SystemExit) as exit_info:
+            app.main(["--port", str(port)])
+    assert str(exit_info.value) == (
+        f"app.py: cannot serve on 127.0.0.1:{port}: the port is in use (another app.py?) or the address is not one "
+        "of this machine's. Choose another with --port (or GRADIO_SERVER_PORT) or --host.")
+
+
 def read(client, path) -> dict:
     return client.predict(handle_file(str(path)), api_name="/read")
 
