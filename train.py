@@ -31,7 +31,8 @@ from mnist_demo import artifacts
 from mnist_demo.artifacts import atomic_write, atomic_write_text
 from mnist_demo.calibration import expected_calibration_error, fit_temperature
 from mnist_demo.card import write_model_card
-from mnist_demo.data import VALIDATION_SIZE, augment, index_batches, load_mnist, split_train_val, to_unit_float
+from mnist_demo.data import (VALIDATION_SIZE, DataError, augment, index_batches, load_mnist, split_train_val,
+                             to_unit_float)
 from mnist_demo.model import ARCHITECTURES, DigitNet, count_parameters
 
 PRESETS = {
@@ -436,10 +437,16 @@ def scrub_secrets(text: str) -> str:
 def main(argv=None) -> int:
     args = parse_args(argv)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SystemExit(f"train.py: error: cannot create the output folder {out}: {error.strerror}") from None
     if args.resume:
         check_resumable(args)
-    run = Run(args)
+    try:
+        run = Run(args)
+    except DataError as error:
+        raise SystemExit(f"train.py: error: {error}") from None
     if args.resume:
         run.load_checkpoint()
     print(f"{args.arch}: {count_parameters(run.model):,} parameters  |  device {run.device}  |  "

@@ -20,6 +20,10 @@ VALIDATION_SIZE = 5000  # held out of the 60,000 training images to pick checkpo
 SPLIT_SEED = 1234       # fixed, so every run validates on the same 5,000 images
 
 
+class DataError(ValueError):
+    """MNIST files that are missing and cannot be downloaded, or damaged; the message says which and why."""
+
+
 def default_data_dir() -> Path:
     """`MNIST_DATA_DIR` when set, else a cache folder torchvision downloads into."""
     if os.environ.get("MNIST_DATA_DIR"):
@@ -38,10 +42,21 @@ def load_mnist(data_dir: Path | str | None = None, train: bool = True) -> tuple[
     prefix = "train" if train else "t10k"
     images, labels = (root / "MNIST" / "raw" / f"{prefix}-{kind}" for kind in ("images-idx3-ubyte", "labels-idx1-ubyte"))
     if not (images.is_file() and labels.is_file()):
-        from torchvision.datasets import MNIST
-
-        MNIST(str(root), train=train, download=True)  # fetches, checks and unpacks the IDX files into MNIST/raw
+        download(root, train)
     return read_idx(images), read_idx(labels).long()
+
+
+def download(root: Path, train: bool) -> None:
+    """torchvision fetches, checks and unpacks the IDX files into root/MNIST/raw."""
+    from torchvision.datasets import MNIST
+
+    try:
+        MNIST(str(root), train=train, download=True)
+    except Exception as error:  # offline, a proxy, a full disk...
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise DataError(f"MNIST is not in {root / 'MNIST' / 'raw'} and could not be downloaded ({reason.rstrip(':')}). "
+                        "Point --data-dir or MNIST_DATA_DIR at a folder holding MNIST/raw/*-ubyte, or connect to the "
+                        "internet.") from None
 
 
 def read_idx(path: Path) -> torch.Tensor:
@@ -50,10 +65,11 @@ def read_idx(path: Path) -> torch.Tensor:
     ndim = data[3] if len(data) >= 4 else 0
     header = 4 + 4 * ndim
     if data[:3] != b"\x00\x00\x08" or not 1 <= ndim <= 3 or len(data) < header:
-        raise ValueError(f"{path} is not a uint8 IDX file")
+        raise DataError(f"{path} is not a uint8 IDX file (MNIST's format): delete it to download it again")
     shape = struct.unpack(f">{ndim}I", data[4:header])
     if len(data) - header != math.prod(shape):
-        raise ValueError(f"{path} is truncated: {len(data) - header} bytes of data where its header says {math.prod(shape)}")
+        raise DataError(f"{path} is truncated: {len(data) - header} bytes of data where its header says "
+                        f"{math.prod(shape)}; delete it to download it again")
     return torch.frombuffer(bytearray(data), dtype=torch.uint8, offset=header).reshape(shape)
 
 

@@ -26,11 +26,26 @@ def test_read_idx_refuses_truncated_and_foreign_files(tmp_path):
     write_idx(path, np.zeros((3, 28, 28), dtype=np.uint8))
     assert data.read_idx(path).shape == (3, 28, 28)
     path.write_bytes(path.read_bytes()[:-5])
-    with pytest.raises(ValueError, match="truncated"):
+    with pytest.raises(data.DataError, match="truncated: 2347 bytes of data where its header says 2352; delete it"):
         data.read_idx(path)
     path.write_bytes(b"<html>a captive portal page</html>")
-    with pytest.raises(ValueError, match="not a uint8 IDX file"):
+    with pytest.raises(data.DataError, match="not a uint8 IDX file"):
         data.read_idx(path)
+
+
+def test_missing_files_that_cannot_be_downloaded_say_where_to_point(tmp_path, monkeypatch):
+    from torchvision.datasets import MNIST
+
+    def offline(self):
+        raise RuntimeError("Error downloading train-images-idx3-ubyte.gz:\nTried https://..., got:\n<urlopen error>")
+
+    monkeypatch.setattr(MNIST, "download", offline)
+    with pytest.raises(data.DataError) as error:
+        data.load_mnist(tmp_path, train=True)
+    assert str(error.value) == (
+        f"MNIST is not in {tmp_path / 'MNIST' / 'raw'} and could not be downloaded (Error downloading "
+        "train-images-idx3-ubyte.gz). Point --data-dir or MNIST_DATA_DIR at a folder holding MNIST/raw/*-ubyte, "
+        "or connect to the internet.")
 
 
 def test_default_data_dir_follows_the_environment(monkeypatch, tmp_path):

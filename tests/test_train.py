@@ -129,6 +129,19 @@ def test_a_data_set_too_small_for_the_schedule_is_refused_in_words(tiny_mnist_di
     assert not (tmp_path / "run" / "model.safetensors").exists()
 
 
+def test_unusable_data_or_output_folders_are_refused_in_words(tiny_mnist_dir, tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_mnist_dir, broken)
+    images = broken / "MNIST" / "raw" / "train-images-idx3-ubyte"
+    images.write_bytes(images.read_bytes()[:1000])
+    with pytest.raises(SystemExit, match=rf"^train.py: error: {images} is truncated: .* delete it to download it again$"):
+        train.main(tiny_args(broken, tmp_path / "run"))
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a folder")
+    with pytest.raises(SystemExit, match=rf"^train.py: error: cannot create the output folder {a_file}/run: "):
+        train.main(tiny_args(tiny_mnist_dir, a_file / "run"))
+
+
 def test_help_shows_every_flag_with_its_default(capsys):
     with pytest.raises(SystemExit) as exit_info:
         train.parse_args(["--help"])
