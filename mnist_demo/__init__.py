@@ -4,17 +4,17 @@
     Classifier.from_pretrained().classify("digit.png")
 """
 
-from .loading import WeightsError
-from .preprocess import BlankImageError, ImageError, to_mnist
+import importlib
 
-__all__ = ["Classifier", "WeightsError", "ImageError", "BlankImageError", "to_mnist"]
+# Where each name lives. They are imported on first use: Classifier needs torch, whose import
+# takes 1.5-2 s, and the app serves its page before that; `python -m mnist_demo.<module>` also
+# runs cleanly only when the package has not imported that module already.
+EXPORTS = {"Classifier": "classifier", "WeightsError": "loading", "ImageError": "preprocess",
+           "BlankImageError": "preprocess", "to_mnist": "preprocess"}
+__all__ = list(EXPORTS)
 
 
 def __getattr__(name: str):
-    # Classifier needs torch, whose import takes 1.5-2 s: it is imported on first use, so that
-    # `import mnist_demo` stays light and the app can serve its page while torch loads.
-    if name == "Classifier":
-        from .classifier import Classifier
-
-        return Classifier
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if name not in EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{EXPORTS[name]}", __name__), name)

@@ -142,9 +142,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--data-dir", default=None, help="folder holding MNIST/raw (default: $MNIST_DATA_DIR or a cache)")
     args = parser.parse_args()
-    images, labels = load_mnist(args.data_dir, train=True)
+    try:
+        images, labels = load_mnist(args.data_dir, train=True)
+        test_x, _ = load_mnist(args.data_dir, train=False)
+    except DataError as error:
+        parser.exit(1, f"{error}\n")
     (train_x, _), (val_x, _) = split_train_val(images, labels)
-    test_x, _ = load_mnist(args.data_dir, train=False)
     print(f"train {len(train_x)}  val {len(val_x)}  test {len(test_x)}  mean {images.float().mean() / 255:.4f}")
 
 

@@ -19,7 +19,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from .artifacts import atomic_write
 from .prediction import NOT_A_DIGIT, Prediction, percent, predict
-from .preprocess import BlankImageError, open_image, standard_mode
+from .preprocess import BlankImageError, ImageError, open_image, picture_argument, standard_mode
 from .segment import read_digits, reading
 
 SALIENCY_SCALE = 6  # 28x28 maps shown as 168x168, like "what the model sees"
@@ -165,11 +165,14 @@ def draw_boxes(image, answer: dict) -> Image.Image:
 def main():
     from .classifier import Classifier
 
-    classifier = Classifier.from_pretrained()
-    view = view_drawing(classifier, sys.argv[1], "No digit")
+    picture = picture_argument("draw_view")
+    try:
+        view = view_drawing(Classifier.from_pretrained(), picture, "No digit")
+    except ImageError as error:
+        sys.exit(str(error))
     print(view.headline)
     if view.boxes is not None:
-        out = Path(sys.argv[1]).with_name(Path(sys.argv[1]).stem + "-boxes.png")
+        out = Path(picture).with_name(Path(picture).stem + "-boxes.png")
         atomic_write(out, lambda path: view.boxes.save(path, format="PNG"))
         print(f"boxes: {out}")
 

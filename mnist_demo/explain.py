@@ -42,11 +42,12 @@ def integrated_gradients(model: torch.nn.Module, mnist: np.ndarray, target: int 
 
 def main():
     from .classifier import Classifier
-    from .preprocess import ImageError, to_mnist
+    from .preprocess import ImageError, picture_argument, to_mnist
 
+    picture = picture_argument("explain")
     classifier = Classifier.from_pretrained()
     try:
-        mnist = to_mnist(sys.argv[1])
+        mnist = to_mnist(picture)
     except ImageError as error:
         sys.exit(str(error))
     attributions, digit = integrated_gradients(classifier.model, mnist)

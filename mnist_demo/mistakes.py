@@ -177,10 +177,12 @@ def description(mistakes: Mistakes, position: int) -> str:
 
 
 def main():
-    from .classifier import PACKAGED_WEIGHTS
+    from .loading import PACKAGED_WEIGHTS
 
     mistakes = load_mistakes(Path(sys.argv[1]) if len(sys.argv) > 1 else PACKAGED_WEIGHTS)
     print(header(mistakes))
+    if mistakes is None:
+        sys.exit(1)
     for _, text in gallery_items(mistakes, select(mistakes)[:10]):
         print(" ", text)
 

@@ -114,7 +114,12 @@ def confusion_matrix(weights: Weights) -> Image.Image | None:
 def main():
     from .classifier import Classifier
 
-    classifier = Classifier.from_pretrained(sys.argv[1] if len(sys.argv) > 1 else None)
+    from .loading import WeightsError
+
+    try:
+        classifier = Classifier.from_pretrained(sys.argv[1] if len(sys.argv) > 1 else None)
+    except WeightsError as error:
+        sys.exit(str(error))
     print(summary_markdown(classifier.weights, classifier.model))
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .preprocess import BlankImageError, to_mnist
+from .preprocess import BlankImageError, ImageError, picture_argument, to_mnist
 
 NO_DIGIT = "No digit"
 DRAW_PROMPT = "Draw a digit"
@@ -80,7 +80,11 @@ def percent(probability: float) -> str:
 def main():
     from .classifier import Classifier
 
-    prediction = predict(Classifier.from_pretrained(), sys.argv[1])
+    picture = picture_argument("prediction")
+    try:
+        prediction = predict(Classifier.from_pretrained(), picture)
+    except ImageError as error:
+        sys.exit(str(error))
     print(prediction.headline)
     if prediction.probabilities:
         for label, p in sorted(prediction.probabilities.items(), key=lambda item: -item[1]):

@@ -271,8 +271,19 @@ def transparent_ink(image: Image.Image) -> np.ndarray | None:
     return ALPHA_TO_INK.take(alpha) if alpha.min() < 250 else None  # take: twice as fast as indexing
 
 
+def picture_argument(module: str) -> str:
+    """The image path of a `python -m mnist_demo.<module> IMAGE` command; a usage line (and exit 2) without one."""
+    if len(sys.argv) != 2 or sys.argv[1].startswith("-"):
+        print(f"usage: python -m mnist_demo.{module} IMAGE", file=sys.stderr)
+        sys.exit(2)
+    return sys.argv[1]
+
+
 def main():
-    mnist = to_mnist(sys.argv[1])
+    try:
+        mnist = to_mnist(picture_argument("preprocess"))
+    except ImageError as error:
+        sys.exit(str(error))
     for row in mnist:
         print("".join(" .:-=+*#%@"[min(9, v // 26)] for v in row))
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .preprocess import (DETAIL_SCALE, DIGIT_BOX, ImageError, crop_to_ink, ink_box, ink_map, ink_to_mnist, max_filter,
-                         open_image, standard_mode, work_ink)
+                         open_image, picture_argument, standard_mode, work_ink)
 
 INK_LEVEL = 0.25          # a pixel is ink above this fraction of the darkest ink (as crop_to_ink)
 SUBORDINATE_HEIGHT = 0.75  # a piece shorter than this (of the tallest) sharing a taller piece's columns joins it
@@ -350,9 +350,10 @@ def input_box(group: list[Piece], scale: float, origin: tuple[int, int], size: t
 def main():
     from .classifier import Classifier
 
+    picture = picture_argument("segment")
     classifier = Classifier.from_pretrained()
     try:
-        digits = read_digits(sys.argv[1], classifier.predict_mnist)
+        digits = read_digits(picture, classifier.predict_mnist)
     except ImageError as error:
         sys.exit(str(error))
     for digit in digits:
