@@ -85,6 +85,18 @@ def stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
+def time_calls(function, repeats: int, warmup: int = 10) -> list[float]:
+    """Milliseconds per call of `function()`, after `warmup` untimed calls."""
+    for _ in range(warmup):
+        function()
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        function()
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
 def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if len(values) > 1 else values[0]
 

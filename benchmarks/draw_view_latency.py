@@ -11,7 +11,6 @@ digit, the boxes). p50 and p95 in milliseconds.
 """
 
 import argparse
-import time
 
 import common
 
@@ -27,16 +26,6 @@ def two_digits():
     canvas.paste(two, (0, 0))
     ImageDraw.Draw(canvas).line([(600, 80), (600, 320)], fill=(0, 0, 0, 255), width=28)
     return canvas
-
-
-def timed(call, repeats: int) -> list[float]:
-    call()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - start) * 1000)
-    return times
 
 
 def main():
@@ -63,7 +52,7 @@ def main():
                        ("saliency map alone", lambda: saliency_overlay(classifier, mnist)),
                        ("Draw tab, one digit", lambda: view_drawing(classifier, one, "No digit")),
                        ("Draw tab, two digits", lambda: view_drawing(classifier, number, "No digit"))):
-        times = timed(call, args.repeats)
+        times = common.time_calls(call, args.repeats, warmup=1)
         rows.append((name, f"p50 {common.percentile(times, 50):6.1f} ms   p95 {common.percentile(times, 95):6.1f} ms"))
     common.print_table(f"{common.machine()}, {torch.get_num_threads()} torch threads, {args.repeats} calls each"
                        f"{common.busy_note()}", rows)

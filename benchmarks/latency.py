@@ -14,24 +14,11 @@ one per core). Goal: p50 <= 5 ms on CPU.
 
 import argparse
 import tempfile
-import time
 from pathlib import Path
 
 import common
 
 GOAL_P50_MS = 5.0
-
-
-def time_calls(function, repeats: int, warmup: int = 10) -> list[float]:
-    """Milliseconds per call, after `warmup` untimed calls."""
-    for _ in range(warmup):
-        function()
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        function()
-        times.append((time.perf_counter() - started) * 1000)
-    return times
 
 
 def main(argv=None) -> int:
@@ -55,10 +42,10 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as folder:
         png = str(common.save_sketch(Path(folder) / "sketch.png"))
         timings = {
-            "classify (800x800 RGBA sketch)": time_calls(lambda: classifier.classify(sketch), args.repeats),
-            "  preprocessing (to_mnist)": time_calls(lambda: to_mnist(sketch), args.repeats),
-            "  forward pass (predict_mnist, 28x28)": time_calls(lambda: classifier.predict_mnist(mnist), args.repeats),
-            "classify (the same drawing as a PNG file)": time_calls(lambda: classifier.classify(png), args.repeats),
+            "classify (800x800 RGBA sketch)": common.time_calls(lambda: classifier.classify(sketch), args.repeats),
+            "  preprocessing (to_mnist)": common.time_calls(lambda: to_mnist(sketch), args.repeats),
+            "  forward pass (predict_mnist, 28x28)": common.time_calls(lambda: classifier.predict_mnist(mnist), args.repeats),
+            "classify (the same drawing as a PNG file)": common.time_calls(lambda: classifier.classify(png), args.repeats),
         }
 
     print(f"{common.machine()}; torch threads {torch.get_num_threads()}{common.busy_note(busy)}")
