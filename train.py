@@ -116,9 +116,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
+def total_steps(images: int, args: argparse.Namespace) -> int:
+    """Optimizer steps in a run over `images` training images: every epoch ends with a partial batch."""
+    return args.epochs * -(-images // args.batch_size)
+
+
 def too_few_steps(images: int, args: argparse.Namespace) -> str | None:
     """Why `images` training images make too short a schedule, or None when they do not."""
-    steps = args.epochs * -(-images // args.batch_size)
+    steps = total_steps(images, args)
     if steps >= MIN_STEPS:
         return None
     return (f"{images:,} training images in batches of {args.batch_size} for {args.epochs} epoch(s) make {steps} "
@@ -171,10 +176,9 @@ class Run:
         if self.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.forward = torch.compile(self.model) if args.compile else self.model
-        self.steps_per_epoch = -(-len(self.train_x) // args.batch_size)
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=args.lr, betas=(0.9, args.beta2), weight_decay=5e-4)
         self.scheduler = torch.optim.lr_scheduler.OneCycleLR(
-            self.optimizer, max_lr=args.lr, total_steps=args.epochs * self.steps_per_epoch, pct_start=0.25)
+            self.optimizer, max_lr=args.lr, total_steps=total_steps(len(self.train_x), args), pct_start=0.25)
         self.shuffle = torch.Generator().manual_seed(args.seed)
         self.history: list[dict] = []
         self.best_state: dict[str, torch.Tensor] | None = None
