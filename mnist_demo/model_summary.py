@@ -29,7 +29,11 @@ def summary_markdown(weights: Weights, model=None) -> str:
     """
     metrics = read_metrics(weights.folder)
     arch = getattr(model, "arch", metrics.get("arch", "?"))
-    parameters = sum(p.numel() for p in model.parameters()) if model is not None else metrics.get("parameters")
+    parameters = metrics.get("parameters")
+    if model is not None:
+        from .model import count_parameters  # torch is loaded already when a model is given
+
+        parameters = count_parameters(model)
     parts = [f"### Weights\n{weights_source(weights)}", results_table(metrics, parameters),
              f"### Architecture\n`{arch}`: {ARCH_TEXT.get(arch, '')}"]
     recipe = card_section(weights.folder / CARD_FILE, "Training recipe") or recipe_table(metrics)
