@@ -1,4 +1,8 @@
-"""Shared fixtures: the packaged classifier, real MNIST (from MNIST_DATA_DIR) and tiny IDX files."""
+"""Shared fixtures: a clean Hub environment for every test, the packaged classifier, real MNIST (from
+MNIST_DATA_DIR) and tiny IDX files.
+
+    MNIST_DATA_DIR=/path/to/data python -m pytest -m "not slow"   # the quick loop
+"""
 
 import os
 import struct
@@ -8,6 +12,49 @@ import numpy as np
 import pytest
 
 from mnist_demo import Classifier
+
+
+HUB_TOKEN_VARIABLES = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")
+HUB_OFFLINE_VARIABLES = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+
+
+@pytest.fixture(autouse=True)
+def clean_hub_environment(monkeypatch, tmp_path_factory) -> Path:
+    """Every test starts from the same Hub environment, whatever the shell says: online, no token, no saved
+    login and an empty Hub cache of its own. A test that needs something else sets it (see `set_hub_offline`).
+
+    huggingface_hub reads HF_HUB_OFFLINE, HF_HOME and the cache paths once, at import, so its constants are
+    patched as well as the variables (the variables reach the subprocesses tests start).
+    """
+    home = tmp_path_factory.mktemp("hf-home")
+    for name in (*HUB_TOKEN_VARIABLES, *HUB_OFFLINE_VARIABLES, "HF_HUB_CACHE", "HF_TOKEN_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HF_HOME", str(home))
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HOME", str(home))
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(home / "hub"))
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(home / "token"))
+    monkeypatch.setattr(constants, "HF_STORED_TOKENS_PATH", str(home / "stored_tokens"))
+    set_hub_offline(monkeypatch, False)
+    return home
+
+
+def set_hub_offline(monkeypatch, offline: bool) -> None:
+    """HF_HUB_OFFLINE for this test, in the environment and in huggingface_hub's constant read at import."""
+    from huggingface_hub import constants
+
+    if offline:
+        monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    else:
+        monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", offline)
+
+
+@pytest.fixture
+def hub_offline(monkeypatch) -> None:
+    """HF_HUB_OFFLINE=1 for this test: Hub downloads come only from the (empty) cache."""
+    set_hub_offline(monkeypatch, True)
 
 
 @pytest.fixture(scope="session")

@@ -189,8 +189,7 @@ def file_paths(value):
             yield from file_paths(item)
 
 
-def test_unreachable_hub_weights_fall_back_with_a_visible_warning(monkeypatch, caplog):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+def test_unreachable_hub_weights_fall_back_with_a_visible_warning(hub_offline, caplog):
     args = app.parse_args(["--weights", "someone/mnist-demo-weights"])
     weights, warning = locate_with_fallback(args.weights)
     assert weights.source == "packaged"
