@@ -91,12 +91,14 @@ def predict(client, path) -> dict:
     return client.predict(sketch(path), api_name="/predict")
 
 
+@pytest.mark.slow
 def test_api_page_lists_only_the_three_endpoints(client):
     endpoints = client.view_api(print_info=False, return_format="dict")
     assert set(endpoints["named_endpoints"]) == {"/predict", "/classify", "/read"}
     assert not endpoints["unnamed_endpoints"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, digit", [("one.png", "1"), ("seven.png", "7")])
 def test_classify_reads_a_digit_file(client, files, name, digit):
     result = classify(client, files / name)
@@ -105,10 +107,12 @@ def test_classify_reads_a_digit_file(client, files, name, digit):
     assert sum(c["confidence"] for c in result["confidences"]) == pytest.approx(1, abs=1e-4)
 
 
+@pytest.mark.slow
 def test_predict_reads_a_sketch_as_the_browser_sends_it(client, files):
     assert predict(client, files / "sketch-7.png")["label"] == "7"
 
 
+@pytest.mark.slow
 def test_endpoints_agree_with_the_classifier_on_real_mnist(client, classifier, mnist_test, tmp_path):
     """An independent check: the served answer is the in-process classifier's answer."""
     images, labels = mnist_test
@@ -122,22 +126,26 @@ def test_endpoints_agree_with_the_classifier_on_real_mnist(client, classifier, m
             assert served == pytest.approx(expected, abs=1e-5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["transparent.png", "white.png", "1x1.png"])
 def test_blank_pictures_say_no_digit(client, files, name):
     for result in (classify(client, files / name), predict(client, files / name)):
         assert result == {"label": "No digit", "confidences": None}
 
 
+@pytest.mark.slow
 def test_an_empty_sketch_says_no_digit(client):
     assert client.predict(sketch(None), api_name="/predict")["label"] == "No digit"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["16-bit.png", "cmyk.jpg", "palette.png", "animated.gif", "5000x5000.png"])
 def test_odd_image_formats_are_read(client, files, name):
     for result in (classify(client, files / name), predict(client, files / name)):
         assert result["label"] == "1"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["truncated.png", "corrupt.png", "text.png"])
 def test_unreadable_files_get_a_plain_message(client, files, name):
     for call in (classify, predict):
@@ -145,6 +153,7 @@ def test_unreadable_files_get_a_plain_message(client, files, name):
             call(client, files / name)
 
 
+@pytest.mark.slow
 def test_uploads_over_the_limit_are_refused(client, server, files):
     with pytest.raises(ValueError, match="exceeds the maximum file size"):
         classify(client, files / "11MB.png")
@@ -154,6 +163,7 @@ def test_uploads_over_the_limit_are_refused(client, server, files):
     assert "maximum allowed size" in response.text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("probe", [
     str(REPO / "app.py"), "app.py", str(REPO / "mnist_demo" / "weights" / "model.safetensors"),
     "mnist_demo/weights/model.safetensors", "/etc/passwd", "/proc/self/environ",
@@ -167,6 +177,7 @@ def test_no_project_or_system_file_is_served(server, probe):
     assert b"root:" not in response.content and b"import" not in response.content
 
 
+@pytest.mark.slow
 def test_gallery_and_plots_are_served_from_gradio_cache_not_the_repo(server):
     config = httpx.get(f"{server[1]}config").json()
     paths = list(file_paths([component["props"].get("value") for component in config["components"]]))
@@ -208,6 +219,7 @@ def launched(loader):
     return demo, url
 
 
+@pytest.mark.slow
 def test_the_page_is_served_before_the_model_loads_and_predictions_wait_for_it(classifier, files):
     loader = ClassifierLoader(classifier.weights)  # not started: nothing is loaded yet
     demo, url = launched(loader)
@@ -224,6 +236,7 @@ def test_the_page_is_served_before_the_model_loads_and_predictions_wait_for_it(c
         demo.close()
 
 
+@pytest.mark.slow
 def test_weights_that_fail_to_load_are_explained_on_the_page_and_to_scripts(tmp_path, files):
     from mnist_demo.artifacts import save_model
     from mnist_demo.model import DigitNet
@@ -245,6 +258,7 @@ def test_weights_that_fail_to_load_are_explained_on_the_page_and_to_scripts(tmp_
         demo.close()
 
 
+@pytest.mark.slow
 def test_no_banner_without_a_warning(server):
     banner = next(c for c in server[0].config["components"] if c["props"].get("elem_id") == "weights-warning")
     assert banner["props"]["visible"] is False
@@ -270,6 +284,7 @@ def test_a_port_out_of_range_is_refused_in_words(port, capsys):
     assert f"argument --port: must be a port number from 1 to 65535, not '{port}'" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_a_port_in_use_is_explained_not_a_traceback(monkeypatch):
     import socket
 
@@ -289,6 +304,7 @@ def read(client, path) -> dict:
     return client.predict(handle_file(str(path)), api_name="/read")
 
 
+@pytest.mark.slow
 def test_read_returns_a_whole_number_as_json(client, classifier, files):
     path = files / "seventeen.png"
     two = Image.new("L", (600, 300), 255)
@@ -305,10 +321,12 @@ def test_read_returns_a_whole_number_as_json(client, classifier, files):
     assert answer == classifier.read(str(path))  # the in-process answer, served as JSON (floats round-trip)
 
 
+@pytest.mark.slow
 def test_read_of_a_blank_has_no_digits(client, files):
     assert read(client, files / "white.png") == {"number": "", "digits": [], "not_a_digit": False}
 
 
+@pytest.mark.slow
 def test_read_of_an_unreadable_file_gets_a_plain_message(client, files):
     with pytest.raises(AppError, match=UNREADABLE):
         read(client, files / "text.png")

@@ -23,6 +23,8 @@ import app  # noqa: E402
 from mnist_demo.loading import ClassifierLoader  # noqa: E402
 from mnist_demo.mistakes import load_mistakes  # noqa: E402
 
+pytestmark = pytest.mark.slow  # each test drives Chromium against a launched app
+
 sync_api = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")

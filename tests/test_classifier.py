@@ -193,6 +193,7 @@ def test_fallback_to_packaged_weights_with_a_warning(tmp_path, caplog):
     assert load_with_fallback(None)[1] is None
 
 
+@pytest.mark.slow
 def test_offline_hub_repo_falls_back_to_packaged_weights(tmp_path):
     """The real thing: HF_HUB_OFFLINE=1, an empty Hub cache, an uncached repo id."""
     script = ("import logging; logging.basicConfig(format='%(levelname)s %(name)s: %(message)s')\n"
@@ -238,6 +239,7 @@ def test_predict_does_not_track_gradients(classifier):
     assert torch.is_grad_enabled()
 
 
+@pytest.mark.slow
 def test_packaged_weights_score_at_least_99_6_percent(classifier, mnist_test):
     """Fails with the placeholder weights of a 1-epoch run (96.6%) until the shipped ones replace them."""
     images, labels = mnist_test

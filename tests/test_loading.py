@@ -52,6 +52,7 @@ def test_damaged_files_fall_back_before_anything_loads(tmp_path, caplog):
         check_files(Weights(tmp_path / "empty", str(tmp_path / "empty")))
 
 
+@pytest.mark.slow
 def test_finding_and_checking_the_weights_does_not_import_torch():
     """What app.py does before it serves its page: neither this nor building the page may wait for torch."""
     script = ("import sys\n"

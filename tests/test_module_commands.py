@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # each command is a fresh Python process importing torch (2-4 s)
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MISSING = "/no/such/picture.png"
 

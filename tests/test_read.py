@@ -89,6 +89,7 @@ def test_a_blank_or_broken_picture_is_an_error_for_a_person(classifier):
         classifier.read(b"not an image")
 
 
+@pytest.mark.slow
 def test_calibration_lowers_the_expected_calibration_error_on_the_test_set(classifier, mnist_test):
     images, labels = mnist_test
     with torch.inference_mode():  # one pass over the 10,000 images; the two softmaxes share its logits

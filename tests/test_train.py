@@ -167,6 +167,7 @@ def test_presets_fill_only_what_is_not_given():
     assert train.parse_args(["--limit", "5500", "--negatives", "7"]).negatives == 7
 
 
+@pytest.mark.slow
 def test_run_writes_every_artifact(pushed_run):
     out = pushed_run["out"]
     assert pushed_run["code"] == 0, pushed_run["stderr"]
@@ -178,6 +179,7 @@ def test_run_writes_every_artifact(pushed_run):
         assert (out / png).read_bytes().startswith(b"\x89PNG")
 
 
+@pytest.mark.slow
 def test_one_summary_line_per_epoch(pushed_run):
     lines = pushed_run["stdout"].splitlines()
     assert [line.split()[1] for line in lines if line.startswith("epoch ")] == ["1/2", "2/2"]
@@ -185,6 +187,7 @@ def test_one_summary_line_per_epoch(pushed_run):
     assert "epoch 1/2" in pushed_run["stderr"]  # the tqdm bar
 
 
+@pytest.mark.slow
 def test_metrics_are_sane(pushed_run):
     metrics = json.loads((pushed_run["out"] / "metrics.json").read_text())
     test = metrics["test"]
@@ -203,6 +206,7 @@ def test_metrics_are_sane(pushed_run):
     assert (misclassified["predictions"] != misclassified["labels"]).all()
 
 
+@pytest.mark.slow
 def test_card_metadata_parses(pushed_run):
     text = (pushed_run["out"] / "README.md").read_text()
     metadata = yaml.safe_load(text.split("---\n")[1])
@@ -215,6 +219,7 @@ def test_card_metadata_parses(pushed_run):
     assert "--resume" not in text and "python train.py --data-dir" in text
 
 
+@pytest.mark.slow
 def test_saved_folder_loads_back_with_the_trained_weights(pushed_run):
     out = pushed_run["out"]
     classifier = Classifier.from_pretrained(out)
@@ -226,6 +231,7 @@ def test_saved_folder_loads_back_with_the_trained_weights(pushed_run):
     assert classifier.model.temperature.item() > 0
 
 
+@pytest.mark.slow
 def test_push_uploads_the_artifacts_but_not_the_checkpoint(pushed_run):
     calls = dict((name, kwargs) for name, kwargs in pushed_run["calls"])
     assert calls["create_repo"] == {"repo_id": REPO_ID, "repo_type": "model", "private": True, "exist_ok": True}
@@ -235,10 +241,12 @@ def test_push_uploads_the_artifacts_but_not_the_checkpoint(pushed_run):
     assert f"pushed to https://huggingface.co/{REPO_ID}" in pushed_run["stdout"]
 
 
+@pytest.mark.slow
 def test_token_is_never_printed_logged_or_written(pushed_run):
     assert_no_token(pushed_run["out"], pushed_run["stdout"], pushed_run["stderr"], *pushed_run["records"])
 
 
+@pytest.mark.slow
 def test_failed_push_keeps_the_artifacts_and_hides_the_token(pushed_run, tiny_mnist_dir, tmp_path, monkeypatch):
     out = tmp_path / "run"
     shutil.copytree(pushed_run["out"], out)  # a finished checkpoint: --resume only writes the artifacts again
@@ -261,6 +269,7 @@ class InterruptedHfApi(RecordingHfApi):
         raise KeyboardInterrupt  # Ctrl-C while the files go up
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_the_push_keeps_the_artifacts_and_says_how_to_upload_them(pushed_run, tiny_mnist_dir, tmp_path,
                                                                                 monkeypatch):
     out = tmp_path / "run"
@@ -321,6 +330,7 @@ def fail_train_step(monkeypatch, error: BaseException | None, at: int = 0) -> No
     monkeypatch.setattr(train.Run, "train_step", step)
 
 
+@pytest.mark.slow
 def test_crash_ctrl_c_and_resume_continue_the_same_run(pushed_run, tiny_mnist_dir, tmp_path, monkeypatch):
     out = tmp_path / "run"
     args = tiny_args(tiny_mnist_dir, out)
@@ -370,6 +380,7 @@ def test_crash_ctrl_c_and_resume_continue_the_same_run(pushed_run, tiny_mnist_di
         torch.testing.assert_close(ours[name], tensor, rtol=1e-3, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_resume_refuses_a_different_recipe(pushed_run, tiny_mnist_dir, tmp_path):
     out = tmp_path / "run"
     shutil.copytree(pushed_run["out"], out)
@@ -381,6 +392,7 @@ def test_resume_refuses_a_different_recipe(pushed_run, tiny_mnist_dir, tmp_path)
         train.main(tiny_args(tiny_mnist_dir, tmp_path / "empty", "--resume"))
 
 
+@pytest.mark.slow
 def test_quick_run_on_real_mnist(mnist_dir, mnist_test, tmp_path):
     """The issue's "done when": one epoch on 6,000 images writes every artifact and scores > 90%."""
     out = tmp_path / "quick"
