@@ -28,17 +28,34 @@ import gradio as gr
 from mnist_demo import ImageError
 from mnist_demo.draw_view import plain_view, read_number, view_drawing
 from mnist_demo.loading import ClassifierLoader, locate_with_fallback
-from mnist_demo.mistakes import (ANY, cell_filter, confusion_table, description, filter_summary, gallery_items,
-                                 header, load_mistakes, probabilities_by_label, select, shown)
-from mnist_demo.model_summary import confusion_matrix, layer_listing, summary_markdown, training_curves
-from mnist_demo.prediction import DRAW_PROMPT, NO_DIGIT, blank_prediction, predict, unreadable_prediction
+from mnist_demo.mistakes import (
+    ANY,
+    cell_filter,
+    confusion_table,
+    describe_mistake,
+    filter_summary,
+    gallery_items,
+    load_mistakes,
+    matching_mistakes,
+    mistakes_header,
+    shown_in_gallery,
+)
+from mnist_demo.model_summary import confusion_matrix_plot, layer_listing, summary_markdown, training_curves_plot
+from mnist_demo.prediction import (
+    DIGIT_LABELS,
+    DRAW_PROMPT,
+    NO_DIGIT,
+    blank_prediction,
+    predict,
+    probabilities_by_label,
+    unreadable_prediction,
+)
 
 CANVAS_SIDE = 400    # preprocessing works at ~400 px anyway: a bigger canvas only costs upload and decode time
 BRUSH_RADIUS = 14    # a ~28 px stroke on a digit drawn ~250 px tall: MNIST's pen, relative to the digit
 QUEUE_SIZE = 64      # beyond this, new requests get "queue full" at once instead of piling up in memory
 CONCURRENCY = 2      # predictions running at once: one per core of a free CPU Space
 MAX_UPLOAD = "10mb"  # bigger uploads are refused before they reach the model
-DIGITS = [str(d) for d in range(10)]
 
 # 28x28 images are shown enlarged: keep their pixels square instead of blurring them.
 CSS = """
@@ -166,7 +183,7 @@ def draw_tab(loader: ClassifierLoader):
     sketchpad.clear(None, js=SELECT_BRUSH)
 
     def predict_sketch(value):
-        return read(ready(loader), sketch_path(value), NO_DIGIT).label_value
+        return for_scripts(predict, ready(loader), sketch_path(value), NO_DIGIT).label_value
 
     # With --mcp the endpoints are also MCP tools: api_description describes each tool, the
     # docstring's Args its input.
@@ -176,7 +193,7 @@ def draw_tab(loader: ClassifierLoader):
         Args:
             file_data: an image file (PNG, JPEG, ...) showing one digit, dark on light or light on dark.
         """
-        return read(ready(loader), uploaded_path(file_data), NO_DIGIT).label_value
+        return for_scripts(predict, ready(loader), uploaded_path(file_data), NO_DIGIT).label_value
 
     def read_file(file_data):
         """Read a handwritten whole number: each digit left to right, with its confidence, its box in pixels
@@ -197,11 +214,6 @@ def draw_tab(loader: ClassifierLoader):
     gr.on([], read_file, upload, reading, api_name="read", preprocess=False, **MODEL_EVENT,
           api_description='An image file of a whole number -> {"number", "digits": [{"digit", "confidence", '
                           '"box", "not_a_digit"}], "not_a_digit"}; no digits and "number": "" for a blank.')
-
-
-def read(classifier, picture, blank_label: str):
-    """For scripts: the prediction, or a gr.Error that says in plain words why the picture could not be read."""
-    return for_scripts(predict, classifier, picture, blank_label)
 
 
 def for_scripts(answer, *args):
@@ -232,8 +244,8 @@ def sketch_path(value: dict | None):
 
 
 def mistakes_tab(mistakes):
-    gr.Markdown(f"### {header(mistakes)}\nThe test images this model gets wrong, most confident mistakes first.",
-                elem_id="mistakes-header")
+    gr.Markdown(f"### {mistakes_header(mistakes)}\n"
+                "The test images this model gets wrong, most confident mistakes first.", elem_id="mistakes-header")
     if mistakes is None:
         return
     if mistakes.confusion is not None:
@@ -242,15 +254,15 @@ def mistakes_tab(mistakes):
         confusion = gr.Dataframe(confusion_table(mistakes.confusion), interactive=False, elem_id="confusion",
                                  show_label=False, buttons=[], max_height=460)
     with gr.Row():
-        true_digit = gr.Dropdown([ANY, *DIGITS], value=ANY, label="True digit", elem_id="true-digit")
-        predicted_digit = gr.Dropdown([ANY, *DIGITS], value=ANY, label="Predicted digit",
+        true_digit = gr.Dropdown([ANY, *DIGIT_LABELS], value=ANY, label="True digit", elem_id="true-digit")
+        predicted_digit = gr.Dropdown([ANY, *DIGIT_LABELS], value=ANY, label="Predicted digit",
                                       elem_id="predicted-digit")
-    everything = select(mistakes)
+    everything = matching_mistakes(mistakes)
     count = gr.Markdown(filter_summary(mistakes, everything), elem_id="mistakes-count")
     with gr.Row():
-        gallery = gr.Gallery(gallery_items(mistakes, shown(everything)), label="Mistakes", elem_id="mistakes",
-                             columns=6, height=520, allow_preview=False, object_fit="contain", format="png",
-                             buttons=[], interactive=False, scale=3)
+        gallery = gr.Gallery(gallery_items(mistakes, shown_in_gallery(everything)), label="Mistakes",
+                             elem_id="mistakes", columns=6, height=520, allow_preview=False, object_fit="contain",
+                             format="png", buttons=[], interactive=False, scale=3)
         with gr.Column(scale=1):
             selected = gr.Markdown("Select an image to see all ten of its probabilities.",
                                    elem_id="mistake-description")
@@ -260,13 +272,13 @@ def mistakes_tab(mistakes):
                                               elem_id="mistake-probabilities")
 
     def on_filter(true_value, predicted_value):
-        positions = select(mistakes, true_value, predicted_value)
-        return gallery_items(mistakes, shown(positions)), filter_summary(mistakes, positions)
+        positions = matching_mistakes(mistakes, true_value, predicted_value)
+        return gallery_items(mistakes, shown_in_gallery(positions)), filter_summary(mistakes, positions)
 
     def on_select(true_value, predicted_value, event: gr.SelectData):
-        position = select(mistakes, true_value, predicted_value)[event.index]
-        return (description(mistakes, position), mistakes.images[position],
-                probabilities_by_label(mistakes, position))
+        position = matching_mistakes(mistakes, true_value, predicted_value)[event.index]
+        return (describe_mistake(mistakes, position), mistakes.images[position],
+                probabilities_by_label(mistakes.probabilities[position]))
 
     def on_cell(event: gr.SelectData):
         true_value, predicted_value = cell_filter(*event.index)
@@ -287,8 +299,8 @@ def model_tab(weights):
     with gr.Accordion("The layers, as PyTorch prints them", open=False):
         layers = gr.Code("(the model is loading)", language=None, show_label=False, elem_id="layers")
     with gr.Row():
-        for plot, label in ((training_curves(weights), "Training curves"),
-                            (confusion_matrix(weights), "Confusion matrix (test set)")):
+        for plot, label in ((training_curves_plot(weights), "Training curves"),
+                            (confusion_matrix_plot(weights), "Confusion matrix (test set)")):
             if plot is not None:
                 gr.Image(plot, label=label, interactive=False, format="png", buttons=["fullscreen"])
     return summary, layers
@@ -329,11 +341,17 @@ def main(argv=None):
     demo = build_demo(loader, warning)
     try:
         demo.launch(server_name=args.host, server_port=args.port, share=args.share, mcp_server=args.mcp,
-                    prevent_thread_lock=True, **LAUNCH_OPTIONS)
+                    prevent_thread_lock=True, quiet=True, **LAUNCH_OPTIONS)
     except OSError:  # Gradio's message speaks of launch()'s parameters; say it in the command line's terms
         raise SystemExit(f"app.py: cannot serve on {args.host}:{args.port}: the port is in use (another app.py?) "
                          "or the address is not one of this machine's. Choose another with --port (or "
                          "GRADIO_SERVER_PORT) or --host.") from None
+    # quiet=True: Gradio's own lines would say "set `share=True` in `launch()`"; here it is a flag.
+    print(f"* Running on local URL:  {demo.local_url}")
+    if demo.mcp_error:
+        print(demo.mcp_error)
+    if not args.share:
+        print("* To create a public link too, run it with --share: python app.py --share")
     loader.start()
     demo.block_thread()
 

@@ -29,7 +29,7 @@ import torch
 
 import heldout_sets
 from mnist_demo import Classifier
-from mnist_demo.calibration import expected_calibration_error
+from mnist_demo.calibration import ECE_BINS, expected_calibration_error
 from mnist_demo.data import load_mnist
 from mnist_demo.explain import integrated_gradients
 
@@ -130,7 +130,8 @@ def main(argv=None) -> int:
     ])
 
     before, after = calibration_errors(classifier, test_images, test_labels)
-    print_table(f"Calibration on the {len(test_labels):,} MNIST test images (15 bins; target after <= {TARGETS['ece']:.1%})", [
+    print_table(f"Calibration on the {len(test_labels):,} MNIST test images ({ECE_BINS} bins; "
+                f"target after <= {TARGETS['ece']:.1%})", [
         ("ECE before temperature scaling", f"{before:.2%}"),
         ("ECE after", f"{after:.2%}  (T = {float(classifier.model.temperature):.3f})"),
     ])

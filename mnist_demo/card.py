@@ -5,6 +5,7 @@ from pathlib import Path
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from .artifacts import CARD_FILE, CONFUSION_FILE, CURVES_FILE, atomic_write_text
+from .calibration import ECE_BINS
 
 CARD_BODY = """
 # {title}
@@ -18,7 +19,7 @@ with mnist-demo's `train.py`. It is the model behind the mnist-demo draw-a-digit
 |---|---|
 | Test accuracy ({test_total:,} MNIST test images) | **{test_acc:.2%}** ({test_errors} wrong) |
 | Validation accuracy ({val_total:,} held-out training images, used to pick the epoch) | {val_acc:.2%} |
-| Expected calibration error, test, 15 bins: before / after temperature scaling | {ece_before:.2%} / {ece_after:.2%} (T = {temperature:.3f}) |{not_a_digit}
+| Expected calibration error, test, {ece_bins} bins: before / after temperature scaling | {ece_before:.2%} / {ece_after:.2%} (T = {temperature:.3f}) |{not_a_digit}
 | Parameters | {parameters:,} |
 | Training time | {seconds:.0f} s on {device} |
 
@@ -90,7 +91,8 @@ def write_model_card(out: Path, metrics: dict, command: str, recipe: str, repo_i
         test_acc=test["accuracy"], test_errors=test["errors"], test_total=test["total"],
         val_acc=metrics["val"]["accuracy"], val_total=metrics["val"].get("total", 5000),
         not_a_digit=not_a_digit_row(metrics.get("not_a_digit")),
-        ece_before=test["ece_uncalibrated"], ece_after=test["ece"], temperature=metrics["temperature"],
+        ece_bins=ECE_BINS, ece_before=test["ece_uncalibrated"], ece_after=test["ece"],
+        temperature=metrics["temperature"],
         parameters=metrics["parameters"], seconds=metrics["seconds"], device=metrics["device"],
         curves=CURVES_FILE, confusion=CONFUSION_FILE, arch=metrics["arch"], arch_text=ARCH_TEXT[metrics["arch"]],
         command=command, recipe=recipe, repo=repo_id or "path/to/this/folder",

@@ -18,12 +18,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .loading import (CONFIG_FILE, PACKAGED, WEIGHTS_FILE, Weights, WeightsError, check_files,
-                      fallback_warning, locate, locate_with_fallback)
+from .loading import CONFIG_FILE, WEIGHTS_FILE, Weights, WeightsError, check_files, locate
 from .model import ARCHITECTURES, DigitNet
+from .prediction import probabilities_by_label
 from .preprocess import to_mnist
-
-LABELS = [str(d) for d in range(10)]
 
 
 class Classifier:
@@ -110,10 +108,6 @@ class Classifier:
         return integrated_gradients(self.model, mnist, digit)[0]
 
 
-def probabilities_by_label(probabilities: np.ndarray) -> dict[str, float]:
-    return {label: float(p) for label, p in zip(LABELS, probabilities)}
-
-
 def load_folder(weights: Weights) -> DigitNet:
     """A DigitNet from `config.json` + `model.safetensors`, checked file by file, loaded strictly."""
     source, folder = weights.description, weights.folder
@@ -156,14 +150,3 @@ def check_config(config: dict, source: str) -> None:
     if unknown:
         raise WeightsError(f"Cannot load {source}: {CONFIG_FILE} has settings this version of mnist-demo does not know: "
                            f"{', '.join(unknown)}.")
-
-
-def load_with_fallback(source: str | None) -> tuple[Classifier, str | None]:
-    """The classifier from `source`, or the packaged one with a warning when `source` cannot be loaded."""
-    weights, warning = locate_with_fallback(source)
-    try:
-        return Classifier.from_weights(weights), warning
-    except WeightsError as error:
-        if weights.source == PACKAGED:
-            raise
-        return Classifier.from_pretrained(None), fallback_warning(error)

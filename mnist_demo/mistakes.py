@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .artifacts import load_misclassified, read_metrics
-from .prediction import percent
+from .prediction import DIGIT_LABELS, percent
 
 ANY = "any"      # the filter value that keeps every digit
 MAX_TILES = 100  # a gallery shows at most this many (the most confident): a weak model's 300+ would
@@ -67,7 +67,7 @@ def load_mistakes(folder: Path) -> Mistakes | None:
     )
 
 
-def header(mistakes: Mistakes | None) -> str:
+def mistakes_header(mistakes: Mistakes | None) -> str:
     """'23 of 10,000 wrong — test accuracy 99.77%', or why there is nothing to show."""
     if mistakes is None:
         return "These weights came without a list of their mistakes (misclassified.safetensors): train.py writes one."
@@ -81,7 +81,7 @@ def caption(true_digit: int, predicted_digit: int, confidence: float) -> str:
     return f"true {true_digit} → predicted {predicted_digit} ({percent(confidence)})"
 
 
-def select(mistakes: Mistakes | None, true_digit: str = ANY, predicted_digit: str = ANY) -> np.ndarray:
+def matching_mistakes(mistakes: Mistakes | None, true_digit: str = ANY, predicted_digit: str = ANY) -> np.ndarray:
     """Positions (into `mistakes`, most confident first) of the mistakes matching both filters."""
     if mistakes is None:
         return np.zeros(0, dtype=np.int64)
@@ -102,7 +102,7 @@ def gallery_items(mistakes: Mistakes | None, positions: np.ndarray) -> list[tupl
     ]
 
 
-def shown(positions: np.ndarray) -> np.ndarray:
+def shown_in_gallery(positions: np.ndarray) -> np.ndarray:
     """The positions a gallery shows: the first MAX_TILES, i.e. the most confident mistakes."""
     return positions[:MAX_TILES]
 
@@ -120,7 +120,7 @@ def filter_summary(mistakes: Mistakes | None, positions: np.ndarray) -> str:
 
 def confusion_headers() -> list[str]:
     """The confusion table's column names: the true digit, then each predicted digit."""
-    return ["true ↓ predicted →", *(str(d) for d in range(10))]
+    return ["true ↓ predicted →", *DIGIT_LABELS]
 
 
 def confusion_rows(matrix: np.ndarray) -> list[list]:
@@ -165,11 +165,7 @@ def cell_filter(row: int, column: int) -> tuple[str, str]:
     return (true, ANY) if predicted < 0 or predicted == row else (true, str(predicted))
 
 
-def probabilities_by_label(mistakes: Mistakes, position: int) -> dict[str, float]:
-    return {str(d): float(p) for d, p in enumerate(mistakes.probabilities[position])}
-
-
-def description(mistakes: Mistakes, position: int) -> str:
+def describe_mistake(mistakes: Mistakes, position: int) -> str:
     """One line about one mistake: which test image it is and what the model thought."""
     i = position
     return (f"Test image #{int(mistakes.indices[i]):,}: a {int(mistakes.labels[i])}, read as "
@@ -180,10 +176,10 @@ def main():
     from .loading import PACKAGED_WEIGHTS
 
     mistakes = load_mistakes(Path(sys.argv[1]) if len(sys.argv) > 1 else PACKAGED_WEIGHTS)
-    print(header(mistakes))
+    print(mistakes_header(mistakes))
     if mistakes is None:
         sys.exit(1)
-    for _, text in gallery_items(mistakes, select(mistakes)[:10]):
+    for _, text in gallery_items(mistakes, matching_mistakes(mistakes)[:10]):
         print(" ", text)
 
 

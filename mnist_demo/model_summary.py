@@ -107,11 +107,12 @@ def load_plot(folder: Path, name: str) -> Image.Image | None:
         return None
 
 
-def training_curves(weights: Weights) -> Image.Image | None:
+def training_curves_plot(weights: Weights) -> Image.Image | None:
     return load_plot(weights.folder, CURVES_FILE)
 
 
-def confusion_matrix(weights: Weights) -> Image.Image | None:
+def confusion_matrix_plot(weights: Weights) -> Image.Image | None:
+    """The confusion matrix as train.py drew it (`artifacts.confusion_matrix` computes the matrix itself)."""
     return load_plot(weights.folder, CONFUSION_FILE)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from .preprocess import ImageError, to_mnist
+from .preprocess import ImageError, ascii_art, to_mnist
 
 CANVAS = 96
 # Letters and signs that do not look like a digit: no O o D Q (0), I l i j | ! ( ) / (1), Z z (2),
@@ -110,7 +110,7 @@ def make_negatives(count: int, seed: int = 0) -> np.ndarray:
 
 def main():
     for image in make_negatives(6, seed=1):
-        print("\n".join("".join(" .:-=+*#%@"[min(9, v // 26)] for v in row) for row in image[2:26]))
+        print(ascii_art(image[2:26]))
         print("-" * 28)
 
 

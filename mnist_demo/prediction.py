@@ -20,6 +20,7 @@ NO_DIGIT = "No digit"
 DRAW_PROMPT = "Draw a digit"
 NOT_A_DIGIT = "Not a digit"
 NOT_AN_IMAGE = "Not an image"
+DIGIT_LABELS = tuple(str(d) for d in range(10))  # the model's ten classes, as every answer names them
 
 
 @dataclass(frozen=True)
@@ -44,13 +45,18 @@ def predict(classifier, picture, blank_label: str = NO_DIGIT) -> Prediction:
     except BlankImageError as blank:
         return blank_prediction(blank_label, str(blank))
     probabilities = classifier.predict_mnist(mnist)[0]
-    by_label = {str(d): float(p) for d, p in enumerate(probabilities)}
+    by_label = probabilities_by_label(probabilities)
     digit, confidence = int(probabilities.argmax()), float(probabilities.max())
     if confidence < ood_threshold(classifier):
         headline = (f"## {NOT_A_DIGIT}\nThis does not look like a handwritten digit to the model: "
                     f"its best guess, a {digit}, has only {percent(confidence)}.")
         return Prediction(headline, NOT_A_DIGIT, by_label, mnist)
     return Prediction(f"## {digit}\n{percent(confidence)} sure", str(digit), by_label, mnist)
+
+
+def probabilities_by_label(probabilities: np.ndarray) -> dict[str, float]:
+    """Ten probabilities -> {"0": p0, ..., "9": p9}, as `Classifier.classify` and a gr.Label give them."""
+    return {label: float(p) for label, p in zip(DIGIT_LABELS, probabilities, strict=True)}
 
 
 def blank_prediction(label: str = DRAW_PROMPT, reason: str = "") -> Prediction:

@@ -279,13 +279,17 @@ def picture_argument(module: str) -> str:
     return sys.argv[1]
 
 
+def ascii_art(image: np.ndarray) -> str:
+    """A uint8 image (rows of an MNIST-style digit) as text, one character per pixel, for the module commands."""
+    return "\n".join("".join(" .:-=+*#%@"[min(9, v // 26)] for v in row) for row in image)
+
+
 def main():
     try:
         mnist = to_mnist(picture_argument("preprocess"))
     except ImageError as error:
         sys.exit(str(error))
-    for row in mnist:
-        print("".join(" .:-=+*#%@"[min(9, v // 26)] for v in row))
+    print(ascii_art(mnist))
 
 
 if __name__ == "__main__":

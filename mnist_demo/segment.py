@@ -349,6 +349,7 @@ def input_box(group: list[Piece], scale: float, origin: tuple[int, int], size: t
 
 def main():
     from .classifier import Classifier
+    from .preprocess import ascii_art
 
     picture = picture_argument("segment")
     classifier = Classifier.from_pretrained()
@@ -358,8 +359,7 @@ def main():
         sys.exit(str(error))
     for digit in digits:
         print(f"{int(digit.probabilities.argmax())}  p={digit.probabilities.max():.3f}  box={digit.box}")
-        for row in digit.mnist[2:26]:
-            print("".join(" .:-=+*#%@"[min(9, v // 26)] for v in row))
+        print(ascii_art(digit.mnist[2:26]))
 
 
 if __name__ == "__main__":

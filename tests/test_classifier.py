@@ -18,8 +18,7 @@ from safetensors.torch import load_file, save_file
 
 from mnist_demo import Classifier, WeightsError
 from mnist_demo.artifacts import save_model
-from mnist_demo.classifier import load_with_fallback
-from mnist_demo.loading import PACKAGED_WEIGHTS
+from mnist_demo.loading import PACKAGED_WEIGHTS, locate_with_fallback
 from mnist_demo.model import DigitNet
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -186,19 +185,22 @@ def test_a_path_that_does_not_exist_is_not_sent_to_the_hub(tmp_path):
 
 def test_fallback_to_packaged_weights_with_a_warning(tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="mnist_demo"):
-        classifier, warning = load_with_fallback(str(tmp_path / "nowhere"))
+        weights, warning = locate_with_fallback(str(tmp_path / "nowhere"))
+    classifier = Classifier.from_weights(weights)
     assert classifier.source == "packaged"
     assert warning.endswith("Using the packaged weights instead.") and str(tmp_path / "nowhere") in warning
     assert [r.getMessage() for r in caplog.records] == [warning]
-    assert load_with_fallback(None)[1] is None
+    assert locate_with_fallback(None)[1] is None
 
 
 @pytest.mark.slow
 def test_offline_hub_repo_falls_back_to_packaged_weights(tmp_path):
     """The real thing: HF_HUB_OFFLINE=1, an empty Hub cache, an uncached repo id."""
     script = ("import logging; logging.basicConfig(format='%(levelname)s %(name)s: %(message)s')\n"
-              "from mnist_demo.classifier import load_with_fallback\n"
-              "classifier, warning = load_with_fallback('someone/never-downloaded')\n"
+              "from mnist_demo import Classifier\n"
+              "from mnist_demo.loading import locate_with_fallback\n"
+              "weights, warning = locate_with_fallback('someone/never-downloaded')\n"
+              "classifier = Classifier.from_weights(weights)\n"
               "print('source:', classifier.source)\n")
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"), "PYTHONPATH": str(REPO_ROOT)}
     env.pop("HF_HUB_CACHE", None)

@@ -5,6 +5,7 @@ import pytest
 
 from mnist_demo import mistakes as m
 from mnist_demo.artifacts import save_misclassified, write_metrics
+from mnist_demo.prediction import probabilities_by_label
 
 
 @pytest.fixture
@@ -32,8 +33,8 @@ def test_most_confident_mistakes_come_first(folder):
 
 def test_header_and_captions(folder):
     mistakes = m.load_mistakes(folder)
-    assert m.header(mistakes) == "3 of 10,000 wrong — test accuracy 99.97%"
-    items = m.gallery_items(mistakes, m.select(mistakes))
+    assert m.mistakes_header(mistakes) == "3 of 10,000 wrong — test accuracy 99.97%"
+    items = m.gallery_items(mistakes, m.matching_mistakes(mistakes))
     assert [caption for _, caption in items] == [
         "true 7 → predicted 1 (90%)", "true 9 → predicted 4 (70%)", "true 4 → predicted 9 (60%)"]
     assert (items[0][0] == mistakes.images[0]).all()
@@ -41,20 +42,20 @@ def test_header_and_captions(folder):
 
 def test_filters_by_true_and_predicted_digit(folder):
     mistakes = m.load_mistakes(folder)
-    assert m.select(mistakes, true_digit="9").tolist() == [1]
-    assert m.select(mistakes, predicted_digit="9").tolist() == [2]
-    assert m.select(mistakes, "4", "9").tolist() == [2]
-    assert m.select(mistakes, "4", "1").tolist() == []
-    assert m.filter_summary(mistakes, m.select(mistakes, "4", "1")) == "No mistakes match these filters."
-    assert m.filter_summary(mistakes, m.select(mistakes, "9")) == "Showing 1 of 3."
+    assert m.matching_mistakes(mistakes, true_digit="9").tolist() == [1]
+    assert m.matching_mistakes(mistakes, predicted_digit="9").tolist() == [2]
+    assert m.matching_mistakes(mistakes, "4", "9").tolist() == [2]
+    assert m.matching_mistakes(mistakes, "4", "1").tolist() == []
+    assert m.filter_summary(mistakes, m.matching_mistakes(mistakes, "4", "1")) == "No mistakes match these filters."
+    assert m.filter_summary(mistakes, m.matching_mistakes(mistakes, "9")) == "Showing 1 of 3."
 
 
 def test_a_selected_mistake_has_its_ten_probabilities(folder):
     mistakes = m.load_mistakes(folder)
-    probabilities = m.probabilities_by_label(mistakes, 0)
+    probabilities = probabilities_by_label(mistakes.probabilities[0])
     assert list(probabilities) == [str(d) for d in range(10)]
     assert probabilities["1"] == pytest.approx(0.9)
-    assert m.description(mistakes, 0) == "Test image #2: a 7, read as 1 with 90% confidence."
+    assert m.describe_mistake(mistakes, 0) == "Test image #2: a 7, read as 1 with 90% confidence."
 
 
 def test_a_long_list_is_capped_and_says_so(tmp_path):
@@ -63,17 +64,17 @@ def test_a_long_list_is_capped_and_says_so(tmp_path):
     probabilities[:, 3] = np.linspace(0.5, 0.9, count)
     save_misclassified(tmp_path, np.zeros((count, 28, 28), np.uint8), np.zeros(count, np.int64), probabilities)
     mistakes = m.load_mistakes(tmp_path)
-    positions = m.select(mistakes)
-    assert len(m.shown(positions)) == m.MAX_TILES
+    positions = m.matching_mistakes(mistakes)
+    assert len(m.shown_in_gallery(positions)) == m.MAX_TILES
     assert mistakes.confidences[0] == pytest.approx(0.9)  # the cap keeps the most confident
     assert f"{m.MAX_TILES} most confident" in m.filter_summary(mistakes, positions)
-    assert m.header(mistakes) == f"{count} test images wrong."  # no metrics.json
+    assert m.mistakes_header(mistakes) == f"{count} test images wrong."  # no metrics.json
 
 
 def test_weights_without_mistakes_file(tmp_path):
     assert m.load_mistakes(tmp_path) is None
-    assert "misclassified.safetensors" in m.header(None)
-    assert m.select(None).tolist() == [] and m.gallery_items(None, m.select(None)) == []
+    assert "misclassified.safetensors" in m.mistakes_header(None)
+    assert m.matching_mistakes(None).tolist() == [] and m.gallery_items(None, m.matching_mistakes(None)) == []
 
 
 def test_packaged_weights_have_readable_mistakes(classifier):
@@ -81,7 +82,7 @@ def test_packaged_weights_have_readable_mistakes(classifier):
     assert mistakes is not None and len(mistakes) > 0
     assert (mistakes.labels != mistakes.predictions).all()
     assert np.all(np.diff(mistakes.confidences) <= 0)
-    assert " wrong — test accuracy " in m.header(mistakes)
+    assert " wrong — test accuracy " in m.mistakes_header(mistakes)
 
 
 def test_a_confusion_cell_chooses_the_filters():
@@ -111,7 +112,8 @@ def test_the_confusion_matrix_agrees_with_the_saved_mistakes(classifier):
     for true in range(10):
         for predicted in range(10):
             if true != predicted:  # every wrong cell's count is the gallery its click shows
-                assert len(m.select(mistakes, *m.cell_filter(true, predicted + 1))) == matrix[true, predicted]
+                chosen = m.matching_mistakes(mistakes, *m.cell_filter(true, predicted + 1))
+                assert len(chosen) == matrix[true, predicted]
 
 
 def test_no_confusion_matrix_without_metrics(folder):

@@ -5,8 +5,14 @@ import shutil
 from mnist_demo.classifier import Classifier
 from mnist_demo.loading import Weights
 from mnist_demo.model import count_parameters
-from mnist_demo.model_summary import (card_section, confusion_matrix, layer_listing, summary_markdown,
-                                      training_curves, weights_source)
+from mnist_demo.model_summary import (
+    card_section,
+    confusion_matrix_plot,
+    layer_listing,
+    summary_markdown,
+    training_curves_plot,
+    weights_source,
+)
 
 
 def test_summary_of_the_packaged_weights(classifier):
@@ -15,7 +21,8 @@ def test_summary_of_the_packaged_weights(classifier):
                  f"{count_parameters(classifier.model):,}", f"`{classifier.model.arch}`"):
         assert part in text
     assert "Conv2d" in layer_listing(classifier)
-    assert training_curves(classifier.weights).size[0] > 100 and confusion_matrix(classifier.weights).size[0] > 100
+    assert training_curves_plot(classifier.weights).size[0] > 100
+    assert confusion_matrix_plot(classifier.weights).size[0] > 100
 
 
 def test_the_files_alone_give_the_same_summary_as_the_loaded_model(classifier):
@@ -35,7 +42,7 @@ def test_a_folder_with_only_weights_still_summarises(classifier, tmp_path):
     bare = Classifier.from_pretrained(tmp_path)
     text = summary_markdown(bare.weights, bare.model)
     assert "Parameters" in text and "Test accuracy" not in text and "Training recipe" not in text
-    assert training_curves(bare.weights) is None and confusion_matrix(bare.weights) is None
+    assert training_curves_plot(bare.weights) is None and confusion_matrix_plot(bare.weights) is None
     assert "No figures were saved" in summary_markdown(bare.weights)  # no model, no metrics.json: no count
 
 
