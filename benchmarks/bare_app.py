@@ -36,7 +36,8 @@ def build_demo() -> gr.Blocks:
                 layers = gr.Code("", language=None, show_label=False, elem_id="layers")
             with gr.Row():
                 gr.Image(None, label="Training curves", interactive=False, format="png", buttons=["fullscreen"])
-                gr.Image(None, label="Confusion matrix (test set)", interactive=False, format="png", buttons=["fullscreen"])
+                gr.Image(None, label="Confusion matrix (test set)", interactive=False, format="png",
+                         buttons=["fullscreen"])
         demo.load(None, js="() => {}")
         demo.load(lambda: (gr.skip(), gr.skip(), ""), None, [banner, summary, layers], show_progress="hidden",
                   **UI_EVENT)
@@ -93,7 +94,8 @@ def mistakes_tab():
             selected = gr.Markdown("Select an image.", elem_id="mistake-description")
             selected_image = gr.Image(label="Test image", elem_id="mistake-image", interactive=False, format="png",
                                       height=160, buttons=[])
-            selected_probabilities = gr.Label(num_top_classes=10, label="Probabilities", elem_id="mistake-probabilities")
+            selected_probabilities = gr.Label(num_top_classes=10, label="Probabilities",
+                                              elem_id="mistake-probabilities")
     confusion.select(lambda: ("any", "any", [], ""), None, [true_digit, predicted_digit, gallery, count], **UI_EVENT)
     gr.on([true_digit.input, predicted_digit.input], lambda t, p: ([], ""), [true_digit, predicted_digit],
           [gallery, count], **UI_EVENT)

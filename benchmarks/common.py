@@ -127,7 +127,9 @@ def busy_note(busy: float | None = None) -> str:
     """A warning when other processes used the CPU (`busy` from cpu_busy() before the run, else the load average)."""
     if busy is None:
         load = os.getloadavg()[0]
-        return f"  (warning: load average {load:.1f} on {os.cpu_count()} cores: timings are inflated)" if load > 0.5 else ""
+        if load <= 0.5:
+            return ""
+        return f"  (warning: load average {load:.1f} on {os.cpu_count()} cores: timings are inflated)"
     return f"  (warning: the CPU was {busy:.0%} busy before the run: timings are inflated)" if busy > 0.15 else ""
 
 
@@ -147,6 +149,7 @@ def verdict(figure: str, value: float, goal: float) -> int:
 
 
 def print_reproduce(argv: list[str] | None = None) -> None:
-    script = Path(sys.argv[0]).resolve().relative_to(ROOT) if Path(sys.argv[0]).resolve().is_relative_to(ROOT) else sys.argv[0]
+    path = Path(sys.argv[0]).resolve()
+    script = path.relative_to(ROOT) if path.is_relative_to(ROOT) else sys.argv[0]
     args = sys.argv[1:] if argv is None else argv
     print(f"\nreproduce: python {script} {' '.join(shlex.quote(a) for a in args)}".rstrip())

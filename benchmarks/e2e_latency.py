@@ -67,7 +67,8 @@ def main(argv=None) -> int:
     print(f"app.py reads the sketch as: {label}")
     common.print_table(f"/classify round trip through gradio_client, {args.calls} interleaved calls each", [
         ("app.py", f"median {statistics.median(app):6.1f} ms   p95 {common.percentile(app, 95):6.1f} ms"),
-        ("bare Gradio app (no model)", f"median {statistics.median(bare):6.1f} ms   p95 {common.percentile(bare, 95):6.1f} ms"),
+        ("bare Gradio app (no model)",
+         f"median {statistics.median(bare):6.1f} ms   p95 {common.percentile(bare, 95):6.1f} ms"),
         ("ratio of medians", f"{ratio:.3f}"),
     ])
     return common.verdict("ratio", ratio, GOAL_RATIO)

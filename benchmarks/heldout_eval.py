@@ -24,10 +24,12 @@ from pathlib import Path
 
 from common import busy_note, machine, percentile, print_reproduce, print_table  # also puts the repo on sys.path
 
+# isort: split
+
+import heldout_sets
 import numpy as np
 import torch
 
-import heldout_sets
 from mnist_demo import Classifier
 from mnist_demo.calibration import ECE_BINS, expected_calibration_error
 from mnist_demo.data import load_mnist
@@ -39,10 +41,13 @@ TARGETS = {"numbers": 0.85, "non_digits": 0.80, "real_digits": 0.05, "ece": 0.00
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--weights", default=None, help="weights folder or Hub repo (default: the packaged weights)")
-    parser.add_argument("--data-dir", default=None, help="folder holding MNIST/raw (default: $MNIST_DATA_DIR, else a cache)")
+    parser.add_argument("--data-dir", default=None,
+                        help="folder holding MNIST/raw (default: $MNIST_DATA_DIR, else a cache)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the held-out sets (default: %(default)s)")
-    parser.add_argument("--count", type=int, default=400, help="drawings in each of the three sets (default: %(default)s)")
-    parser.add_argument("--failures", type=Path, default=None, help="save the drawings it gets wrong here as PNG (default: no)")
+    parser.add_argument("--count", type=int, default=400,
+                        help="drawings in each of the three sets (default: %(default)s)")
+    parser.add_argument("--failures", type=Path, default=None,
+                        help="save the drawings it gets wrong here as PNG (default: no)")
     return parser.parse_args(argv)
 
 
@@ -99,7 +104,8 @@ def main(argv=None) -> int:
     test_images, test_labels = (t.numpy() for t in load_mnist(args.data_dir, train=False))
     print(f"weights: {args.weights or 'packaged'}  |  {machine()}{busy_note()}")
     if not heldout_sets.held_out_fonts():
-        print(f"note: no held-out fonts in {heldout_sets.HELD_OUT_FONTS} (see heldout_sets.py): the font subsets are empty")
+        print(f"note: no held-out fonts in {heldout_sets.HELD_OUT_FONTS} (see heldout_sets.py): "
+              "the font subsets are empty")
 
     numbers = heldout_sets.numbers(args.count, args.seed, test_images, test_labels)
     non_digits = heldout_sets.non_digits(args.count, args.seed + 1)

@@ -25,7 +25,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--weights", default=None, help="a folder written by train.py (default: the packaged weights)")
     parser.add_argument("--repeats", type=int, default=300, help="timed calls per measurement (default: %(default)s)")
-    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads; app.py serves with 1 (default: %(default)s)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch intra-op threads; app.py serves with 1 (default: %(default)s)")
     args = parser.parse_args(argv)
     busy = common.cpu_busy()
 
@@ -44,8 +45,10 @@ def main(argv=None) -> int:
         timings = {
             "classify (800x800 RGBA sketch)": common.time_calls(lambda: classifier.classify(sketch), args.repeats),
             "  preprocessing (to_mnist)": common.time_calls(lambda: to_mnist(sketch), args.repeats),
-            "  forward pass (predict_mnist, 28x28)": common.time_calls(lambda: classifier.predict_mnist(mnist), args.repeats),
-            "classify (the same drawing as a PNG file)": common.time_calls(lambda: classifier.classify(png), args.repeats),
+            "  forward pass (predict_mnist, 28x28)":
+                common.time_calls(lambda: classifier.predict_mnist(mnist), args.repeats),
+            "classify (the same drawing as a PNG file)":
+                common.time_calls(lambda: classifier.classify(png), args.repeats),
         }
 
     print(f"{common.machine()}; torch threads {torch.get_num_threads()}{common.busy_note(busy)}")

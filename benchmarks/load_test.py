@@ -24,8 +24,16 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (busy_note, free_port, percentile, print_reproduce, print_table, start_server,  # noqa: E402
-                    stop, wait_for_page)
+from common import (  # noqa: E402
+    busy_note,
+    free_port,
+    percentile,
+    print_reproduce,
+    print_table,
+    start_server,
+    stop,
+    wait_for_page,
+)
 
 MEMORY_BUDGET_MB = 150
 CANVAS = 400

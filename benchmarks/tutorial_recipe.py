@@ -19,6 +19,8 @@ import time
 
 import common  # noqa: F401  (puts the repository root on sys.path)
 
+# isort: split
+
 import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
@@ -57,8 +59,10 @@ def test_accuracy(model, loader) -> float:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", default=None, help="folder holding MNIST/raw (default: $MNIST_DATA_DIR, else ~/.cache/mnist-demo)")
-    parser.add_argument("--max-epochs", type=int, default=5, help="stop here even below the target (default: %(default)s)")
+    parser.add_argument("--data-dir", default=None,
+                        help="folder holding MNIST/raw (default: $MNIST_DATA_DIR, else ~/.cache/mnist-demo)")
+    parser.add_argument("--max-epochs", type=int, default=5,
+                        help="stop here even below the target (default: %(default)s)")
     parser.add_argument("--target", type=float, default=0.99, help="test accuracy to reach (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     args = parser.parse_args(argv)

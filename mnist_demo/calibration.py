@@ -4,7 +4,12 @@ The temperature is fitted on the validation split after training; dividing the l
 by it keeps every prediction and makes "90% sure" right about 90% of the time.
 """
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:  # torch itself is imported where it is used (see fit_temperature)
+    import torch
 
 ECE_BINS = 15
 

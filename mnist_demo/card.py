@@ -19,7 +19,8 @@ with mnist-demo's `train.py`. It is the model behind the mnist-demo draw-a-digit
 |---|---|
 | Test accuracy ({test_total:,} MNIST test images) | **{test_acc:.2%}** ({test_errors} wrong) |
 | Validation accuracy ({val_total:,} held-out training images, used to pick the epoch) | {val_acc:.2%} |
-| Expected calibration error, test, {ece_bins} bins: before / after temperature scaling | {ece_before:.2%} / {ece_after:.2%} (T = {temperature:.3f}) |{not_a_digit}
+| Expected calibration error, test, {ece_bins} bins: before / after temperature scaling | \
+{ece_before:.2%} / {ece_after:.2%} (T = {temperature:.3f}) |{not_a_digit}
 | Parameters | {parameters:,} |
 | Training time | {seconds:.0f} s on {device} |
 
@@ -56,10 +57,13 @@ Inputs are MNIST-style 28x28 images, white digit on black; `classify` turns any 
 
 ARCH_TEXT = {
     "mlp": "the tutorial's fully connected network, 784 -> 128 -> 64 -> 10 with ReLU.",
-    "tutorial-cnn": "the tutorial's two-block CNN: conv 32 and conv 64 (3x3, BatchNorm, ReLU, max-pool), dropout 0.4, a 128-unit head.",
-    "cnn": "a 5x5 conv stem (32), two 3x3 convs at 14x14 (64), two at 7x7 (128), each stage max-pooled, BatchNorm and ReLU throughout, dropout and a linear head on the 3x3 map.",
+    "tutorial-cnn": "the tutorial's two-block CNN: conv 32 and conv 64 (3x3, BatchNorm, ReLU, max-pool), "
+                    "dropout 0.4, a 128-unit head.",
+    "cnn": "a 5x5 conv stem (32), two 3x3 convs at 14x14 (64), two at 7x7 (128), each stage max-pooled, "
+           "BatchNorm and ReLU throughout, dropout and a linear head on the 3x3 map.",
     "cnn-small": "the same design as `cnn` at half the width (16 / 32 / 64 channels).",
-    "cnn-fast": "two unpadded convs, 5x5 (16) and 3x3 (32), each max-pooled before BatchNorm and ReLU, then a 128-unit hidden layer: the fast preset's network, a seventh of `cnn-small`'s compute.",
+    "cnn-fast": "two unpadded convs, 5x5 (16) and 3x3 (32), each max-pooled before BatchNorm and ReLU, then a "
+                "128-unit hidden layer: the fast preset's network, a seventh of `cnn-small`'s compute.",
 }
 
 

@@ -1,8 +1,9 @@
 """MNIST as tensors resident on the training device, batched by index, augmented in batches.
 
 The IDX files are read straight into tensors (torchvision only downloads them when they
-are missing); after that the training loop never touches PIL or a DataLoader: the 60,000 images live as one uint8 tensor on the device,
-a batch is an index into it, and augmentation is a handful of batched tensor ops.
+are missing); after that the training loop never touches PIL or a DataLoader: the 60,000 images
+live as one uint8 tensor on the device, a batch is an index into it, and augmentation is a
+handful of batched tensor ops.
 
     python -m mnist_demo.data --data-dir ../shared/data   # prints the split sizes
 """
@@ -40,7 +41,8 @@ def load_mnist(data_dir: Path | str | None = None, train: bool = True) -> tuple[
     """
     root = Path(data_dir) if data_dir else default_data_dir()
     prefix = "train" if train else "t10k"
-    images, labels = (root / "MNIST" / "raw" / f"{prefix}-{kind}" for kind in ("images-idx3-ubyte", "labels-idx1-ubyte"))
+    raw = root / "MNIST" / "raw"
+    images, labels = (raw / f"{prefix}-{kind}" for kind in ("images-idx3-ubyte", "labels-idx1-ubyte"))
     if not (images.is_file() and labels.is_file()):
         download(root, train)
     return read_idx(images), read_idx(labels).long()
@@ -140,7 +142,8 @@ def augment(x: torch.Tensor) -> torch.Tensor:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--data-dir", default=None, help="folder holding MNIST/raw (default: $MNIST_DATA_DIR or a cache)")
+    parser.add_argument("--data-dir", default=None,
+                        help="folder holding MNIST/raw (default: $MNIST_DATA_DIR or a cache)")
     args = parser.parse_args()
     try:
         images, labels = load_mnist(args.data_dir, train=True)

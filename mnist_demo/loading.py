@@ -104,8 +104,15 @@ def download_from_hub(repo_id: str, revision: str | None) -> Path:
 def hub_failure(error: Exception, revision: str | None) -> str:
     """Why a Hub download failed, in words (huggingface_hub's messages speak of its cache internals)."""
     from huggingface_hub import constants
-    from huggingface_hub.errors import (GatedRepoError, HfHubHTTPError, HFValidationError, LocalEntryNotFoundError,
-                                        OfflineModeIsEnabled, RepositoryNotFoundError, RevisionNotFoundError)
+    from huggingface_hub.errors import (
+        GatedRepoError,
+        HfHubHTTPError,
+        HFValidationError,
+        LocalEntryNotFoundError,
+        OfflineModeIsEnabled,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
 
     not_cached = "and the repo is not in the local Hub cache."
     if isinstance(error, GatedRepoError):
@@ -142,9 +149,11 @@ def check_files(weights: Weights) -> tuple[dict, dict[str, list[int]]]:
 
     try:
         with safe_open(str(path), framework="numpy") as file:
-            shapes = {name: list(file.get_slice(name).get_shape()) for name in file.keys()}
+            names = file.keys()  # a safetensors file, not a dict: `in file` does not list its tensors
+            shapes = {name: list(file.get_slice(name).get_shape()) for name in names}
     except Exception as error:  # truncated, empty, not safetensors at all, a damaged header...
-        raise WeightsError(f"Cannot load {source}: {WEIGHTS_FILE} is damaged or not a safetensors file ({error}).") from None
+        raise WeightsError(f"Cannot load {source}: {WEIGHTS_FILE} is damaged or not a safetensors file "
+                           f"({error}).") from None
     return config, shapes
 
 

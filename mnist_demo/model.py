@@ -11,8 +11,8 @@ after training as buffers, so they travel with the weights: the softmax temperat
 """
 
 import torch
-from torch import nn
 from huggingface_hub import PyTorchModelHubMixin
+from torch import nn
 
 # MNIST's pixel mean and std (of the training set, on a 0..1 scale); the network
 # normalises inside forward() so every caller feeds plain 0..1 images.

@@ -118,7 +118,6 @@ def confusion_matrix_plot(weights: Weights) -> Image.Image | None:
 
 def main():
     from .classifier import Classifier
-
     from .loading import WeightsError
 
     try:

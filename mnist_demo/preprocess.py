@@ -61,7 +61,8 @@ def open_image(source) -> Image.Image:
     except Image.DecompressionBombError:
         raise ImageError("This image has too many pixels to process safely.") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise ImageError("This file could not be read as an image: it may be truncated, corrupt or not an image at all.") from None
+        raise ImageError("This file could not be read as an image: it may be truncated, corrupt or not an image "
+                         "at all.") from None
     return image
 
 
@@ -161,7 +162,8 @@ def crop_to_ink(ink: np.ndarray) -> np.ndarray:
 
 
 def work_ink(image: Image.Image) -> np.ndarray:
-    """The ink map of the whole image, of a reduced copy when it is huge (`image.width / ink.shape[1]` is the factor)."""
+    """The ink map of the whole image, of a reduced copy when it is huge (`image.width / ink.shape[1]` is the
+    factor)."""
     ink = transparent_ink(image)
     return ink if ink is not None else ink_map(reduce_huge(image))
 

@@ -23,8 +23,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .preprocess import (DETAIL_SCALE, DIGIT_BOX, ImageError, crop_to_ink, ink_box, ink_map, ink_to_mnist, max_filter,
-                         open_image, picture_argument, standard_mode, work_ink)
+from .preprocess import (
+    DETAIL_SCALE,
+    DIGIT_BOX,
+    ImageError,
+    crop_to_ink,
+    ink_box,
+    ink_map,
+    ink_to_mnist,
+    max_filter,
+    open_image,
+    picture_argument,
+    standard_mode,
+    work_ink,
+)
 
 INK_LEVEL = 0.25          # a pixel is ink above this fraction of the darkest ink (as crop_to_ink)
 SUBORDINATE_HEIGHT = 0.75  # a piece shorter than this (of the tallest) sharing a taller piece's columns joins it
@@ -93,7 +105,8 @@ def read_digits(source, predict) -> list[Digit]:
     candidates = candidate_digits(pieces)
     images = np.stack([digit_image(ink, labels, pieces[i:j]) for i, j in candidates])
     probabilities = np.asarray(predict(images), dtype=np.float32)
-    scores = {(i, j): prior + digit_fit(pieces[i:j], p) for ((i, j), prior), p in zip(candidates.items(), probabilities)}
+    scores = {(i, j): prior + digit_fit(pieces[i:j], p)
+              for ((i, j), prior), p in zip(candidates.items(), probabilities)}
     reading = best_reading(pieces, scores)
     index = {span: k for k, span in enumerate(candidates)}
     return [Digit(box=input_box(pieces[i:j], scale, origin, image.size), mnist=images[index[i, j]],
@@ -115,7 +128,8 @@ def number_ink(image) -> tuple[np.ndarray, float, tuple[int, int]]:
         return ink, scale, (0, 0)
     margin = 2  # reduced pixels of background around the ink: the border that tells paper from ink
     region = (max(0, int((left - margin) * scale)), max(0, int((top - margin) * scale)),
-              min(image.width, math.ceil((right + margin) * scale)), min(image.height, math.ceil((bottom + margin) * scale)))
+              min(image.width, math.ceil((right + margin) * scale)),
+              min(image.height, math.ceil((bottom + margin) * scale)))
     factor = max(1, int((bottom - top) * scale) // (DIGIT_BOX * DETAIL_SCALE))
     crop = image.crop(region)
     return ink_map(crop.reduce(factor) if factor > 1 else crop), factor, region[:2]
@@ -236,7 +250,8 @@ def cut_columns(profile: np.ndarray, height: int) -> list[int]:
 
     def lowest(x: int) -> int:
         """The column of least ink near x."""
-        return min(range(max(margin, x - window), min(width - margin, x + window + 1)), key=lambda c: smooth[c], default=x)
+        return min(range(max(margin, x - window), min(width - margin, x + window + 1)), key=lambda c: smooth[c],
+                   default=x)
 
     dips = [x for x in range(margin, width - margin) if smooth[x] == smooth[max(0, x - window):x + window + 1].min()]
     meets = [lowest(round(width * i / k)) for k in range(2, math.ceil(width / (0.5 * height)) + 1) for i in range(1, k)]
@@ -269,7 +284,6 @@ def candidate_digits(pieces: list[Piece]) -> dict[tuple[int, int], float]:
 
 def shape_prior(group: list[Piece], tallest: int) -> float:
     """Penalties (log-odds) for a group of unusual shape for one digit: much shorter than the tallest, or gappy."""
-    x0, x1 = min(p.x0 for p in group), max(p.x1 for p in group)
     y0, y1 = min(p.y0 for p in group), max(p.y1 for p in group)
     height = y1 - y0
     penalty = SHORT_COST * max(0.0, 0.5 - height / tallest)
@@ -338,7 +352,8 @@ def boundary_cost(left: Piece, right: Piece) -> float:
     return OVERLAP_COST * shared
 
 
-def input_box(group: list[Piece], scale: float, origin: tuple[int, int], size: tuple[int, int]) -> tuple[int, int, int, int]:
+def input_box(group: list[Piece], scale: float, origin: tuple[int, int],
+              size: tuple[int, int]) -> tuple[int, int, int, int]:
     """The group's box in the input image's pixels (the ink map may be of a reduced copy or a crop)."""
     x0, x1 = min(p.x0 for p in group), max(p.x1 for p in group)
     y0, y1 = min(p.y0 for p in group), max(p.y1 for p in group)

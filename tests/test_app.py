@@ -16,9 +16,10 @@ from PIL import Image, ImageDraw
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-import app  # noqa: E402
 from gradio_client import Client, handle_file  # noqa: E402
 from gradio_client.exceptions import AppError  # noqa: E402
+
+import app  # noqa: E402
 from mnist_demo.loading import ClassifierLoader, Weights, locate_with_fallback  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent

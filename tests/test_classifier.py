@@ -12,8 +12,13 @@ import httpx2
 import numpy as np
 import pytest
 import torch
-from huggingface_hub.errors import (GatedRepoError, LocalEntryNotFoundError, OfflineModeIsEnabled,
-                                    RepositoryNotFoundError, RevisionNotFoundError)
+from huggingface_hub.errors import (
+    GatedRepoError,
+    LocalEntryNotFoundError,
+    OfflineModeIsEnabled,
+    RepositoryNotFoundError,
+    RevisionNotFoundError,
+)
 from safetensors.torch import load_file, save_file
 
 from mnist_demo import Classifier, WeightsError
@@ -78,7 +83,8 @@ def rewrite_weights(folder: Path, change) -> None:
 BROKEN = {
     "weights missing": (lambda f: (f / "model.safetensors").unlink(), ["model.safetensors", "missing"]),
     "config missing": (lambda f: (f / "config.json").unlink(), ["config.json", "missing"]),
-    "weights truncated": (lambda f: (f / "model.safetensors").write_bytes((f / "model.safetensors").read_bytes()[:-100]),
+    "weights truncated": (lambda f: (f / "model.safetensors").write_bytes(
+                              (f / "model.safetensors").read_bytes()[:-100]),
                           ["model.safetensors", "damaged"]),
     "weights empty": (lambda f: (f / "model.safetensors").write_bytes(b""), ["model.safetensors", "damaged"]),
     "weights not safetensors": (lambda f: (f / "model.safetensors").write_bytes(b"<html>404</html>" * 50),
@@ -204,12 +210,14 @@ def test_offline_hub_repo_falls_back_to_packaged_weights(tmp_path):
               "print('source:', classifier.source)\n")
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"), "PYTHONPATH": str(REPO_ROOT)}
     env.pop("HF_HUB_CACHE", None)
-    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120,
+                          cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "source: packaged\n"  # nothing else printed
     assert done.stderr.strip() == (
-        "WARNING mnist_demo: Cannot load weights from the Hub repo someone/never-downloaded: Hub downloads are switched "
-        "off (HF_HUB_OFFLINE is set) and the repo is not in the local Hub cache. Using the packaged weights instead.")
+        "WARNING mnist_demo: Cannot load weights from the Hub repo someone/never-downloaded: Hub downloads are "
+        "switched off (HF_HUB_OFFLINE is set) and the repo is not in the local Hub cache. Using the packaged weights "
+        "instead.")
 
 
 # --- predicting ---
@@ -224,7 +232,8 @@ def test_probabilities_are_float32_and_sum_to_one(classifier):
 
 def test_batching_does_not_change_predictions(classifier):
     images = np.random.default_rng(1).integers(0, 256, (25, 28, 28), dtype=np.uint8)
-    np.testing.assert_allclose(classifier.predict_mnist(images, batch_size=7), classifier.predict_mnist(images), atol=1e-6)
+    np.testing.assert_allclose(classifier.predict_mnist(images, batch_size=7), classifier.predict_mnist(images),
+                               atol=1e-6)
     np.testing.assert_array_equal(classifier.predict_mnist(images[3]), classifier.predict_mnist(images[3:4]))
 
 

@@ -29,7 +29,8 @@ def test_the_shares_add_up_to_the_change_in_the_score(classifier, mnist_test):
     for digit in (0, 3, 8):
         image = first_of(mnist_test, digit)
         saliency, target = integrated_gradients(classifier.model, image)
-        change = (logits(classifier.model, image)[0, target] - logits(classifier.model, np.zeros((28, 28)))[0, target]).item()
+        blank = np.zeros((28, 28))
+        change = (logits(classifier.model, image)[0, target] - logits(classifier.model, blank)[0, target]).item()
         assert abs(saliency.sum() - change) < 0.1 * abs(change) + 0.1
 
 

@@ -10,8 +10,7 @@ import pytest
 
 from mnist_demo import WeightsError
 from mnist_demo.artifacts import save_model
-from mnist_demo.loading import (PACKAGED_WEIGHTS, ClassifierLoader, Weights, check_files, locate,
-                                locate_with_fallback)
+from mnist_demo.loading import PACKAGED_WEIGHTS, ClassifierLoader, Weights, check_files, locate, locate_with_fallback
 from mnist_demo.model import DigitNet
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

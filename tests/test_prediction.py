@@ -5,8 +5,15 @@ import pytest
 from PIL import Image, ImageDraw
 
 from mnist_demo import ImageError
-from mnist_demo.prediction import (DRAW_PROMPT, NO_DIGIT, NOT_A_DIGIT, NOT_AN_IMAGE, percent, predict,
-                                   unreadable_prediction)
+from mnist_demo.prediction import (
+    DRAW_PROMPT,
+    NO_DIGIT,
+    NOT_A_DIGIT,
+    NOT_AN_IMAGE,
+    percent,
+    predict,
+    unreadable_prediction,
+)
 
 
 def one() -> Image.Image:

@@ -18,7 +18,8 @@ def draw_seven(size=(800, 800), box=(250, 150, 550, 650), width=24, ink=0, paper
     return image
 
 
-def paste_mnist(digit: np.ndarray, scale: int, top_left: tuple[int, int], canvas=(800, 800), dark_ink=True) -> Image.Image:
+def paste_mnist(digit: np.ndarray, scale: int, top_left: tuple[int, int], canvas=(800, 800),
+                dark_ink=True) -> Image.Image:
     """An MNIST digit upscaled `scale` times and pasted at `top_left` on a large canvas."""
     big = Image.fromarray(digit).resize((28 * scale, 28 * scale), Image.Resampling.BILINEAR)
     image = Image.new("L", canvas, 0)
@@ -111,7 +112,8 @@ def test_blank_inputs_raise_blank_image_error(make):
 @pytest.mark.parametrize("mode", ["1", "L", "P", "RGB", "RGBA", "CMYK", "I;16", "I", "F", "LA"])
 def test_every_image_mode_reads_the_same_digit(mode):
     reference = to_mnist(draw_seven())
-    converted = draw_seven().convert(mode) if mode not in ("I;16", "I", "F") else draw_seven().convert("I").convert(mode)
+    seven = draw_seven()
+    converted = seven.convert(mode) if mode not in ("I;16", "I", "F") else seven.convert("I").convert(mode)
     assert correlation(to_mnist(converted), reference) > 0.97
 
 

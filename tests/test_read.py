@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image, ImageDraw, ImageFont
+from test_segment import compose, well_read_examples
 
 from mnist_demo.calibration import expected_calibration_error
 from mnist_demo.preprocess import BlankImageError, ImageError
-from test_segment import compose, well_read_examples
 
 
 def sketch(draw_strokes, side=800) -> Image.Image:
@@ -93,7 +93,8 @@ def test_a_blank_or_broken_picture_is_an_error_for_a_person(classifier):
 def test_calibration_lowers_the_expected_calibration_error_on_the_test_set(classifier, mnist_test):
     images, labels = mnist_test
     with torch.inference_mode():  # one pass over the 10,000 images; the two softmaxes share its logits
-        logits = torch.cat([classifier.model(batch.unsqueeze(1).float() / 255) for batch in torch.from_numpy(images).split(2000)])
+        batches = torch.from_numpy(images).split(2000)
+        logits = torch.cat([classifier.model(batch.unsqueeze(1).float() / 255) for batch in batches])
     raw = torch.softmax(logits, 1).numpy()
     calibrated = torch.softmax(logits / classifier.model.temperature, 1).numpy()
     assert np.allclose(classifier.predict_mnist(images[:500]), calibrated[:500], atol=1e-5)  # what the app shows

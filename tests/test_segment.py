@@ -102,7 +102,8 @@ def test_a_number_of_mnist_test_digits_is_read_left_to_right_with_boxes(classifi
 
 
 def test_boxes_are_in_the_input_images_pixels_even_when_it_is_reduced(classifier, mnist_test):
-    image, placed = compose(well_read_examples(classifier, mnist_test, "47"), [500, 480], [150], side=(1900, 900), top=200)
+    digits = well_read_examples(classifier, mnist_test, "47")
+    image, placed = compose(digits, [500, 480], [150], side=(1900, 900), top=200)
     digits = read_digits(image, classifier.predict_mnist)  # a 1900 px canvas is worked on at a quarter of that
     assert len(digits) == 2
     for digit, box in zip(digits, placed):
