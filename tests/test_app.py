@@ -301,6 +301,23 @@ def test_a_port_in_use_is_explained_not_a_traceback(monkeypatch):
         "of this machine's. Choose another with --port (or GRADIO_SERVER_PORT) or --host.")
 
 
+@pytest.mark.slow
+def test_the_start_up_lines_speak_of_the_share_flag_not_launch(monkeypatch, capsys):
+    """Gradio's own hint says "set `share=True` in `launch()`"; a person running app.py needs --share."""
+    import socket
+
+    monkeypatch.delenv("MNIST_DEMO_WEIGHTS", raising=False)
+    monkeypatch.setattr("gradio.Blocks.block_thread", lambda demo: demo.close())  # serve, then stop at once
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app.main(["--port", str(port)])
+    out = capsys.readouterr().out
+    assert f"Running on local URL:  http://127.0.0.1:{port}/" in out
+    assert "python app.py --share" in out
+    assert "share=True" not in out and "launch()" not in out
+
+
 def read(client, path) -> dict:
     return client.predict(handle_file(str(path)), api_name="/read")
 
