@@ -9,9 +9,10 @@ import io
 import json
 import logging
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
-import httpx2
 import numpy as np
 import pytest
 import torch
@@ -20,13 +21,14 @@ from huggingface_hub.utils import filter_repo_objects
 from safetensors.torch import load_file
 
 import train
-from mnist_demo import Classifier
+from mnist_demo import Classifier, checkpoint, hub, training
 
 FAKE_TOKEN = "hf_FakeTokenForTestsOnly0123456789abcdEFGH"
 REPO_ID = "tester/mnist-tiny"
+REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = {"model.safetensors", "config.json", "README.md", "metrics.json", "training_curves.png",
              "confusion_matrix.png", "misclassified.safetensors"}
-CHECKPOINT = {train.CHECKPOINT_FILE, train.CHECKPOINT_INFO}
+CHECKPOINT = {checkpoint.CHECKPOINT_FILE, checkpoint.CHECKPOINT_INFO}
 BATCHES_PER_EPOCH = 4  # --limit 128 of the tiny training images, in batches of 32
 
 
@@ -59,9 +61,16 @@ class RefusingHfApi(RecordingHfApi):
         raise ValueError(f"403 refused for {repo_id}: request had Authorization: Bearer {FAKE_TOKEN}")
 
 
-def run_main(argv: list[str]) -> tuple[int, str, str, list[str]]:
+class Terminal(io.StringIO):
+    """Captured output that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def run_main(argv: list[str], stderr: io.StringIO | None = None) -> tuple[int, str, str, list[str]]:
     """train.main(argv) with stdout, stderr and every log record captured."""
-    stdout, stderr = io.StringIO(), io.StringIO()
+    stdout, stderr = io.StringIO(), stderr or io.StringIO()
     records: list[str] = []
     handler = logging.Handler(logging.DEBUG)
     handler.emit = lambda record: records.append(record.getMessage())
@@ -90,6 +99,8 @@ def pushed_run(tiny_mnist_dir, tmp_path_factory):
     RecordingHfApi.calls = []
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HF_TOKEN", FAKE_TOKEN)
+        patch.setenv("HF_HUB_OFFLINE", "0")
+        patch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", False)
         patch.setattr("huggingface_hub.HfApi", RecordingHfApi)
         code, stdout, stderr, records = run_main(tiny_args(tiny_mnist_dir, out, "--push-to-hub", REPO_ID, "--private"))
     return {"out": out, "code": code, "stdout": stdout, "stderr": stderr, "records": records,
@@ -182,7 +193,26 @@ def test_one_summary_line_per_epoch(pushed_run):
     lines = pushed_run["stdout"].splitlines()
     assert [line.split()[1] for line in lines if line.startswith("epoch ")] == ["1/2", "2/2"]
     assert any(line.startswith("test accuracy") for line in lines)
-    assert "epoch 1/2" in pushed_run["stderr"]  # the tqdm bar
+    assert pushed_run["stderr"] == ""  # no progress bar in a log
+
+
+def test_a_terminal_gets_a_progress_bar(tiny_mnist_dir, tmp_path):
+    code, stdout, stderr, _ = run_main(tiny_args(tiny_mnist_dir, tmp_path / "run", "--negatives", "0"), Terminal())
+    assert code == 0
+    assert "epoch 2/2" in stderr and "batch" in stderr  # tqdm's bar, refreshed in place
+    assert [line.split()[1] for line in stdout.splitlines() if line.startswith("epoch ")] == ["1/2", "2/2"]
+
+
+@pytest.mark.slow
+def test_a_one_epoch_run_logged_to_a_file_prints_at_most_40_lines(tiny_mnist_dir, tmp_path):
+    log = tmp_path / "train.log"
+    argv = tiny_args(tiny_mnist_dir, tmp_path / "run", "--epochs", "1", "--batch-size", "16")
+    with log.open("w") as file:
+        finished = subprocess.run([sys.executable, "train.py", *argv], cwd=REPO, stdout=file, stderr=subprocess.STDOUT)
+    assert finished.returncode == 0, log.read_text()
+    lines = log.read_text().splitlines()
+    assert len(lines) <= 40, lines
+    assert sum(line.startswith("epoch ") for line in lines) == 1 and "\r" not in log.read_text()
 
 
 def test_metrics_are_sane(pushed_run):
@@ -218,7 +248,7 @@ def test_card_metadata_parses(pushed_run):
 def test_saved_folder_loads_back_with_the_trained_weights(pushed_run):
     out = pushed_run["out"]
     classifier = Classifier.from_pretrained(out)
-    best = {k[len("best."):]: v for k, v in load_file(str(out / train.CHECKPOINT_FILE)).items() if k.startswith("best.")}
+    best = {k[len("best."):]: v for k, v in load_file(str(out / checkpoint.CHECKPOINT_FILE)).items() if k.startswith("best.")}
     weights = classifier.model.state_dict()
     for name, tensor in best.items():
         if name not in ("temperature", "ood_threshold"):  # fitted after training
@@ -276,41 +306,9 @@ def test_ctrl_c_during_the_push_keeps_the_artifacts_and_says_how_to_upload_them(
     assert_no_token(out, stdout, stderr, *records)
 
 
-class UnreachableHfApi(RecordingHfApi):
-    def create_repo(self, repo_id, **kwargs):
-        raise httpx2.ConnectError("[Errno -2] Name or service not known")
-
-
-def test_push_without_a_token_says_how_to_give_one(tmp_path, monkeypatch):
-    for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_OIDC_RESOURCE"):  # and no cached login:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr("huggingface_hub.constants.HF_TOKEN_PATH", str(tmp_path / "token"))
-    monkeypatch.setattr("huggingface_hub.constants.HF_STORED_TOKENS_PATH", str(tmp_path / "stored_tokens"))
-    RecordingHfApi.calls = []
-    monkeypatch.setattr("huggingface_hub.HfApi", RecordingHfApi)
-    with pytest.raises(train.PushError) as error:
-        train.push_to_hub(tmp_path, REPO_ID, private=False)
-    assert "HF_TOKEN" in train.describe_error(error.value) and "hf auth login" in train.describe_error(error.value)
-    assert RecordingHfApi.calls == []
-
-
-def test_push_while_offline_says_so(tmp_path, monkeypatch):
-    monkeypatch.setenv("HF_TOKEN", FAKE_TOKEN)
-    monkeypatch.setattr("huggingface_hub.HfApi", UnreachableHfApi)
-    with pytest.raises(httpx2.ConnectError) as error:
-        train.push_to_hub(tmp_path, REPO_ID, private=False)
-    assert train.describe_error(error.value).startswith("the Hub could not be reached")
-
-
-def test_describe_error_masks_tokens(monkeypatch):
-    monkeypatch.setenv("HF_TOKEN", FAKE_TOKEN)
-    text = train.describe_error(RuntimeError(f"bad {FAKE_TOKEN} and hf_AnotherLookingToken123456 \n end"))
-    assert text == "bad *** and *** end"
-
-
 def fail_train_step(monkeypatch, error: BaseException | None, at: int = 0) -> None:
     """Make the `at`-th call (counting from 1) of Run.train_step raise `error`; the others train."""
-    train_step, calls = train.Run.train_step, []
+    train_step, calls = training.Run.train_step, []
 
     def step(run, *args):
         calls.append(None)
@@ -318,21 +316,21 @@ def fail_train_step(monkeypatch, error: BaseException | None, at: int = 0) -> No
             raise error
         return train_step(run, *args)
 
-    monkeypatch.setattr(train.Run, "train_step", step)
+    monkeypatch.setattr(training.Run, "train_step", step)
 
 
 def test_crash_ctrl_c_and_resume_continue_the_same_run(pushed_run, tiny_mnist_dir, tmp_path, monkeypatch):
     out = tmp_path / "run"
     args = tiny_args(tiny_mnist_dir, out)
-    checkpoint = out / train.CHECKPOINT_FILE
+    state_file = out / checkpoint.CHECKPOINT_FILE
 
     # 1. a crash in the middle of epoch 2 leaves epoch 1's checkpoint and no half-written artifact
     fail_train_step(monkeypatch, RuntimeError("simulated crash"), at=BATCHES_PER_EPOCH + 2)
     with pytest.raises(RuntimeError, match="simulated crash"):
         run_main(args)
     assert {p.name for p in out.iterdir()} == CHECKPOINT
-    assert [h["epoch"] for h in train.read_checkpoint_info(out)["history"]] == [1]
-    after_epoch_1 = checkpoint.read_bytes()
+    assert [h["epoch"] for h in checkpoint.read_checkpoint_info(out)["history"]] == [1]
+    after_epoch_1 = state_file.read_bytes()
 
     # 2. a crash while the checkpoint of epoch 2 is being written leaves epoch 1's intact
     fail_train_step(monkeypatch, None)
@@ -341,17 +339,17 @@ def test_crash_ctrl_c_and_resume_continue_the_same_run(pushed_run, tiny_mnist_di
         raise OSError("No space left on device")
 
     with monkeypatch.context() as patch:
-        patch.setattr(train, "save_file", half_then_fail)
+        patch.setattr(checkpoint, "save_file", half_then_fail)
         with pytest.raises(OSError, match="No space left"):
             run_main(args + ["--resume"])
-    assert checkpoint.read_bytes() == after_epoch_1
+    assert state_file.read_bytes() == after_epoch_1
     assert {p.name for p in out.iterdir()} == CHECKPOINT  # the temporary file is gone too
 
     # 3. Ctrl-C mid-epoch: exit code 130, a message, the checkpoint untouched
     fail_train_step(monkeypatch, KeyboardInterrupt(), at=2)
     code, stdout, stderr, _ = run_main(args + ["--resume"])
     assert code == 130 and "epoch 1 is saved" in stderr and "--resume" in stderr
-    assert checkpoint.read_bytes() == after_epoch_1
+    assert state_file.read_bytes() == after_epoch_1
 
     # 4. --resume finishes the run: the same history and weights as the run never interrupted
     monkeypatch.undo()
