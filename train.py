@@ -276,8 +276,8 @@ def recipe_text(recipe: Recipe) -> str:
     augmentation = ("batched random affine augmentation (rotation, scale, shear, translation) and random stroke "
                     "thickening/thinning" if recipe.augment else "no augmentation")
     return (f"{recipe.epochs} epochs, batch {recipe.batch_size}, AdamW (beta2 {recipe.beta2:g}, weight decay "
-            f"{WEIGHT_DECAY:g}) with a OneCycle schedule peaking at lr {recipe.lr:g} (beta1 cycling between 0.95 and 0.85); "
-            f"{augmentation}; seed {recipe.seed}. The epoch with the best validation accuracy is kept; a temperature "
+            f"{WEIGHT_DECAY:g}) with a OneCycle schedule peaking at lr {recipe.lr:g} (beta1 cycling between 0.95 and "
+            f"0.85); {augmentation}; seed {recipe.seed}. The epoch with the best validation accuracy is kept; a temperature "
             "fitted on the validation split calibrates the probabilities when it lowers their calibration error "
             f"there.{negatives}")
 

@@ -249,6 +249,6 @@ def progress_text(update: dict) -> str:
 def results_text(final: dict) -> str:
     """The test figures of a finished (or stopped) run."""
     return (f"### Test accuracy: {final['test_accuracy']:.2f}%\n{final['test_mistakes']:,} of the "
-            f"{final['test_images']:,} MNIST test images wrong (the test images were never trained on). Draw on the Draw tab to see your model and the packaged one "
-            "read the same drawing side by side.")
+            f"{final['test_images']:,} MNIST test images wrong (the test images were never trained on). Draw on the "
+            "Draw tab to see your model and the packaged one read the same drawing side by side.")
 
