@@ -277,9 +277,9 @@ def recipe_text(recipe: Recipe) -> str:
                     "thickening/thinning" if recipe.augment else "no augmentation")
     return (f"{recipe.epochs} epochs, batch {recipe.batch_size}, AdamW (beta2 {recipe.beta2:g}, weight decay "
             f"{WEIGHT_DECAY:g}) with a OneCycle schedule peaking at lr {recipe.lr:g} (beta1 cycling between 0.95 and "
-            f"0.85); {augmentation}; seed {recipe.seed}. The epoch with the best validation accuracy is kept; a temperature "
-            "fitted on the validation split calibrates the probabilities when it lowers their calibration error "
-            f"there.{negatives}")
+            f"0.85); {augmentation}; seed {recipe.seed}. The epoch with the best validation accuracy is kept; a "
+            "temperature fitted on the validation split calibrates the probabilities when it lowers their "
+            f"calibration error there.{negatives}")
 
 
 if __name__ == "__main__":
