@@ -4,6 +4,7 @@
     python app.py --weights runs/best           # a folder written by train.py ...
     python app.py --weights user/mnist-demo     # ... or a Hugging Face Hub repo id
     python app.py --host 0.0.0.0 --port 8000 --share
+    python app.py --data-dir ../shared/data     # MNIST for the Train tab; --no-training hides it
 
 Also a Hugging Face Space's `app_file` (the Space sets GRADIO_SERVER_NAME / _PORT).
 Scripts use three endpoints with gradio_client: `/predict` takes a Sketchpad value,
@@ -16,6 +17,11 @@ This file only wires the UI together: finding and loading the weights is
 reading a picture `mnist_demo.prediction`, the Draw tab's saliency and whole numbers
 `mnist_demo.draw_view`, the gallery of mistakes and the confusion table
 `mnist_demo.mistakes`, the Model tab's text `mnist_demo.model_summary`.
+
+The Train tab and `/train` (streams {"epoch", "step", "steps", "loss", "val_accuracy"}, the last
+with "test_accuracy") run `mnist_demo.live_training`: one training at a time, on one core, the
+model kept in memory for the browser session and read beside the packaged one on the Draw tab.
+`--no-training` (or MNIST_DEMO_NO_TRAINING=1, for a Space) hides both.
 """
 
 import argparse
@@ -42,6 +48,7 @@ QUEUE_SIZE = 64      # beyond this, new requests get "queue full" at once instea
 CONCURRENCY = 2      # predictions running at once: one per core of a free CPU Space
 MAX_UPLOAD = "10mb"  # bigger uploads are refused before they reach the model
 DIGITS = [str(d) for d in range(10)]
+MODEL_DROPPED = "Train again: the server keeps only the newest few models"
 
 # 28x28 images are shown enlarged: keep their pixels square instead of blurring them.
 CSS = """
@@ -225,8 +232,8 @@ def wire_your_model(trainer: Trainer, sketchpad: gr.Sketchpad, yours: gr.Label) 
 
     def on_drawing_yours(value, request: gr.Request):
         classifier = trainer.models.get(request.session_hash)
-        if classifier is None:
-            return gr.skip()
+        if classifier is None:  # none trained yet (the panel is hidden), or dropped for newer ones
+            return MODEL_DROPPED
         return view_for_people(classifier, value, DRAW_PROMPT).label_value
 
     sketchpad.change(on_drawing_yours, sketchpad, yours, trigger_mode="always_last", show_progress="hidden",
@@ -266,6 +273,7 @@ def train_tab(trainer: Trainer, yours: gr.Label):
         train_button = gr.Button("Train", variant="primary", elem_id="train-button")
         stop_button = gr.Button("Stop", variant="stop", elem_id="stop-button")
     status = gr.Markdown("", elem_id="train-status")
+    bar = gr.HTML("", elem_id="train-progress")
     with gr.Row():
         loss_plot = gr.LinePlot(x="step", y="loss", title="Training loss", elem_id="loss-plot", height=260)
         accuracy_plot = gr.LinePlot(x="step", y="validation accuracy (%)", title="Validation accuracy",
@@ -283,12 +291,12 @@ def train_tab(trainer: Trainer, yours: gr.Label):
         try:
             for update in trainer.train(recipe, request.session_hash):
                 points.append(update)
-                yield (progress_text(update), *curves(points), gr.skip(), gr.skip(), gr.skip())
+                yield (progress_text(update), progress_bar(update), *curves(points), gr.skip(), gr.skip(), gr.skip())
         except TrainingError as error:
-            yield (f"⚠️ {html.escape(str(error), quote=False)}", gr.skip(), gr.skip(), "", gr.skip(), gr.skip())
+            yield (f"⚠️ {html.escape(str(error), quote=False)}", "", gr.skip(), gr.skip(), "", gr.skip(), gr.skip())
             return
         final = points[-1]
-        yield (progress_text(final), *curves(points), results_text(final),
+        yield (progress_text(final), progress_bar(final), *curves(points), results_text(final),
                gr.Gallery(mistake_items(trainer, final), visible=bool(final["mistakes"])),
                gr.Label(DRAW_PROMPT, visible=True, label=f"Your model ({recipe.arch}, {final['epoch']} epoch(s), "
                                                          f"{final['test_accuracy']:.2f}% on the test set)"))
@@ -313,7 +321,7 @@ def train_tab(trainer: Trainer, yours: gr.Label):
     def on_stop(request: gr.Request):
         trainer.stop(request.session_hash)
 
-    train_button.click(on_train, settings, [status, loss_plot, accuracy_plot, results, mistakes, yours],
+    train_button.click(on_train, settings, [status, bar, loss_plot, accuracy_plot, results, mistakes, yours],
                        **TRAIN_EVENT, **UI_EVENT)
     stop_button.click(on_stop, None, None, queue=False, **UI_EVENT)
     gr.on([], train, settings, api_output, api_name="train", preprocess=False, **TRAIN_EVENT,
@@ -328,6 +336,11 @@ def recipe_or_error(model, epochs, lr, batch_size, augment):
         return checked_recipe(model, epochs, lr, batch_size, augment)
     except ValueError as error:
         raise gr.Error(html.escape(str(error), quote=False), title="Cannot train", print_exception=False) from None
+
+
+def progress_bar(update: dict) -> str:
+    """An HTML progress bar of the run's optimizer steps."""
+    return f'<progress value="{update["step"]}" max="{update["steps"]}" style="width: 100%"></progress>'
 
 
 def curves(points: list[dict]):
