@@ -24,11 +24,11 @@ from mnist_demo.calibration import expected_calibration_error
 from mnist_demo.card import write_model_card
 from mnist_demo.checkpoint import (CheckpointError, check_resumable, load_checkpoint, read_checkpoint_info,
                                    save_checkpoint)
-from mnist_demo.data import VALIDATION_SIZE, DataError
+from mnist_demo.data import DataError
 from mnist_demo.hub import describe_push_error, push_to_hub, upload_command
 from mnist_demo.model import ARCHITECTURES, count_parameters
-from mnist_demo.training import (WEIGHT_DECAY, Recipe, Run, calibrate, load_data, probabilities_on_test_set,
-                                 too_few_steps)
+from mnist_demo.training import (FULL_TRAIN_SIZE, WEIGHT_DECAY, Recipe, Run, calibrate, load_data,
+                                 probabilities_on_test_set, too_few_steps)
 
 PRESETS = {
     # The recipe of the shipped weights: the full CNN, 15 epochs of OneCycle AdamW, with
@@ -41,7 +41,6 @@ PRESETS = {
     "fast": {"arch": "cnn-fast", "epochs": 2, "batch_size": 256, "lr": 1e-2, "negatives": 0, "augment": False,
              "beta2": 0.9},
 }
-FULL_TRAIN_SIZE = 60_000 - VALIDATION_SIZE  # MNIST training images once validation is held out
 BAR_UPDATES = 50  # progress-bar refreshes per epoch on a terminal; each reads the loss, a device sync
 NOT_RECIPE = ("data_dir", "out", "preset", "resume", "push_to_hub", "private")  # flags that are not the Recipe's
 

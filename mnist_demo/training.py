@@ -1,7 +1,7 @@
 """The training loop that train.py and the app's Train tab share: data, recipe, loop, calibration, test figures.
 
     from mnist_demo.training import Recipe, load_data, Run, calibrate
-    run = Run(Recipe(arch="cnn-fast", epochs=1), load_data("../shared/data"))
+    run = Run(Recipe(arch="cnn-fast", epochs=1, batch_size=256, lr=1e-2), load_data("../shared/data"))
     run.fit(on_progress=print)        # {"epoch": 1, "step": 43, "steps": 215, "loss": 0.41, ...}
     calibrate(run)                    # the best epoch's weights, a temperature, the "not a digit" threshold
 
@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from .calibration import expected_calibration_error, fit_temperature
-from .data import augment, index_batches, load_mnist, split_train_val, to_unit_float
+from .data import VALIDATION_SIZE, augment, index_batches, load_mnist, split_train_val, to_unit_float
 from .model import DigitNet
 
 NEGATIVE_WEIGHT = 0.5      # weight of the outlier-exposure loss against the digits' cross-entropy
@@ -29,18 +29,19 @@ NEGATIVE_FRACTION = 0.25   # negatives added to each batch, as a fraction of its
 MAX_FLAGGED_DIGITS = 0.01  # the "not a digit" threshold flags at most 1% of validation digits
 MIN_STEPS = 8              # OneCycle warms up over a quarter of the steps, and that needs two of them at least
 WEIGHT_DECAY = 5e-4
+FULL_TRAIN_SIZE = 60_000 - VALIDATION_SIZE  # MNIST training images once validation is held out
 
 
 @dataclass
 class Recipe:
-    """What a run trains and how; train.py's presets fill it from the command line."""
+    """What a run trains and how: train.py fills it from its flags and presets, the Train tab from its choices."""
 
-    arch: str = "cnn-fast"
-    epochs: int = 1
-    batch_size: int = 256
-    lr: float = 1e-2
+    arch: str
+    epochs: int
+    batch_size: int
+    lr: float              # the OneCycle schedule's peak
     augment: bool = False
-    beta2: float = 0.9
+    beta2: float = 0.999   # AdamW's second-moment decay
     negatives: int = 0     # generated non-digits for the "not a digit" detector
     seed: int = 0
     limit: int | None = None  # train on the first N training images only

@@ -20,7 +20,7 @@ def tiny_data(tiny_mnist_dir):
 
 
 def recipe(**changes) -> Recipe:
-    return Recipe(**{"arch": "mlp", "epochs": 2, "batch_size": 32, "device": "cpu", **changes})
+    return Recipe(**{"arch": "mlp", "epochs": 2, "batch_size": 32, "lr": 1e-2, "device": "cpu", **changes})
 
 
 @pytest.fixture(scope="module")
