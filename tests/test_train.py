@@ -21,7 +21,7 @@ from huggingface_hub.utils import filter_repo_objects
 from safetensors.torch import load_file
 
 import train
-from mnist_demo import Classifier, checkpoint, hub, training
+from mnist_demo import Classifier, checkpoint, training
 
 FAKE_TOKEN = "hf_FakeTokenForTestsOnly0123456789abcdEFGH"
 REPO_ID = "tester/mnist-tiny"
@@ -51,7 +51,8 @@ class RecordingHfApi:
     def upload_folder(self, *, folder_path, repo_id, ignore_patterns=None, **kwargs):
         present = sorted(p.name for p in Path(folder_path).iterdir())
         uploaded = set(filter_repo_objects(present, ignore_patterns=ignore_patterns))  # how the Hub client filters
-        self.calls.append(("upload_folder", {"folder_path": folder_path, "repo_id": repo_id, "uploaded": uploaded, **kwargs}))
+        self.calls.append(("upload_folder", {"folder_path": folder_path, "repo_id": repo_id, "uploaded": uploaded,
+                                              **kwargs}))
 
 
 class RefusingHfApi(RecordingHfApi):
@@ -135,7 +136,8 @@ def test_a_data_set_too_small_for_the_schedule_is_refused_in_words(tiny_mnist_di
     """parse_args assumes MNIST's 55,000 training images; a smaller folder is caught once it is read."""
     argv = ["--data-dir", str(tiny_mnist_dir), "--out", str(tmp_path / "run"), "--arch", "cnn-small",
             "--epochs", "1", "--batch-size", "256"]
-    with pytest.raises(SystemExit, match="^train.py: error: 540 training images in batches of 256 for 1 epoch\(s\) make 3 optimizer step"):
+    message = r"^train.py: error: 540 training images in batches of 256 for 1 epoch\(s\) make 3 optimizer step"
+    with pytest.raises(SystemExit, match=message):
         train.main(argv)
     assert not (tmp_path / "run" / "model.safetensors").exists()
 
@@ -145,7 +147,8 @@ def test_unusable_data_or_output_folders_are_refused_in_words(tiny_mnist_dir, tm
     shutil.copytree(tiny_mnist_dir, broken)
     images = broken / "MNIST" / "raw" / "train-images-idx3-ubyte"
     images.write_bytes(images.read_bytes()[:1000])
-    with pytest.raises(SystemExit, match=rf"^train.py: error: {images} is truncated: .* delete it to download it again$"):
+    truncated = rf"^train.py: error: {images} is truncated: .* delete it to download it again$"
+    with pytest.raises(SystemExit, match=truncated):
         train.main(tiny_args(broken, tmp_path / "run"))
     a_file = tmp_path / "a-file"
     a_file.write_text("not a folder")
@@ -159,7 +162,8 @@ def test_help_shows_every_flag_with_its_default(capsys):
     assert exit_info.value.code == 0
     text = capsys.readouterr().out
     for flag in ("--data-dir", "--out", "--arch", "--epochs", "--batch-size", "--lr", "--seed", "--device",
-                 "--precision", "--compile", "--limit", "--preset", "--push-to-hub", "--private", "--resume", "--negatives"):
+                 "--precision", "--compile", "--limit", "--preset", "--push-to-hub", "--private", "--resume",
+                 "--negatives"):
         assert flag in text
     options = text.split("options:")[1]
     helps = [block for block in options.split("\n  --")[1:]]
@@ -248,7 +252,8 @@ def test_card_metadata_parses(pushed_run):
 def test_saved_folder_loads_back_with_the_trained_weights(pushed_run):
     out = pushed_run["out"]
     classifier = Classifier.from_pretrained(out)
-    best = {k[len("best."):]: v for k, v in load_file(str(out / checkpoint.CHECKPOINT_FILE)).items() if k.startswith("best.")}
+    saved = load_file(str(out / checkpoint.CHECKPOINT_FILE))
+    best = {k[len("best."):]: v for k, v in saved.items() if k.startswith("best.")}
     weights = classifier.model.state_dict()
     for name, tensor in best.items():
         if name not in ("temperature", "ood_threshold"):  # fitted after training
@@ -281,7 +286,8 @@ def test_failed_push_keeps_the_artifacts_and_hides_the_token(pushed_run, tiny_mn
     assert ARTIFACTS <= {p.name for p in out.iterdir()}
     failure = [line for line in stderr.splitlines() if "failed" in line]
     assert len(failure) == 1, stderr
-    assert failure[0] == (f"push to {REPO_ID} failed: 403 refused for {REPO_ID}: request had Authorization: Bearer ***. "
+    assert failure[0] == (f"push to {REPO_ID} failed: 403 refused for {REPO_ID}: request had Authorization: "
+                          "Bearer ***. "
                           f"The artifacts are kept in {out}.")
     assert_no_token(out, stdout, stderr, *records)
 
@@ -300,7 +306,8 @@ def test_ctrl_c_during_the_push_keeps_the_artifacts_and_says_how_to_upload_them(
     code, stdout, stderr, records = run_main(tiny_args(tiny_mnist_dir, out, "--resume", "--push-to-hub", REPO_ID))
     assert code == 130
     assert ARTIFACTS <= {p.name for p in out.iterdir()}
-    assert stderr.strip().splitlines()[-1] == (f"push to {REPO_ID} interrupted: the artifacts in {out} are whole; upload "
+    assert stderr.strip().splitlines()[-1] == (f"push to {REPO_ID} interrupted: the artifacts in {out} are whole; "
+                                               "upload "
                                                f"them with `hf upload {REPO_ID} {out} --exclude 'training_state.*'`")
     assert "Traceback" not in stderr
     assert_no_token(out, stdout, stderr, *records)
@@ -382,7 +389,8 @@ def test_resume_refuses_a_different_recipe(pushed_run, tiny_mnist_dir, tmp_path)
 def test_quick_run_on_real_mnist(mnist_dir, mnist_test, tmp_path):
     """The issue's "done when": one epoch on 6,000 images writes every artifact and scores > 90%."""
     out = tmp_path / "quick"
-    code, stdout, stderr, _ = run_main(["--data-dir", str(mnist_dir), "--out", str(out), "--epochs", "1", "--limit", "6000"])
+    argv = ["--data-dir", str(mnist_dir), "--out", str(out), "--epochs", "1", "--limit", "6000"]
+    code, stdout, stderr, _ = run_main(argv)
     assert code == 0, stderr
     assert ARTIFACTS <= {p.name for p in out.iterdir()}
     images, labels = mnist_test
