@@ -99,7 +99,9 @@ def build_demo(loader: ClassifierLoader, warning: str | None = None, trainer: Tr
             yours = draw_tab(loader, trainer)
         if trainer is not None:
             with gr.Tab("Train", elem_id="train-tab"):
-                train_tab(trainer, yours)
+                data_note = train_tab(trainer, yours)
+            # Looking for MNIST on disk imports torch (mnist_demo.data): after the page is served, not before.
+            demo.load(lambda: data_note_update(trainer), None, data_note, show_progress="hidden", **UI_EVENT)
             demo.unload(session_end(trainer))
         with gr.Tab("Mistakes"):
             mistakes_tab(load_mistakes(loader.weights.folder))
@@ -250,14 +252,13 @@ def session_end(trainer: Trainer):
     return forget
 
 
-def train_tab(trainer: Trainer, yours: gr.Label):
+def train_tab(trainer: Trainer, yours: gr.Label) -> gr.Markdown:
+    """The Train tab; returns its (hidden) note on where MNIST comes from, which the page load fills."""
     gr.Markdown(f"### Train it yourself\nPick a network and watch it learn MNIST: the loss, and the accuracy on "
                 f"validation images it never trains on. Then draw on the Draw tab: your model reads the drawing "
                 f"beside the packaged one. One training runs at a time (the others wait their turn), at most "
                 f"{MAX_EPOCHS} epochs and {MAX_SECONDS} s; your model lives in this page only.")
-    note = mnist_note(trainer.data_dir)
-    if note:
-        gr.Markdown(note, elem_id="train-data-note")
+    data_note = gr.Markdown("", elem_id="train-data-note", visible=False)
     with gr.Row():
         model = gr.Radio(list(NETWORKS), value=DEFAULT_NETWORK, label="Network", elem_id="train-network",
                          info="mlp: the tutorials' 784-128-64-10 network; tutorial-cnn: their two conv blocks; "
@@ -328,6 +329,13 @@ def train_tab(trainer: Trainer, yours: gr.Label):
           api_description='Train a network on MNIST; streams {"epoch", "step", "steps", "loss", "val_accuracy", '
                           '"seconds", "seconds_left"}; the last also has "test_accuracy" (percent), '
                           '"test_mistakes" and "mistakes".')
+    return data_note
+
+
+def data_note_update(trainer: Trainer) -> gr.Markdown:
+    """The Train tab's note on where MNIST comes from, shown only when it is not on disk."""
+    note = mnist_note(trainer.data_dir)
+    return gr.Markdown(note or "", visible=note is not None)
 
 
 def recipe_or_error(model, epochs, lr, batch_size, augment):

@@ -81,17 +81,21 @@ def test_without_mnist_the_tab_and_train_say_where_to_get_it(classifier, tmp_pat
         raise RuntimeError("Error downloading train-images-idx3-ubyte.gz: <urlopen error [Errno -3] name resolution>")
 
     monkeypatch.setattr(MNIST, "download", offline)
-    demo, url = serve(classifier, Trainer(tmp_path))
+    trainer = Trainer(tmp_path)
+    note = app.data_note_update(trainer)  # what the page load shows on the Train tab
+    assert note.visible and "--data-dir" in note.value and "MNIST_DATA_DIR" in note.value
+    demo, url = serve(classifier, trainer)
     try:
-        note = [c["props"]["value"] for c in demo.config["components"]
-                if c.get("props", {}).get("elem_id") == "train-data-note"]
-        assert note and "--data-dir" in note[0] and "MNIST_DATA_DIR" in note[0]
         client = Client(url, verbose=False)
         with pytest.raises(AppError, match="Point --data-dir or MNIST_DATA_DIR at a folder holding MNIST/raw"):
             client.predict(model="mlp", api_name="/train")
         client.close()
     finally:
         demo.close()
+
+
+def test_with_mnist_on_disk_the_tab_shows_no_note(trainer):
+    assert not app.data_note_update(trainer).visible
 
 
 def test_no_training_hides_the_tab_and_the_endpoint(classifier, monkeypatch):
