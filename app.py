@@ -4,6 +4,7 @@
     python app.py --weights runs/best           # a folder written by train.py ...
     python app.py --weights user/mnist-demo     # ... or a Hugging Face Hub repo id
     python app.py --host 0.0.0.0 --port 8000 --share
+    python app.py --data-dir ../shared/data     # MNIST for the Train tab; --no-training hides it
 
 Also a Hugging Face Space's `app_file` (the Space sets GRADIO_SERVER_NAME / _PORT).
 Scripts use three endpoints with gradio_client: `/predict` takes a Sketchpad value,
@@ -16,6 +17,11 @@ This file only wires the UI together: finding and loading the weights is
 reading a picture `mnist_demo.prediction`, the Draw tab's saliency and whole numbers
 `mnist_demo.draw_view`, the gallery of mistakes and the confusion table
 `mnist_demo.mistakes`, the Model tab's text `mnist_demo.model_summary`.
+
+The Train tab and `/train` (streams {"epoch", "step", "steps", "loss", "val_accuracy"}, the last
+with "test_accuracy") run `mnist_demo.live_training`: one training at a time, on one core, the
+model kept in memory for the browser session and read beside the packaged one on the Draw tab.
+`--no-training` (or MNIST_DEMO_NO_TRAINING=1, for a Space) hides both.
 """
 
 import argparse
@@ -27,6 +33,20 @@ import gradio as gr
 
 from mnist_demo import ImageError
 from mnist_demo.draw_view import plain_view, read_number, view_drawing
+from mnist_demo.live_training import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_LR,
+    DEFAULT_NETWORK,
+    MAX_EPOCHS,
+    MAX_SECONDS,
+    NETWORKS,
+    Trainer,
+    TrainingError,
+    checked_recipe,
+    mnist_note,
+    progress_text,
+    results_text,
+)
 from mnist_demo.loading import ClassifierLoader, locate_with_fallback
 from mnist_demo.mistakes import (
     ANY,
@@ -56,6 +76,7 @@ BRUSH_RADIUS = 14    # a ~28 px stroke on a digit drawn ~250 px tall: MNIST's pe
 QUEUE_SIZE = 64      # beyond this, new requests get "queue full" at once instead of piling up in memory
 CONCURRENCY = 2      # predictions running at once: one per core of a free CPU Space
 MAX_UPLOAD = "10mb"  # bigger uploads are refused before they reach the model
+MODEL_DROPPED = "Train again: the server keeps only the newest few models"
 
 # 28x28 images are shown enlarged: keep their pixels square instead of blurring them.
 CSS = """
@@ -86,21 +107,30 @@ LAUNCH_OPTIONS = {"css": CSS, "max_file_size": MAX_UPLOAD, "show_error": False}
 # more than CONCURRENCY predictions at once; UI events are hidden from the API page.
 MODEL_EVENT = {"concurrency_id": "model", "concurrency_limit": CONCURRENCY}
 UI_EVENT = {"api_visibility": "private"}
+# One training at a time for the whole app, the Train tab's and /train's together: others wait in the queue.
+TRAIN_EVENT = {"concurrency_id": "train", "concurrency_limit": 1}
 
 
-def build_demo(loader: ClassifierLoader, warning: str | None = None) -> gr.Blocks:
+def build_demo(loader: ClassifierLoader, warning: str | None = None, trainer: Trainer | None = None) -> gr.Blocks:
     """The app for the classifier `loader` is loading (or has: `ClassifierLoader.of(classifier)`).
 
     The page is built from the files in the weights folder alone, so it can be served while
     torch and the model still load; predictions wait for the model. `warning` (e.g. why the
-    Hub weights were not used) shows as a banner.
+    Hub weights were not used) shows as a banner. With a `trainer`, a Train tab (and `/train`)
+    trains a model that the Draw tab then shows beside the packaged one.
     """
     with gr.Blocks(title="Draw a digit", delete_cache=(3600, 3600)) as demo:
         gr.Markdown("# Draw a digit\nA small convolutional network trained on MNIST reads what you draw.")
         banner = gr.Markdown(f"⚠️ {html.escape(warning or '', quote=False)}", visible=warning is not None,
                              elem_id="weights-warning")
         with gr.Tab("Draw"):
-            draw_tab(loader)
+            yours = draw_tab(loader, trainer)
+        if trainer is not None:
+            with gr.Tab("Train", elem_id="train-tab"):
+                data_note = train_tab(trainer, yours)
+            # Looking for MNIST on disk imports torch (mnist_demo.data): after the page is served, not before.
+            demo.load(lambda: data_note_update(trainer), None, data_note, show_progress="hidden", **UI_EVENT)
+            demo.unload(session_end(trainer))
         with gr.Tab("Mistakes"):
             mistakes_tab(load_mistakes(loader.weights.folder))
         with gr.Tab("Model"):
@@ -131,7 +161,8 @@ def ready(loader: ClassifierLoader):
     return loader.classifier()
 
 
-def draw_tab(loader: ClassifierLoader):
+def draw_tab(loader: ClassifierLoader, trainer: Trainer | None = None):
+    """The Draw tab; with a `trainer`, also the hidden panel for the model trained in this session, returned."""
     start = blank_prediction(DRAW_PROMPT)
     with gr.Row():
         with gr.Column():
@@ -147,6 +178,7 @@ def draw_tab(loader: ClassifierLoader):
             headline = gr.Markdown(start.headline, elem_id="prediction")
             probabilities = gr.Label(start.label_value, num_top_classes=10, label="Probabilities",
                                      elem_id="probabilities")
+            yours = your_model_panel(trainer) if trainer is not None else None
             with gr.Row():
                 model_input = gr.Image(label="What the model sees: 28×28 pixels", elem_id="model-input",
                                        interactive=False, format="png", height=200, buttons=[])
@@ -214,6 +246,155 @@ def draw_tab(loader: ClassifierLoader):
     gr.on([], read_file, upload, reading, api_name="read", preprocess=False, **MODEL_EVENT,
           api_description='An image file of a whole number -> {"number", "digits": [{"digit", "confidence", '
                           '"box", "not_a_digit"}], "not_a_digit"}; no digits and "number": "" for a blank.')
+    if yours is not None:
+        wire_your_model(trainer, sketchpad, yours)
+    return yours
+
+
+def your_model_panel(trainer: Trainer) -> gr.Label:
+    """The Draw tab's second probabilities panel, for the model trained in this session: hidden until there is one."""
+    return gr.Label(DRAW_PROMPT, num_top_classes=10, label="Your model (trained on the Train tab)",
+                    elem_id="your-probabilities", visible=False)
+
+
+def wire_your_model(trainer: Trainer, sketchpad: gr.Sketchpad, yours: gr.Label) -> None:
+    """Each stroke is also read by this session's own model, in its own event beside the packaged model's."""
+
+    def on_drawing_yours(value, request: gr.Request):
+        classifier = trainer.models.get(request.session_hash)
+        if classifier is None:  # none trained yet (the panel is hidden), or dropped for newer ones
+            return MODEL_DROPPED
+        return view_for_people(classifier, value, DRAW_PROMPT).label_value
+
+    sketchpad.change(on_drawing_yours, sketchpad, yours, trigger_mode="always_last", show_progress="hidden",
+                     **MODEL_EVENT, **UI_EVENT)
+    sketchpad.clear(lambda: DRAW_PROMPT, None, yours, queue=False, **UI_EVENT)
+
+
+def session_end(trainer: Trainer):
+    """The unload event: the session's model is dropped when its page closes."""
+
+    def forget(request: gr.Request):
+        trainer.models.drop(request.session_hash)
+
+    return forget
+
+
+def train_tab(trainer: Trainer, yours: gr.Label) -> gr.Markdown:
+    """The Train tab; returns its (hidden) note on where MNIST comes from, which the page load fills."""
+    gr.Markdown(f"### Train it yourself\nPick a network and watch it learn MNIST: the loss, and the accuracy on "
+                f"validation images it never trains on. Then draw on the Draw tab: your model reads the drawing "
+                f"beside the packaged one. One training runs at a time (the others wait their turn), at most "
+                f"{MAX_EPOCHS} epochs and {MAX_SECONDS} s; your model lives in this page only.")
+    data_note = gr.Markdown("", elem_id="train-data-note", visible=False)
+    with gr.Row():
+        model = gr.Radio(list(NETWORKS), value=DEFAULT_NETWORK, label="Network", elem_id="train-network",
+                         info="mlp: the tutorials' 784-128-64-10 network; tutorial-cnn: their two conv blocks; "
+                              "cnn-fast: the fast preset's small CNN")
+        epochs = gr.Slider(1, MAX_EPOCHS, value=1, step=1, label="Epochs", elem_id="train-epochs")
+    with gr.Row():
+        lr = gr.Number(DEFAULT_LR, label="Learning rate (peak of the OneCycle schedule)", elem_id="train-lr")
+        batch_size = gr.Dropdown([64, 128, 256, 512], value=DEFAULT_BATCH_SIZE, label="Batch size",
+                                 elem_id="train-batch-size")
+        augment = gr.Checkbox(False, label="Augmentation (random rotation, scale, shift, stroke width)",
+                              elem_id="train-augment")
+    with gr.Row():
+        train_button = gr.Button("Train", variant="primary", elem_id="train-button")
+        stop_button = gr.Button("Stop", variant="stop", elem_id="stop-button")
+    status = gr.Markdown("", elem_id="train-status")
+    bar = gr.HTML("", elem_id="train-progress")
+    with gr.Row():
+        loss_plot = gr.LinePlot(x="step", y="loss", title="Training loss", elem_id="loss-plot", height=260)
+        accuracy_plot = gr.LinePlot(x="step", y="validation accuracy (%)", title="Validation accuracy",
+                                    elem_id="accuracy-plot", height=260)
+    results = gr.Markdown("", elem_id="train-results")
+    mistakes = gr.Gallery(label="Some test images your model gets wrong", elem_id="train-mistakes", columns=6,
+                          height=220, allow_preview=False, format="png", buttons=[], interactive=False,
+                          visible=False)
+    settings = [model, epochs, lr, batch_size, augment]
+    api_output = gr.JSON(visible=False)  # only /train's output
+
+    def on_train(model, epochs, lr, batch_size, augment, request: gr.Request):
+        recipe = recipe_or_error(model, epochs, lr, batch_size, augment)
+        points = []
+        try:
+            for update in trainer.train(recipe, request.session_hash):
+                points.append(update)
+                yield (progress_text(update), progress_bar(update), *curves(points), gr.skip(), gr.skip(), gr.skip())
+        except TrainingError as error:
+            yield (f"⚠️ {html.escape(str(error), quote=False)}", "", gr.skip(), gr.skip(), "", gr.skip(), gr.skip())
+            return
+        final = points[-1]
+        yield (progress_text(final), progress_bar(final), *curves(points), results_text(final),
+               gr.Gallery(mistake_items(trainer, final), visible=bool(final["mistakes"])),
+               gr.Label(DRAW_PROMPT, visible=True, label=f"Your model ({recipe.arch}, {final['epoch']} epoch(s), "
+                                                         f"{final['test_accuracy']:.2f}% on the test set)"))
+
+    def train(model: str = DEFAULT_NETWORK, epochs: int = 1, lr: float = DEFAULT_LR,
+              batch_size: int = DEFAULT_BATCH_SIZE, augment: bool = False, request: gr.Request = None):
+        """Train a network on MNIST here and stream its progress; the model is then this session's own.
+
+        Args:
+            model: the network: "mlp", "tutorial-cnn" or "cnn-fast".
+            epochs: 1 to 3.
+            lr: the peak learning rate, above 0.
+            batch_size: images per optimizer step.
+            augment: random rotation, scale, shift and stroke width while training.
+        """
+        recipe = recipe_or_error(model, epochs, lr, batch_size, augment)
+        try:
+            yield from trainer.train(recipe, request.session_hash)
+        except TrainingError as error:
+            raise gr.Error(html.escape(str(error), quote=False), title="No MNIST", print_exception=False) from None
+
+    def on_stop(request: gr.Request):
+        trainer.stop(request.session_hash)
+
+    train_button.click(on_train, settings, [status, bar, loss_plot, accuracy_plot, results, mistakes, yours],
+                       **TRAIN_EVENT, **UI_EVENT)
+    stop_button.click(on_stop, None, None, queue=False, **UI_EVENT)
+    gr.on([], train, settings, api_output, api_name="train", preprocess=False, **TRAIN_EVENT,
+          api_description='Train a network on MNIST; streams {"epoch", "step", "steps", "loss", "val_accuracy", '
+                          '"seconds", "seconds_left"}; the last also has "test_accuracy" (percent), '
+                          '"test_mistakes" and "mistakes".')
+    return data_note
+
+
+def data_note_update(trainer: Trainer) -> gr.Markdown:
+    """The Train tab's note on where MNIST comes from, shown only when it is not on disk."""
+    note = mnist_note(trainer.data_dir)
+    return gr.Markdown(note or "", visible=note is not None)
+
+
+def recipe_or_error(model, epochs, lr, batch_size, augment):
+    """The training recipe for these choices, or a gr.Error saying in plain words which one is wrong."""
+    try:
+        return checked_recipe(model, epochs, lr, batch_size, augment)
+    except ValueError as error:
+        raise gr.Error(html.escape(str(error), quote=False), title="Cannot train", print_exception=False) from None
+
+
+def progress_bar(update: dict) -> str:
+    """An HTML progress bar of the run's optimizer steps."""
+    return f'<progress value="{update["step"]}" max="{update["steps"]}" style="width: 100%"></progress>'
+
+
+def curves(points: list[dict]):
+    """The loss and validation-accuracy curves so far, as the two LinePlots' data."""
+    import pandas as pd
+
+    loss = pd.DataFrame({"step": [p["step"] for p in points], "loss": [p["loss"] for p in points]})
+    scored = [p for p in points if p.get("val_accuracy") is not None]
+    accuracy = pd.DataFrame({"step": [p["step"] for p in scored],
+                             "validation accuracy (%)": [p["val_accuracy"] for p in scored]})
+    return loss, accuracy
+
+
+def mistake_items(trainer: Trainer, final: dict) -> list:
+    """The gallery of the test images the trained model got wrong: (image, "a 4 read as 9 (97%)")."""
+    images = trainer.data().test_x
+    return [(images[m["index"]].numpy(), f"a {m['label']} read as {m['predicted']} ({m['confidence']:.0%})")
+            for m in final["mistakes"]]
 
 
 def for_scripts(answer, *args):
@@ -319,6 +500,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--share", action="store_true", help="also open a temporary public gradio.live link")
     parser.add_argument("--mcp", action="store_true",
                         help="also serve the endpoints as MCP tools at /gradio_api/mcp/ (needs gradio[mcp])")
+    parser.add_argument("--no-training", action="store_true",
+                        default=os.environ.get("MNIST_DEMO_NO_TRAINING", "") not in ("", "0"),
+                        help="hide the Train tab and /train ($MNIST_DEMO_NO_TRAINING=1)")
+    parser.add_argument("--data-dir", default=os.environ.get("MNIST_DATA_DIR") or None,
+                        help="folder holding MNIST/raw for the Train tab; default $MNIST_DATA_DIR, else "
+                             "downloaded into ~/.cache/mnist-demo on the first training")
     return parser.parse_args(argv)
 
 
@@ -338,7 +525,8 @@ def main(argv=None):
     # prediction: CONCURRENCY of them run at once, one per core; more threads only fight over the
     # cores and, on a busy machine, make a 2 ms forward pass take 50 ms or more.
     loader = ClassifierLoader(weights, threads=1)
-    demo = build_demo(loader, warning)
+    trainer = None if args.no_training else Trainer(args.data_dir)
+    demo = build_demo(loader, warning, trainer)
     try:
         demo.launch(server_name=args.host, server_port=args.port, share=args.share, mcp_server=args.mcp,
                     prevent_thread_lock=True, quiet=True, **LAUNCH_OPTIONS)

@@ -20,7 +20,7 @@ with mnist-demo's `train.py`. It is the model behind the mnist-demo draw-a-digit
 | Test accuracy ({test_total:,} MNIST test images) | **{test_acc:.2%}** ({test_errors} wrong) |
 | Validation accuracy ({val_total:,} held-out training images, used to pick the epoch) | {val_acc:.2%} |
 | Expected calibration error, test, {ece_bins} bins: before / after temperature scaling | \
-{ece_before:.2%} / {ece_after:.2%} (T = {temperature:.3f}) |{not_a_digit}
+{ece_before:.2%} / {ece_after:.2%} {scaling} |{not_a_digit}
 | Parameters | {parameters:,} |
 | Training time | {seconds:.0f} s on {device} |
 
@@ -74,6 +74,14 @@ def not_a_digit_row(detector: dict | None) -> str:
             f"{detector['held_out_non_digits_flagged']:.1%} / {detector['val_digits_flagged']:.1%} |")
 
 
+def temperature_note(metrics: dict) -> str:
+    """The temperature used, or why none is (train.py keeps it only when it lowers the validation ECE)."""
+    if metrics.get("temperature_kept", True):
+        return f"(T = {metrics['temperature']:.3f})"
+    return (f"(not scaled: the fitted T = {metrics['fitted_temperature']:.3f} did not lower the validation ECE, "
+            "so T = 1)")
+
+
 def write_model_card(out: Path, metrics: dict, command: str, recipe: str, repo_id: str | None = None) -> ModelCard:
     test = metrics["test"]
     card_data = ModelCardData(
@@ -96,7 +104,7 @@ def write_model_card(out: Path, metrics: dict, command: str, recipe: str, repo_i
         val_acc=metrics["val"]["accuracy"], val_total=metrics["val"].get("total", 5000),
         not_a_digit=not_a_digit_row(metrics.get("not_a_digit")),
         ece_bins=ECE_BINS, ece_before=test["ece_uncalibrated"], ece_after=test["ece"],
-        temperature=metrics["temperature"],
+        scaling=temperature_note(metrics),
         parameters=metrics["parameters"], seconds=metrics["seconds"], device=metrics["device"],
         curves=CURVES_FILE, confusion=CONFUSION_FILE, arch=metrics["arch"], arch_text=ARCH_TEXT[metrics["arch"]],
         command=command, recipe=recipe, repo=repo_id or "path/to/this/folder",

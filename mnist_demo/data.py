@@ -40,12 +40,22 @@ def load_mnist(data_dir: Path | str | None = None, train: bool = True) -> tuple[
     as much as a third of a whole `train.py --preset fast` run's fixed cost.
     """
     root = Path(data_dir) if data_dir else default_data_dir()
-    prefix = "train" if train else "t10k"
-    raw = root / "MNIST" / "raw"
-    images, labels = (raw / f"{prefix}-{kind}" for kind in ("images-idx3-ubyte", "labels-idx1-ubyte"))
+    images, labels = idx_paths(root, train)
     if not (images.is_file() and labels.is_file()):
         download(root, train)
     return read_idx(images), read_idx(labels).long()
+
+
+def idx_paths(root: Path, train: bool) -> tuple[Path, Path]:
+    """Where torchvision's layout keeps the images and labels IDX files of the training or test set."""
+    prefix = "train" if train else "t10k"
+    return tuple(root / "MNIST" / "raw" / f"{prefix}-{kind}" for kind in ("images-idx3-ubyte", "labels-idx1-ubyte"))
+
+
+def mnist_on_disk(data_dir: Path | str | None = None) -> bool:
+    """Whether all four IDX files are there, so that `load_mnist` needs no download."""
+    root = Path(data_dir) if data_dir else default_data_dir()
+    return all(path.is_file() for train in (True, False) for path in idx_paths(root, train))
 
 
 def download(root: Path, train: bool) -> None:

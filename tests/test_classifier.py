@@ -170,6 +170,8 @@ HUB_FAILURES = {
 @pytest.mark.parametrize("case", HUB_FAILURES)
 def test_hub_failures_are_explained_in_plain_words(case, monkeypatch):
     make_error, words = HUB_FAILURES[case]
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")  # online unless the case says otherwise, whatever the shell exports
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", False)
 
     def snapshot_download(*args, **kwargs):
         raise make_error()

@@ -9,9 +9,10 @@ import io
 import json
 import logging
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
-import httpx2
 import numpy as np
 import pytest
 import torch
@@ -20,13 +21,14 @@ from huggingface_hub.utils import filter_repo_objects
 from safetensors.torch import load_file
 
 import train
-from mnist_demo import Classifier
+from mnist_demo import Classifier, checkpoint, training
 
 FAKE_TOKEN = "hf_FakeTokenForTestsOnly0123456789abcdEFGH"
 REPO_ID = "tester/mnist-tiny"
+REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = {"model.safetensors", "config.json", "README.md", "metrics.json", "training_curves.png",
              "confusion_matrix.png", "misclassified.safetensors"}
-CHECKPOINT = {train.CHECKPOINT_FILE, train.CHECKPOINT_INFO}
+CHECKPOINT = {checkpoint.CHECKPOINT_FILE, checkpoint.CHECKPOINT_INFO}
 BATCHES_PER_EPOCH = 4  # --limit 128 of the tiny training images, in batches of 32
 
 
@@ -49,7 +51,8 @@ class RecordingHfApi:
     def upload_folder(self, *, folder_path, repo_id, ignore_patterns=None, **kwargs):
         present = sorted(p.name for p in Path(folder_path).iterdir())
         uploaded = set(filter_repo_objects(present, ignore_patterns=ignore_patterns))  # how the Hub client filters
-        self.calls.append(("upload_folder", {"folder_path": folder_path, "repo_id": repo_id, "uploaded": uploaded, **kwargs}))
+        self.calls.append(("upload_folder", {"folder_path": folder_path, "repo_id": repo_id, "uploaded": uploaded,
+                                              **kwargs}))
 
 
 class RefusingHfApi(RecordingHfApi):
@@ -59,9 +62,16 @@ class RefusingHfApi(RecordingHfApi):
         raise ValueError(f"403 refused for {repo_id}: request had Authorization: Bearer {FAKE_TOKEN}")
 
 
-def run_main(argv: list[str]) -> tuple[int, str, str, list[str]]:
+class Terminal(io.StringIO):
+    """Captured output that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def run_main(argv: list[str], stderr: io.StringIO | None = None) -> tuple[int, str, str, list[str]]:
     """train.main(argv) with stdout, stderr and every log record captured."""
-    stdout, stderr = io.StringIO(), io.StringIO()
+    stdout, stderr = io.StringIO(), stderr or io.StringIO()
     records: list[str] = []
     handler = logging.Handler(logging.DEBUG)
     handler.emit = lambda record: records.append(record.getMessage())
@@ -90,6 +100,8 @@ def pushed_run(tiny_mnist_dir, tmp_path_factory):
     RecordingHfApi.calls = []
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HF_TOKEN", FAKE_TOKEN)
+        patch.setenv("HF_HUB_OFFLINE", "0")
+        patch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", False)
         patch.setattr("huggingface_hub.HfApi", RecordingHfApi)
         code, stdout, stderr, records = run_main(tiny_args(tiny_mnist_dir, out, "--push-to-hub", REPO_ID, "--private"))
     return {"out": out, "code": code, "stdout": stdout, "stderr": stderr, "records": records,
@@ -124,7 +136,8 @@ def test_a_data_set_too_small_for_the_schedule_is_refused_in_words(tiny_mnist_di
     """parse_args assumes MNIST's 55,000 training images; a smaller folder is caught once it is read."""
     argv = ["--data-dir", str(tiny_mnist_dir), "--out", str(tmp_path / "run"), "--arch", "cnn-small",
             "--epochs", "1", "--batch-size", "256"]
-    with pytest.raises(SystemExit, match="^train.py: error: 540 training images in batches of 256 for 1 epoch\(s\) make 3 optimizer step"):
+    message = r"^train.py: error: 540 training images in batches of 256 for 1 epoch\(s\) make 3 optimizer step"
+    with pytest.raises(SystemExit, match=message):
         train.main(argv)
     assert not (tmp_path / "run" / "model.safetensors").exists()
 
@@ -134,7 +147,8 @@ def test_unusable_data_or_output_folders_are_refused_in_words(tiny_mnist_dir, tm
     shutil.copytree(tiny_mnist_dir, broken)
     images = broken / "MNIST" / "raw" / "train-images-idx3-ubyte"
     images.write_bytes(images.read_bytes()[:1000])
-    with pytest.raises(SystemExit, match=rf"^train.py: error: {images} is truncated: .* delete it to download it again$"):
+    truncated = rf"^train.py: error: {images} is truncated: .* delete it to download it again$"
+    with pytest.raises(SystemExit, match=truncated):
         train.main(tiny_args(broken, tmp_path / "run"))
     a_file = tmp_path / "a-file"
     a_file.write_text("not a folder")
@@ -148,7 +162,8 @@ def test_help_shows_every_flag_with_its_default(capsys):
     assert exit_info.value.code == 0
     text = capsys.readouterr().out
     for flag in ("--data-dir", "--out", "--arch", "--epochs", "--batch-size", "--lr", "--seed", "--device",
-                 "--precision", "--compile", "--limit", "--preset", "--push-to-hub", "--private", "--resume", "--negatives"):
+                 "--precision", "--compile", "--limit", "--preset", "--push-to-hub", "--private", "--resume",
+                 "--negatives"):
         assert flag in text
     options = text.split("options:")[1]
     helps = [block for block in options.split("\n  --")[1:]]
@@ -171,7 +186,7 @@ def test_presets_fill_only_what_is_not_given():
 def test_run_writes_every_artifact(pushed_run):
     out = pushed_run["out"]
     assert pushed_run["code"] == 0, pushed_run["stderr"]
-    assert ARTIFACTS | CHECKPOINT <= {p.name for p in out.iterdir()}
+    assert {p.name for p in out.iterdir()} >= ARTIFACTS | CHECKPOINT
     assert not [p.name for p in out.iterdir() if p.name.startswith(".")]  # no temporary files left
     assert not list(out.glob("*.bin")) and not list(out.glob("*.pt"))  # no pickle anywhere
     assert json.loads((out / "config.json").read_text()) == {"arch": "cnn-small"}
@@ -184,7 +199,26 @@ def test_one_summary_line_per_epoch(pushed_run):
     lines = pushed_run["stdout"].splitlines()
     assert [line.split()[1] for line in lines if line.startswith("epoch ")] == ["1/2", "2/2"]
     assert any(line.startswith("test accuracy") for line in lines)
-    assert "epoch 1/2" in pushed_run["stderr"]  # the tqdm bar
+    assert pushed_run["stderr"] == ""  # no progress bar in a log
+
+
+def test_a_terminal_gets_a_progress_bar(tiny_mnist_dir, tmp_path):
+    code, stdout, stderr, _ = run_main(tiny_args(tiny_mnist_dir, tmp_path / "run", "--negatives", "0"), Terminal())
+    assert code == 0
+    assert "epoch 2/2" in stderr and "batch" in stderr  # tqdm's bar, refreshed in place
+    assert [line.split()[1] for line in stdout.splitlines() if line.startswith("epoch ")] == ["1/2", "2/2"]
+
+
+@pytest.mark.slow
+def test_a_one_epoch_run_logged_to_a_file_prints_at_most_40_lines(tiny_mnist_dir, tmp_path):
+    log = tmp_path / "train.log"
+    argv = tiny_args(tiny_mnist_dir, tmp_path / "run", "--epochs", "1", "--batch-size", "16")
+    with log.open("w") as file:
+        finished = subprocess.run([sys.executable, "train.py", *argv], cwd=REPO, stdout=file, stderr=subprocess.STDOUT)
+    assert finished.returncode == 0, log.read_text()
+    lines = log.read_text().splitlines()
+    assert len(lines) <= 40, lines
+    assert sum(line.startswith("epoch ") for line in lines) == 1 and "\r" not in log.read_text()
 
 
 @pytest.mark.slow
@@ -223,7 +257,8 @@ def test_card_metadata_parses(pushed_run):
 def test_saved_folder_loads_back_with_the_trained_weights(pushed_run):
     out = pushed_run["out"]
     classifier = Classifier.from_pretrained(out)
-    best = {k[len("best."):]: v for k, v in load_file(str(out / train.CHECKPOINT_FILE)).items() if k.startswith("best.")}
+    saved = load_file(str(out / checkpoint.CHECKPOINT_FILE))
+    best = {k[len("best."):]: v for k, v in saved.items() if k.startswith("best.")}
     weights = classifier.model.state_dict()
     for name, tensor in best.items():
         if name not in ("temperature", "ood_threshold"):  # fitted after training
@@ -256,10 +291,11 @@ def test_failed_push_keeps_the_artifacts_and_hides_the_token(pushed_run, tiny_mn
     monkeypatch.setattr("huggingface_hub.HfApi", RefusingHfApi)
     code, stdout, stderr, records = run_main(tiny_args(tiny_mnist_dir, out, "--resume", "--push-to-hub", REPO_ID))
     assert code == 1
-    assert ARTIFACTS <= {p.name for p in out.iterdir()}
+    assert {p.name for p in out.iterdir()} >= ARTIFACTS
     failure = [line for line in stderr.splitlines() if "failed" in line]
     assert len(failure) == 1, stderr
-    assert failure[0] == (f"push to {REPO_ID} failed: 403 refused for {REPO_ID}: request had Authorization: Bearer ***. "
+    assert failure[0] == (f"push to {REPO_ID} failed: 403 refused for {REPO_ID}: request had Authorization: "
+                          "Bearer ***. "
                           f"The artifacts are kept in {out}.")
     assert_no_token(out, stdout, stderr, *records)
 
@@ -278,48 +314,17 @@ def test_ctrl_c_during_the_push_keeps_the_artifacts_and_says_how_to_upload_them(
     monkeypatch.setattr("huggingface_hub.HfApi", InterruptedHfApi)
     code, stdout, stderr, records = run_main(tiny_args(tiny_mnist_dir, out, "--resume", "--push-to-hub", REPO_ID))
     assert code == 130
-    assert ARTIFACTS <= {p.name for p in out.iterdir()}
-    assert stderr.strip().splitlines()[-1] == (f"push to {REPO_ID} interrupted: the artifacts in {out} are whole; upload "
+    assert {p.name for p in out.iterdir()} >= ARTIFACTS
+    assert stderr.strip().splitlines()[-1] == (f"push to {REPO_ID} interrupted: the artifacts in {out} are whole; "
+                                               "upload "
                                                f"them with `hf upload {REPO_ID} {out} --exclude 'training_state.*'`")
     assert "Traceback" not in stderr
     assert_no_token(out, stdout, stderr, *records)
 
 
-class UnreachableHfApi(RecordingHfApi):
-    def create_repo(self, repo_id, **kwargs):
-        raise httpx2.ConnectError("[Errno -2] Name or service not known")
-
-
-def test_push_without_a_token_says_how_to_give_one(tmp_path, monkeypatch):
-    for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_OIDC_RESOURCE"):  # and no cached login:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr("huggingface_hub.constants.HF_TOKEN_PATH", str(tmp_path / "token"))
-    monkeypatch.setattr("huggingface_hub.constants.HF_STORED_TOKENS_PATH", str(tmp_path / "stored_tokens"))
-    RecordingHfApi.calls = []
-    monkeypatch.setattr("huggingface_hub.HfApi", RecordingHfApi)
-    with pytest.raises(train.PushError) as error:
-        train.push_to_hub(tmp_path, REPO_ID, private=False)
-    assert "HF_TOKEN" in train.describe_error(error.value) and "hf auth login" in train.describe_error(error.value)
-    assert RecordingHfApi.calls == []
-
-
-def test_push_while_offline_says_so(tmp_path, monkeypatch):
-    monkeypatch.setenv("HF_TOKEN", FAKE_TOKEN)
-    monkeypatch.setattr("huggingface_hub.HfApi", UnreachableHfApi)
-    with pytest.raises(httpx2.ConnectError) as error:
-        train.push_to_hub(tmp_path, REPO_ID, private=False)
-    assert train.describe_error(error.value).startswith("the Hub could not be reached")
-
-
-def test_describe_error_masks_tokens(monkeypatch):
-    monkeypatch.setenv("HF_TOKEN", FAKE_TOKEN)
-    text = train.describe_error(RuntimeError(f"bad {FAKE_TOKEN} and hf_AnotherLookingToken123456 \n end"))
-    assert text == "bad *** and *** end"
-
-
 def fail_train_step(monkeypatch, error: BaseException | None, at: int = 0) -> None:
     """Make the `at`-th call (counting from 1) of Run.train_step raise `error`; the others train."""
-    train_step, calls = train.Run.train_step, []
+    train_step, calls = training.Run.train_step, []
 
     def step(run, *args):
         calls.append(None)
@@ -327,22 +332,22 @@ def fail_train_step(monkeypatch, error: BaseException | None, at: int = 0) -> No
             raise error
         return train_step(run, *args)
 
-    monkeypatch.setattr(train.Run, "train_step", step)
+    monkeypatch.setattr(training.Run, "train_step", step)
 
 
 @pytest.mark.slow
 def test_crash_ctrl_c_and_resume_continue_the_same_run(pushed_run, tiny_mnist_dir, tmp_path, monkeypatch):
     out = tmp_path / "run"
     args = tiny_args(tiny_mnist_dir, out)
-    checkpoint = out / train.CHECKPOINT_FILE
+    state_file = out / checkpoint.CHECKPOINT_FILE
 
     # 1. a crash in the middle of epoch 2 leaves epoch 1's checkpoint and no half-written artifact
     fail_train_step(monkeypatch, RuntimeError("simulated crash"), at=BATCHES_PER_EPOCH + 2)
     with pytest.raises(RuntimeError, match="simulated crash"):
         run_main(args)
     assert {p.name for p in out.iterdir()} == CHECKPOINT
-    assert [h["epoch"] for h in train.read_checkpoint_info(out)["history"]] == [1]
-    after_epoch_1 = checkpoint.read_bytes()
+    assert [h["epoch"] for h in checkpoint.read_checkpoint_info(out)["history"]] == [1]
+    after_epoch_1 = state_file.read_bytes()
 
     # 2. a crash while the checkpoint of epoch 2 is being written leaves epoch 1's intact
     fail_train_step(monkeypatch, None)
@@ -351,24 +356,24 @@ def test_crash_ctrl_c_and_resume_continue_the_same_run(pushed_run, tiny_mnist_di
         raise OSError("No space left on device")
 
     with monkeypatch.context() as patch:
-        patch.setattr(train, "save_file", half_then_fail)
+        patch.setattr(checkpoint, "save_file", half_then_fail)
         with pytest.raises(OSError, match="No space left"):
             run_main(args + ["--resume"])
-    assert checkpoint.read_bytes() == after_epoch_1
+    assert state_file.read_bytes() == after_epoch_1
     assert {p.name for p in out.iterdir()} == CHECKPOINT  # the temporary file is gone too
 
     # 3. Ctrl-C mid-epoch: exit code 130, a message, the checkpoint untouched
     fail_train_step(monkeypatch, KeyboardInterrupt(), at=2)
     code, stdout, stderr, _ = run_main(args + ["--resume"])
     assert code == 130 and "epoch 1 is saved" in stderr and "--resume" in stderr
-    assert checkpoint.read_bytes() == after_epoch_1
+    assert state_file.read_bytes() == after_epoch_1
 
     # 4. --resume finishes the run: the same history and weights as the run never interrupted
     monkeypatch.undo()
     code, stdout, stderr, _ = run_main(args + ["--resume"])
     assert code == 0, stderr
     assert "resuming after epoch 1 of 2" in stdout
-    assert ARTIFACTS | CHECKPOINT == {p.name for p in out.iterdir()}
+    assert {p.name for p in out.iterdir()} == ARTIFACTS | CHECKPOINT
     resumed = json.loads((out / "metrics.json").read_text())["history"]
     uninterrupted = json.loads((pushed_run["out"] / "metrics.json").read_text())["history"]
     for mine, theirs in zip(resumed, uninterrupted, strict=True):
@@ -396,9 +401,10 @@ def test_resume_refuses_a_different_recipe(pushed_run, tiny_mnist_dir, tmp_path)
 def test_quick_run_on_real_mnist(mnist_dir, mnist_test, tmp_path):
     """The issue's "done when": one epoch on 6,000 images writes every artifact and scores > 90%."""
     out = tmp_path / "quick"
-    code, stdout, stderr, _ = run_main(["--data-dir", str(mnist_dir), "--out", str(out), "--epochs", "1", "--limit", "6000"])
+    argv = ["--data-dir", str(mnist_dir), "--out", str(out), "--epochs", "1", "--limit", "6000"]
+    code, stdout, stderr, _ = run_main(argv)
     assert code == 0, stderr
-    assert ARTIFACTS <= {p.name for p in out.iterdir()}
+    assert {p.name for p in out.iterdir()} >= ARTIFACTS
     images, labels = mnist_test
     accuracy = (Classifier.from_pretrained(out).predict_mnist(images).argmax(1) == labels).mean()
     assert accuracy > 0.90

@@ -1,0 +1,124 @@
+"""mnist_demo.training: the loop's progress callback, stopping, the temperature choice, calibration.
+
+Runs on the tiny synthetic IDX files of conftest (540 training, 60 validation, 200 test images).
+"""
+
+import numpy as np
+import pytest
+import torch
+
+from mnist_demo import training
+from mnist_demo.calibration import expected_calibration_error
+from mnist_demo.training import Recipe, Run, StopTraining
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tiny_mnist_dir):
+    return training.load_data(tiny_mnist_dir)
+
+
+def tiny_recipe(**changes) -> Recipe:
+    return Recipe(**{"arch": "mlp", "epochs": 2, "batch_size": 32, "lr": 1e-2, "device": "cpu", **changes})
+
+
+def test_data_splits_follow_mnist_layout(tiny_data):
+    assert (len(tiny_data.train_x), len(tiny_data.val_x), len(tiny_data.test_x)) == (540, 60, 200)
+    assert tiny_data.train_x.dtype == torch.uint8 and tiny_data.train_x.shape[1:] == (28, 28)
+
+
+def test_progress_callback_reports_each_epoch_in_order(tiny_data):
+    run = Run(tiny_recipe(), tiny_data)
+    updates, epochs = [], []
+    run.fit(on_progress=updates.append, on_epoch=epochs.append, updates_per_epoch=4, val_sample=20)
+    steps_per_epoch = -(-540 // 32)  # 17, the last batch partial
+    assert run.steps == 2 * steps_per_epoch
+    assert [u["step"] for u in updates] == [4, 8, 12, 16, 21, 25, 29, 33]
+    assert [u["epoch"] for u in updates] == [1] * 4 + [2] * 4
+    assert all(u["steps"] == run.steps and u["loss"] >= 0 and 0 <= u["val_accuracy"] <= 1 for u in updates)
+    assert updates[-1]["loss"] < updates[0]["loss"]
+    assert epochs == run.history and [e["epoch"] for e in epochs] == [1, 2]
+    assert run.scheduler.last_epoch == run.steps  # one optimizer step per batch, none lost
+
+
+def test_without_updates_the_loop_reads_no_validation_mid_epoch(tiny_data, monkeypatch):
+    run = Run(tiny_recipe(epochs=1), tiny_data)
+    calls = []
+    monkeypatch.setattr(run, "accuracy", lambda *a: calls.append(a) or 0.0)
+    run.fit(on_progress=lambda update: pytest.fail("no updates were asked for"))
+    assert calls == [] and len(run.history) == 1
+
+
+def test_the_loop_learns(tiny_data):
+    run = Run(tiny_recipe(arch="cnn-fast"), tiny_data)
+    run.fit()
+    assert run.history[-1]["train_loss"] < run.history[0]["train_loss"]
+    assert run.best_val_acc > 0.5  # ten easy classes: chance is 0.1
+
+
+def test_should_stop_ends_the_run_and_keeps_the_finished_epochs(tiny_data):
+    run = Run(tiny_recipe(), tiny_data)
+    steps = []
+    with pytest.raises(StopTraining):
+        run.fit(on_progress=steps.append, updates_per_epoch=17, should_stop=lambda: len(steps) >= 20)
+    assert [h["epoch"] for h in run.history] == [1] and run.best_state is not None
+    assert run.scheduler.last_epoch == 21  # stopped before the 22nd step
+
+
+def test_calibrate_uses_the_best_epoch_and_a_temperature_that_helps(tiny_data):
+    run = Run(tiny_recipe(), tiny_data)
+    run.fit()
+    best = {k: v.clone() for k, v in run.best_state.items()}
+    result = training.calibrate(run)
+    for name, tensor in best.items():
+        if name not in ("temperature", "ood_threshold"):
+            assert torch.equal(run.model.state_dict()[name], tensor), name
+    assert float(run.model.temperature) == pytest.approx(result["temperature"])
+    if result["temperature_kept"]:
+        assert result["val_ece"]["scaled"] < result["val_ece"]["unscaled"]
+    else:
+        assert result["temperature"] == 1.0
+
+
+def test_a_temperature_that_does_not_lower_the_validation_ece_is_dropped(monkeypatch):
+    generator = torch.Generator().manual_seed(0)
+    labels = torch.randint(0, 10, (2000,), generator=generator)
+    logits = torch.randn(2000, 10, generator=generator)
+    logits[torch.arange(2000), labels] += 3.0
+    monkeypatch.setattr(training, "fit_temperature", lambda *args: 25.0)  # a fit gone badly wrong
+    choice = training.temperature_choice(logits, labels)
+    assert choice == {**choice, "temperature": 1.0, "fitted_temperature": 25.0, "temperature_kept": False}
+    unscaled = expected_calibration_error(torch.softmax(logits, 1).numpy(), labels.numpy())
+    assert choice["val_ece"]["unscaled"] == pytest.approx(unscaled)
+
+
+def test_an_overconfident_model_keeps_its_fitted_temperature():
+    generator = torch.Generator().manual_seed(1)
+    logits = 2 * torch.randn(20000, 10, generator=generator)
+    labels = torch.multinomial(torch.softmax(logits, 1), 1, generator=generator)[:, 0]  # calibrated by construction
+    choice = training.temperature_choice(logits * 4, labels)  # four times too sure of itself
+    assert choice["temperature_kept"] and choice["temperature"] == pytest.approx(4, rel=0.2)
+
+
+def test_calibrate_without_a_finished_epoch_keeps_the_weights_it_has(tiny_data):
+    run = Run(tiny_recipe(), tiny_data)
+    with pytest.raises(StopTraining):
+        run.fit(should_stop=lambda: run.scheduler.last_epoch >= 3)
+    weights = {k: v.clone() for k, v in run.model.state_dict().items()}
+    training.calibrate(run)
+    assert torch.equal(run.model.state_dict()["net.layers.1.weight"], weights["net.layers.1.weight"])
+
+
+def test_test_set_probabilities_are_calibrated_and_sum_to_one(tiny_data):
+    run = Run(tiny_recipe(epochs=1), tiny_data)
+    run.fit()
+    run.model.temperature.fill_(2.0)
+    calibrated, raw, labels = training.probabilities_on_test_set(run)
+    assert calibrated.shape == raw.shape == (200, 10) and np.array_equal(labels, tiny_data.test_y.numpy())
+    np.testing.assert_allclose(calibrated.sum(1), 1, atol=1e-5)
+    assert calibrated.max(1).mean() < raw.max(1).mean()  # T = 2 softens every prediction
+
+
+@pytest.mark.parametrize("images, batch, epochs, expected", [(540, 32, 2, 34), (512, 256, 1, 2), (1, 1, 8, 8)])
+def test_total_steps_counts_the_partial_batch(images, batch, epochs, expected):
+    assert training.total_steps(images, batch, epochs) == expected
+    assert (training.too_few_steps(images, batch, epochs) is None) == (expected >= training.MIN_STEPS)
