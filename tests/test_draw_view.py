@@ -5,8 +5,9 @@ import pytest
 from PIL import Image, ImageDraw
 
 from mnist_demo import ImageError
-from mnist_demo.draw_view import (BOXES_SIDE, DOUBT_COLOUR, GAP, GAP_SHADE, OK_COLOUR, SALIENCY_SCALE, draw_boxes, overlay,
-                                  empty_reading, read_number, reading_headline, strip, view_drawing)
+from mnist_demo.draw_view import (BOXES_SIDE, DOUBT_COLOUR, GAP, GAP_SHADE, OK_COLOUR, SALIENCY_SCALE, answer_drawing,
+                                  draw_boxes, empty_reading, overlay, read_number, reading_headline, strip, view_drawing,
+                                  with_pictures)
 from mnist_demo.prediction import DRAW_PROMPT, NOT_A_DIGIT, predict
 
 ONE = [(0.2, 0.25), (0.2, 0.75)]
@@ -41,6 +42,23 @@ def test_one_digit_gets_the_prediction_and_a_saliency_map_beside_what_the_model_
     red = (view.saliency[..., 0].astype(int) - view.saliency[..., 2]) > 100
     assert red.any()  # some pixels speak for the 7
     assert view.boxes is None and view.reading is None
+
+
+@pytest.mark.parametrize("strokes, label", [([SEVEN], "7"), ([ONE, SEVEN], "17")])
+def test_the_answer_needs_no_saliency_and_the_pictures_complete_it(classifier, monkeypatch, strokes, label):
+    picture = {"background": None, "layers": [], "composite": sketch(*strokes)}
+    view = view_drawing(classifier, picture, DRAW_PROMPT)
+    with monkeypatch.context() as patched:
+        patched.setattr(classifier, "explain", lambda *args: pytest.fail("the answer waited for a saliency map"))
+        answer = answer_drawing(classifier, picture, DRAW_PROMPT)
+    assert (answer.headline, answer.label_value) == (view.headline, view.label_value)
+    value = answer.label_value
+    assert (value if isinstance(value, str) else max(value, key=value.get)) == label
+    completed = with_pictures(classifier, answer)
+    assert (completed.headline, completed.label_value, completed.reading) == (view.headline, view.label_value,
+                                                                              view.reading)
+    assert (completed.model_input == view.model_input).all() and (completed.saliency == view.saliency).all()
+    assert (completed.boxes is None) == (len(label) == 1)
 
 
 def test_a_blank_canvas_has_no_saliency(classifier):
