@@ -139,13 +139,14 @@ def draw_tab(loader: ClassifierLoader):
             upload = gr.Image(label="…or upload a picture of a digit", type="filepath", elem_id="upload",
                               sources=["upload", "clipboard"], height=180)
         with gr.Column():
-            answers = [answer_line, *answer_panel(start)]
+            headline, probabilities = answer_panel(start)
             pictures = picture_panel()
-    wire_drawing(loader, sketchpad, upload, answers, pictures, start)
-    script_endpoints(loader, sketchpad, upload, answers[-1])
+    wire_drawing(loader, sketchpad, upload, [answer_line, headline, probabilities], pictures, start)
+    script_endpoints(loader, sketchpad, upload, probabilities)
 
 
 def drawing_canvas() -> gr.Sketchpad:
+    """A square canvas with a black brush and nothing else: no layers, no crop, no colours."""
     return gr.Sketchpad(
         label="Draw a digit (or a whole number)", elem_id="sketchpad", type="pil", image_mode="RGBA",
         canvas_size=(CANVAS_SIDE, CANVAS_SIDE), fixed_canvas=True, layers=False, transforms=(),
@@ -199,8 +200,7 @@ def wire_drawing(loader: ClassifierLoader, sketchpad, upload, answers: list, pic
                                show_progress="hidden", **MODEL_EVENT, **UI_EVENT)
     # Uploads are read from the raw file (preprocess=False): mnist_demo, not Gradio, opens
     # it, so a corrupt or odd file gets a clear message instead of a generic error.
-    uploading = upload.upload(on_upload, upload, outputs, preprocess=False, show_progress="hidden", **MODEL_EVENT,
-                              **UI_EVENT)
+    uploading = upload.upload(on_upload, upload, outputs, preprocess=False, **MODEL_EVENT, **UI_EVENT)
     # Registered before the reset, so a drawing's answer still in flight is cancelled before the blank shows.
     sketchpad.clear(None, js=SELECT_BRUSH, cancels=[drawing])
     upload.clear(None, cancels=[uploading])

@@ -1,7 +1,8 @@
 """The launched app through its script API (gradio_client) and plain HTTP, as a script would use it.
 
 Both endpoints on real digits, blanks, and every odd or broken input we know of; the
-upload limit; what the server refuses to serve; the Hub-offline fallback banner.
+upload limit; what the server refuses to serve; the Hub-offline fallback banner; the Draw
+tab's events (the answer before its pictures, Clear cancelling a stroke in flight).
 
     MNIST_DATA_DIR=... python -m pytest tests/test_app.py -q
 """
