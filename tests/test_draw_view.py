@@ -6,8 +6,8 @@ from PIL import Image, ImageDraw
 
 from mnist_demo import ImageError
 from mnist_demo.draw_view import (BOXES_SIDE, DOUBT_COLOUR, GAP, GAP_SHADE, OK_COLOUR, SALIENCY_SCALE, answer_drawing,
-                                  draw_boxes, empty_reading, overlay, read_number, reading_headline, strip, view_drawing,
-                                  with_pictures)
+                                  draw_boxes, empty_reading, overlay, read_number, reading_headline, strip,
+                                  view_drawing, with_pictures)
 from mnist_demo.prediction import DRAW_PROMPT, NOT_A_DIGIT, predict
 
 ONE = [(0.2, 0.25), (0.2, 0.75)]
