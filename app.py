@@ -199,8 +199,10 @@ def wire_drawing(loader: ClassifierLoader, sketchpad, upload, answers: list, pic
     drawing = sketchpad.change(on_drawing, sketchpad, outputs, js=BLANK_IF_CLEARED, trigger_mode="always_last",
                                show_progress="hidden", **MODEL_EVENT, **UI_EVENT)
     # Uploads are read from the raw file (preprocess=False): mnist_demo, not Gradio, opens
-    # it, so a corrupt or odd file gets a clear message instead of a generic error.
-    uploading = upload.upload(on_upload, upload, outputs, preprocess=False, **MODEL_EVENT, **UI_EVENT)
+    # it, so a corrupt or odd file gets a clear message instead of a generic error. "always_last"
+    # here too: with the default ("once") a file dropped while the last one's pictures are made is lost.
+    uploading = upload.upload(on_upload, upload, outputs, preprocess=False, trigger_mode="always_last",
+                              **MODEL_EVENT, **UI_EVENT)
     # Registered before the reset, so a drawing's answer still in flight is cancelled before the blank shows.
     sketchpad.clear(None, js=SELECT_BRUSH, cancels=[drawing])
     upload.clear(None, cancels=[uploading])

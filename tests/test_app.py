@@ -349,6 +349,7 @@ def test_clear_cancels_a_stroke_in_flight_before_the_blank_state_shows(server):
     events = list(demo.fns.values())
     drawing = draw_tab_event(demo, "on_drawing")
     assert drawing.trigger_mode == "always_last" and drawing.js == app.BLANK_IF_CLEARED
+    assert draw_tab_event(demo, "on_upload").trigger_mode == "always_last"  # a quick second file is not lost
     on_clear = [(position, fn) for position, fn in enumerate(events) if "clear" in [t[1] for t in fn.targets]]
     cancel = next(position for position, fn in on_clear if events.index(drawing) in fn.cancels)
     resets = [position for position, fn in on_clear if fn.name == "reset"]
