@@ -32,7 +32,7 @@ import os
 import gradio as gr
 
 from mnist_demo import ImageError
-from mnist_demo.draw_view import plain_view, read_number, view_drawing
+from mnist_demo.draw_view import answer_drawing, plain_answer, plain_view, read_number, with_pictures
 from mnist_demo.live_training import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_LR,
@@ -86,6 +86,16 @@ CSS = """
 #confusion td, #confusion th { text-align: center; cursor: pointer; }
 #mistakes .caption-label { white-space: normal; text-overflow: clip; font-size: var(--text-xs); }
 #weights-warning { border: 1px solid #d97706; border-radius: 8px; padding: 0 12px; background: #fffbeb; }
+#answer-line { display: none; }
+#answer-line h2, #answer-line p { display: inline; margin: 0 0.5em 0 0; }
+#answer-line .prose { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+/* A phone shows the answer in one line above the canvas, so the drawing and its answer fit on the
+   screen together; the columns dissolve into one, with the upload after the answer. */
+@media (max-width: 640px) {
+  #answer-line { display: block; }
+  #draw-row > .column { display: contents; }
+  #upload { order: 1; }
+}
 """
 # Gradio's Sketchpad starts (and restarts after a clear) with no tool selected, showing
 # "select the draw tool to start": pick the brush for the user, once the toolbar exists.
@@ -99,6 +109,12 @@ SELECT_BRUSH = """
   };
   setTimeout(pick, 300);
 }
+"""
+# The Sketchpad uploads each stroke before its change event fires, so a Clear pressed meanwhile
+# would be followed by the answer for the drawing it wiped. A drawing event sends a blank
+# instead when the canvas has nothing left to undo: it was cleared (or undone) since.
+BLANK_IF_CLEARED = """
+(value) => document.querySelector('#sketchpad button[title="Undo"]')?.disabled ? null : value
 """
 # Options that belong to launch() in Gradio 6; tests launch with the same ones.
 LAUNCH_OPTIONS = {"css": CSS, "max_file_size": MAX_UPLOAD, "show_error": False}
@@ -164,55 +180,101 @@ def ready(loader: ClassifierLoader):
 def draw_tab(loader: ClassifierLoader, trainer: Trainer | None = None):
     """The Draw tab; with a `trainer`, also the hidden panel for the model trained in this session, returned."""
     start = blank_prediction(DRAW_PROMPT)
-    with gr.Row():
+    with gr.Row(elem_id="draw-row"):
         with gr.Column():
-            sketchpad = gr.Sketchpad(
-                label="Draw a digit (or a whole number)", elem_id="sketchpad", type="pil", image_mode="RGBA",
-                canvas_size=(CANVAS_SIDE, CANVAS_SIDE), fixed_canvas=True, layers=False, transforms=(),
-                brush=gr.Brush(default_size=BRUSH_RADIUS, colors=["#000000"], color_mode="fixed"),
-                buttons=[], height=CANVAS_SIDE + 130,
-            )
+            answer_line = gr.Markdown(start.headline, elem_id="answer-line")  # phones only (CSS)
+            sketchpad = drawing_canvas()
             upload = gr.Image(label="…or upload a picture of a digit", type="filepath", elem_id="upload",
                               sources=["upload", "clipboard"], height=180)
         with gr.Column():
-            headline = gr.Markdown(start.headline, elem_id="prediction")
-            probabilities = gr.Label(start.label_value, num_top_classes=10, label="Probabilities",
-                                     elem_id="probabilities")
+            headline, probabilities = answer_panel(start)
             yours = your_model_panel(trainer) if trainer is not None else None
-            with gr.Row():
-                model_input = gr.Image(label="What the model sees: 28×28 pixels", elem_id="model-input",
-                                       interactive=False, format="png", height=200, buttons=[])
-                saliency = gr.Image(label="Why: red pixels count for the answer, blue against", elem_id="saliency",
-                                    interactive=False, format="png", height=200, buttons=[])
-            boxes = gr.Image(label="The reading, digit by digit", elem_id="reading-boxes", interactive=False,
-                             format="png", height=240, buttons=[], visible=False)
-    reading = gr.JSON(visible=False)  # only the /read endpoint's output
-    outputs = [headline, probabilities, model_input, saliency, boxes]
+            pictures = picture_panel()
+    wire_drawing(loader, sketchpad, upload, [answer_line, headline, probabilities], pictures, start)
+    script_endpoints(loader, sketchpad, upload, probabilities)
+    if yours is not None:
+        wire_your_model(trainer, sketchpad, yours)
+    return yours
 
-    def show(view):
-        return (view.headline, view.label_value, view.model_input, view.saliency,
-                gr.Image(view.boxes, visible=view.boxes is not None))
+
+def drawing_canvas() -> gr.Sketchpad:
+    """A square canvas with a black brush and nothing else: no layers, no crop, no colours."""
+    return gr.Sketchpad(
+        label="Draw a digit (or a whole number)", elem_id="sketchpad", type="pil", image_mode="RGBA",
+        canvas_size=(CANVAS_SIDE, CANVAS_SIDE), fixed_canvas=True, layers=False, transforms=(),
+        brush=gr.Brush(default_size=BRUSH_RADIUS, colors=["#000000"], color_mode="fixed"),
+        buttons=[], height=CANVAS_SIDE + 130,
+    )
+
+
+def answer_panel(start) -> list:
+    """The headline and the ten probabilities: shown as soon as a prediction exists."""
+    headline = gr.Markdown(start.headline, elem_id="prediction")
+    probabilities = gr.Label(start.label_value, num_top_classes=10, label="Probabilities", elem_id="probabilities")
+    return [headline, probabilities]
+
+
+def picture_panel() -> list:
+    """What the model saw, why, and a whole number's boxes: shown a moment after the answer."""
+    with gr.Row():
+        model_input = gr.Image(label="What the model sees: 28×28 pixels", elem_id="model-input",
+                               interactive=False, format="png", height=200, buttons=[])
+        saliency = gr.Image(label="Why: red pixels count for the answer, blue against", elem_id="saliency",
+                            interactive=False, format="png", height=200, buttons=[])
+    boxes = gr.Image(label="The reading, digit by digit", elem_id="reading-boxes", interactive=False,
+                     format="png", height=240, buttons=[], visible=False)
+    return [model_input, saliency, boxes]
+
+
+def wire_drawing(loader: ClassifierLoader, sketchpad, upload, answers: list, pictures: list, start):
+    """Each stroke (or upload) -> the answer at once, then its pictures; Clear -> the blank state."""
+
+    def answer_then_pictures(picture, blank_label: str):
+        classifier = ready(loader)
+        answer = answer_for_people(classifier, picture, blank_label)
+        yield *shown_answer(answer), *(gr.skip() for _ in pictures)
+        yield *(gr.skip() for _ in answers), *shown_pictures(with_pictures(classifier, answer))
 
     def on_drawing(value):
-        return show(view_for_people(ready(loader), value, DRAW_PROMPT))
+        yield from answer_then_pictures(value, DRAW_PROMPT)
 
     def on_upload(file_data):
-        return show(view_for_people(ready(loader), uploaded_path(file_data), NO_DIGIT))
+        yield from answer_then_pictures(uploaded_path(file_data), NO_DIGIT)
 
     def reset():
-        return show(plain_view(start))
+        return *shown_answer(start), *shown_pictures(plain_view(start))
 
-    # A stroke ends -> the browser uploads the canvas -> .change: one event per stroke computes
-    # the prediction, the saliency and the reading of a whole number together; "always_last"
-    # drops the strokes drawn while a prediction runs, except the latest.
-    sketchpad.change(on_drawing, sketchpad, outputs, trigger_mode="always_last", show_progress="hidden",
-                     **MODEL_EVENT, **UI_EVENT)
+    outputs = [*answers, *pictures]
+    # A stroke ends -> the browser uploads the canvas -> .change. "always_last" drops the strokes
+    # drawn while an answer and its pictures are made, except the latest, which runs next: an
+    # older stroke's pictures can never land after a newer answer. BLANK_IF_CLEARED: see there.
+    drawing = sketchpad.change(on_drawing, sketchpad, outputs, js=BLANK_IF_CLEARED, trigger_mode="always_last",
+                               show_progress="hidden", **MODEL_EVENT, **UI_EVENT)
     # Uploads are read from the raw file (preprocess=False): mnist_demo, not Gradio, opens
-    # it, so a corrupt or odd file gets a clear message instead of a generic error.
-    upload.upload(on_upload, upload, outputs, preprocess=False, **MODEL_EVENT, **UI_EVENT)
+    # it, so a corrupt or odd file gets a clear message instead of a generic error. "always_last"
+    # here too: with the default ("once") a file dropped while the last one's pictures are made is lost.
+    uploading = upload.upload(on_upload, upload, outputs, preprocess=False, trigger_mode="always_last",
+                              **MODEL_EVENT, **UI_EVENT)
+    # Registered before the reset, so a drawing's answer still in flight is cancelled before the blank shows.
+    sketchpad.clear(None, js=SELECT_BRUSH, cancels=[drawing])
+    upload.clear(None, cancels=[uploading])
     for cleared in (sketchpad.clear, upload.clear):
-        cleared(reset, None, outputs, queue=False, **UI_EVENT)
-    sketchpad.clear(None, js=SELECT_BRUSH)
+        cleared(reset, None, outputs, queue=False, show_progress="hidden", **UI_EVENT)
+
+
+def shown_answer(answer) -> tuple:
+    """The answer line (phones), the headline and the probabilities, for `answers`' components."""
+    return answer.headline, answer.headline, answer.label_value
+
+
+def shown_pictures(view) -> tuple:
+    """The model's input, the saliency map and the boxes (hidden unless a whole number was read)."""
+    return view.model_input, view.saliency, gr.Image(view.boxes, visible=view.boxes is not None)
+
+
+def script_endpoints(loader: ClassifierLoader, sketchpad, upload, probabilities):
+    """/predict, /classify and /read: endpoints with no UI trigger, reading the raw upload like the UI's upload."""
+    reading = gr.JSON(visible=False)  # only the /read endpoint's output
 
     def predict_sketch(value):
         return for_scripts(predict, ready(loader), sketch_path(value), NO_DIGIT).label_value
@@ -237,7 +299,6 @@ def draw_tab(loader: ClassifierLoader, trainer: Trainer | None = None):
         """
         return for_scripts(read_number, ready(loader), uploaded_path(file_data))
 
-    # The script API: endpoints with no UI trigger, reading the raw upload like the UI's upload.
     # /predict and /classify stay a single prediction: saliency and whole numbers cost time.
     gr.on([], predict_sketch, sketchpad, probabilities, api_name="predict", preprocess=False, **MODEL_EVENT,
           api_description="A Sketchpad value -> the ten probabilities, or 'No digit' for a blank.")
@@ -246,9 +307,6 @@ def draw_tab(loader: ClassifierLoader, trainer: Trainer | None = None):
     gr.on([], read_file, upload, reading, api_name="read", preprocess=False, **MODEL_EVENT,
           api_description='An image file of a whole number -> {"number", "digits": [{"digit", "confidence", '
                           '"box", "not_a_digit"}], "not_a_digit"}; no digits and "number": "" for a blank.')
-    if yours is not None:
-        wire_your_model(trainer, sketchpad, yours)
-    return yours
 
 
 def your_model_panel(trainer: Trainer) -> gr.Label:
@@ -264,11 +322,13 @@ def wire_your_model(trainer: Trainer, sketchpad: gr.Sketchpad, yours: gr.Label) 
         classifier = trainer.models.get(request.session_hash)
         if classifier is None:  # none trained yet (the panel is hidden), or dropped for newer ones
             return MODEL_DROPPED
-        return view_for_people(classifier, value, DRAW_PROMPT).label_value
+        return answer_for_people(classifier, value, DRAW_PROMPT).label_value
 
-    sketchpad.change(on_drawing_yours, sketchpad, yours, trigger_mode="always_last", show_progress="hidden",
-                     **MODEL_EVENT, **UI_EVENT)
-    sketchpad.clear(lambda: DRAW_PROMPT, None, yours, queue=False, **UI_EVENT)
+    # As the packaged model's answer: the latest stroke wins, and Clear cancels an answer in flight.
+    reading = sketchpad.change(on_drawing_yours, sketchpad, yours, js=BLANK_IF_CLEARED, trigger_mode="always_last",
+                               show_progress="hidden", **MODEL_EVENT, **UI_EVENT)
+    sketchpad.clear(None, cancels=[reading])
+    sketchpad.clear(lambda: DRAW_PROMPT, None, yours, queue=False, show_progress="hidden", **UI_EVENT)
 
 
 def session_end(trainer: Trainer):
@@ -405,13 +465,13 @@ def for_scripts(answer, *args):
         raise gr.Error(html.escape(str(error), quote=False), title="Not an image", print_exception=False) from None
 
 
-def view_for_people(classifier, picture, blank_label: str):
-    """For the UI: the Draw tab's view, but an unreadable file is explained in the outputs (and a toast)."""
+def answer_for_people(classifier, picture, blank_label: str):
+    """For the UI: the Draw tab's answer, but an unreadable file is explained in the outputs (and a toast)."""
     try:
-        return view_drawing(classifier, picture, blank_label)
+        return answer_drawing(classifier, picture, blank_label)
     except ImageError as error:
         gr.Warning(html.escape(str(error), quote=False), title="Not an image")
-        return plain_view(unreadable_prediction(error))
+        return plain_answer(unreadable_prediction(error))
 
 
 def uploaded_path(file_data: dict | None) -> str | None:

@@ -4,12 +4,14 @@
 
 The same tabs, components, queue and launch options as app.py, and the same script
 endpoints (`/predict`: a Sketchpad value, `/classify`: an image file -> a gr.Label value;
-`/read`: an image file -> JSON), but every handler returns a fixed answer: no torch, no
-weights, no image reading, no data in the gallery, table or plots. What app.py costs beyond
+`/read`: an image file -> JSON), but every handler returns at once: no torch, no weights,
+no image reading, no data in the gallery, table or plots. Each stroke gets a different answer
+(a counter), so the page changes after every stroke as app.py's does. What app.py costs beyond
 this (imports, loading the weights and artifacts, preprocessing, the forward pass) is what
-benchmarks/startup.py and benchmarks/e2e_latency.py measure. Keep it in step with app.py.
+benchmarks/startup.py, e2e_latency.py and stroke_latency.py measure. Keep it in step with app.py.
 """
 
+import itertools
 import os
 
 import gradio as gr
@@ -20,6 +22,18 @@ LAUNCH_OPTIONS = {"max_file_size": "10mb", "show_error": False,
                   "css": "#model-input img, #saliency img, #mistakes img { image-rendering: pixelated; }"}
 MODEL_EVENT = {"concurrency_id": "model", "concurrency_limit": 2}
 UI_EVENT = {"api_visibility": "private"}
+# app.py's SELECT_BRUSH, copied (importing app.py would load mnist_demo into the reference's start-up).
+SELECT_BRUSH = """
+() => {
+  let tries = 0;
+  const pick = () => {
+    const brush = document.querySelector('#sketchpad button[title="Brush"]')
+      || document.querySelector('#sketchpad button.quite-round');
+    if (brush) brush.click(); else if (tries++ < 50) setTimeout(pick, 100);
+  };
+  setTimeout(pick, 300);
+}
+"""
 
 
 def build_demo() -> gr.Blocks:
@@ -38,7 +52,7 @@ def build_demo() -> gr.Blocks:
                 gr.Image(None, label="Training curves", interactive=False, format="png", buttons=["fullscreen"])
                 gr.Image(None, label="Confusion matrix (test set)", interactive=False, format="png",
                          buttons=["fullscreen"])
-        demo.load(None, js="() => {}")
+        demo.load(None, js=SELECT_BRUSH)
         demo.load(lambda: (gr.skip(), gr.skip(), ""), None, [banner, summary, layers], show_progress="hidden",
                   **UI_EVENT)
     demo.queue(max_size=64, default_concurrency_limit=2)
@@ -48,6 +62,7 @@ def build_demo() -> gr.Blocks:
 def draw_tab():
     with gr.Row():
         with gr.Column():
+            gr.Markdown("## Draw a digit", elem_id="answer-line")
             sketchpad = gr.Sketchpad(
                 label="Draw a digit", elem_id="sketchpad", type="pil", image_mode="RGBA", canvas_size=(400, 400),
                 fixed_canvas=True, layers=False, transforms=(), buttons=[], height=530,
@@ -66,10 +81,16 @@ def draw_tab():
                              height=240, buttons=[], visible=False)
     reading = gr.JSON(visible=False)
     outputs = [headline, probabilities, model_input, saliency, boxes]
-    answer = lambda value: ("## ?", UNIFORM, None, None, None)  # noqa: E731
+    strokes = itertools.count()
+
+    def answer(value):
+        top = str(next(strokes) % 10)
+        return "## ?", {digit: 0.91 if digit == top else 0.01 for digit in DIGITS}, None, None, None
+
     sketchpad.change(answer, sketchpad, outputs, trigger_mode="always_last", show_progress="hidden",
                      **MODEL_EVENT, **UI_EVENT)
     upload.upload(answer, upload, outputs, preprocess=False, **MODEL_EVENT, **UI_EVENT)
+    sketchpad.clear(None, js=SELECT_BRUSH)
     for cleared in (sketchpad.clear, upload.clear):
         cleared(lambda: ("## Draw a digit", "Draw a digit", None, None, None), None, outputs, queue=False, **UI_EVENT)
     gr.on([], lambda value: UNIFORM, sketchpad, probabilities, api_name="predict", preprocess=False, **MODEL_EVENT)

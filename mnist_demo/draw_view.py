@@ -7,6 +7,10 @@ the digits left to right with their confidences, the drawing with a box around e
 and each digit's 28x28 image and saliency side by side. A part that does not look like a
 digit makes the whole drawing "Not a digit", never a confident wrong number.
 
+The answer comes in two parts, so the Draw tab shows the first while the second is made:
+`answer_drawing` (the headline and the probabilities, a few milliseconds) and `with_pictures`
+(the 28x28 images, the saliency maps and the boxes, several times slower). `view_drawing` is both.
+
     python -m mnist_demo.draw_view number.png   # prints the headline and saves number-boxes.png
 """
 
@@ -20,7 +24,7 @@ from PIL import Image, ImageDraw, ImageFont
 from .artifacts import atomic_write
 from .prediction import NOT_A_DIGIT, Prediction, percent, predict
 from .preprocess import BlankImageError, ImageError, open_image, picture_argument, standard_mode
-from .segment import read_digits, reading
+from .segment import Digit, read_digits, reading
 
 SALIENCY_SCALE = 6  # 28x28 maps shown as 168x168, like "what the model sees"
 GAP = 4             # pixels between the digits of a strip ...
@@ -30,6 +34,18 @@ OK_COLOUR = (22, 163, 74)      # green box: a digit
 DOUBT_COLOUR = (220, 38, 38)   # red box: a part that is not a digit
 FOR = np.array([220, 30, 30], dtype=np.float32)      # heat map, red: evidence for the digit
 AGAINST = np.array([30, 90, 230], dtype=np.float32)  # blue: evidence against it
+
+
+@dataclass(frozen=True)
+class DrawAnswer:
+    """The answer to a drawing, before its pictures: what people wait for."""
+
+    headline: str                             # Markdown
+    label_value: dict[str, float] | str       # for the gr.Label: ten probabilities, the number, or a message
+    model_input: np.ndarray | None = None     # one digit: the uint8 [28, 28] image the model saw
+    digits: tuple[Digit, ...] = ()            # a whole number: its digits, left to right ...
+    drawing: Image.Image | str | None = None  # ... the picture they were read from ...
+    reading: dict | None = None               # ... and Classifier.read's answer
 
 
 @dataclass(frozen=True)
@@ -46,31 +62,41 @@ class DrawView:
 
 def view_drawing(classifier, picture, blank_label: str) -> DrawView:
     """The Draw tab's answer for `picture` (a Sketchpad value, a path, an image). Raises ImageError."""
+    return with_pictures(classifier, answer_drawing(classifier, picture, blank_label))
+
+
+def answer_drawing(classifier, picture, blank_label: str) -> DrawAnswer:
+    """The headline and probabilities for `picture`: one digit, a whole number, or none. Raises ImageError."""
     prediction = predict(classifier, picture, blank_label)
     if prediction.model_input is None:  # blank
-        return plain_view(prediction)
-    digits = read_digits(drawing_of(picture), classifier.predict_mnist)
+        return plain_answer(prediction)
+    drawing = drawing_of(picture)
+    digits = read_digits(drawing, classifier.predict_mnist)
     if len(digits) < 2:
-        return plain_view(prediction, saliency_overlay(classifier, prediction.model_input))
-    return number_view(classifier, drawing_of(picture), digits)
+        return plain_answer(prediction)
+    answer = reading(digits, classifier.not_a_digit(np.stack([d.probabilities for d in digits])))
+    return DrawAnswer(reading_headline(answer), NOT_A_DIGIT if answer["not_a_digit"] else answer["number"],
+                      digits=tuple(digits), drawing=drawing, reading=answer)
 
 
-def plain_view(prediction: Prediction, saliency: np.ndarray | None = None) -> DrawView:
-    """A single-digit (or blank, or unreadable) answer as the Draw tab shows it."""
-    return DrawView(prediction.headline, prediction.label_value, prediction.model_input, saliency)
+def plain_answer(prediction: Prediction) -> DrawAnswer:
+    """A single-digit (or blank, or unreadable) answer."""
+    return DrawAnswer(prediction.headline, prediction.label_value, prediction.model_input)
 
 
-def number_view(classifier, image: Image.Image, digits) -> DrawView:
-    probabilities = np.stack([d.probabilities for d in digits])
-    answer = reading(digits, classifier.not_a_digit(probabilities))
-    return DrawView(
-        headline=reading_headline(answer),
-        label_value=NOT_A_DIGIT if answer["not_a_digit"] else answer["number"],
-        model_input=strip([d.mnist for d in digits]),
-        saliency=strip([saliency_overlay(classifier, d.mnist) for d in digits]),
-        boxes=draw_boxes(image, answer),
-        reading=answer,
-    )
+def with_pictures(classifier, answer: DrawAnswer) -> DrawView:
+    """The answer with what the model saw and why: the saliency maps, and a whole number's boxes."""
+    if answer.digits:
+        return DrawView(answer.headline, answer.label_value, model_input=strip([d.mnist for d in answer.digits]),
+                        saliency=strip([saliency_overlay(classifier, d.mnist) for d in answer.digits]),
+                        boxes=draw_boxes(answer.drawing, answer.reading), reading=answer.reading)
+    saliency = None if answer.model_input is None else saliency_overlay(classifier, answer.model_input)
+    return DrawView(answer.headline, answer.label_value, answer.model_input, saliency)
+
+
+def plain_view(prediction: Prediction) -> DrawView:
+    """A blank or unreadable answer as the Draw tab shows it: nothing to picture."""
+    return DrawView(prediction.headline, prediction.label_value, prediction.model_input, None)
 
 
 def read_number(classifier, picture) -> dict:

@@ -1,7 +1,8 @@
 """The launched app through its script API (gradio_client) and plain HTTP, as a script would use it.
 
 Both endpoints on real digits, blanks, and every odd or broken input we know of; the
-upload limit; what the server refuses to serve; the Hub-offline fallback banner.
+upload limit; what the server refuses to serve; the Hub-offline fallback banner; the Draw
+tab's events (the answer before its pictures, Clear cancelling a stroke in flight).
 
     MNIST_DATA_DIR=... python -m pytest tests/test_app.py -q
 """
@@ -16,6 +17,7 @@ from PIL import Image, ImageDraw
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
+import gradio as gr  # noqa: E402
 from gradio_client import Client, handle_file  # noqa: E402
 from gradio_client.exceptions import AppError  # noqa: E402
 
@@ -348,3 +350,42 @@ def test_read_of_a_blank_has_no_digits(client, files):
 def test_read_of_an_unreadable_file_gets_a_plain_message(client, files):
     with pytest.raises(AppError, match=UNREADABLE):
         read(client, files / "text.png")
+
+
+def draw_tab_event(demo, name: str):
+    """The Draw tab's event handled by the function called `name`."""
+    return next(fn for fn in demo.fns.values() if fn.name == name)
+
+
+def test_a_stroke_gets_its_answer_first_then_its_pictures(classifier, files):
+    demo = app.build_demo(ClassifierLoader.of(classifier))
+    value = {"background": None, "layers": [], "composite": Image.open(files / "sketch-7.png")}
+    answer, pictures = draw_tab_event(demo, "on_drawing").fn(value)  # what the browser receives, in order
+    answer_line, headline, label, *later = answer
+    assert headline.startswith("## 7\n") and answer_line == headline and max(label, key=label.get) == "7"
+    assert later == [gr.skip()] * 3  # the previous pictures stay until these arrive
+    *kept, model_input, saliency, boxes = pictures
+    assert kept == [gr.skip()] * 3
+    assert model_input.shape == (28, 28) and saliency.ndim == 3 and boxes.visible is False
+
+
+def test_a_blank_stroke_and_an_unreadable_upload_clear_the_pictures(classifier, files):
+    demo = app.build_demo(ClassifierLoader.of(classifier))
+    blank = {"background": None, "layers": [], "composite": None}
+    (_, headline, label, *_), (*_, model_input, saliency, boxes) = draw_tab_event(demo, "on_drawing").fn(blank)
+    assert label == "Draw a digit" and model_input is None and saliency is None and boxes.visible is False
+    (_, headline, label, *_), (*_, model_input, _, _) = draw_tab_event(demo, "on_upload").fn(
+        {"path": str(files / "text.png")})
+    assert label == "Not an image" and UNREADABLE in headline and model_input is None
+
+
+def test_clear_cancels_a_stroke_in_flight_before_the_blank_state_shows(server):
+    demo = server[0]
+    events = list(demo.fns.values())
+    drawing = draw_tab_event(demo, "on_drawing")
+    assert drawing.trigger_mode == "always_last" and drawing.js == app.BLANK_IF_CLEARED
+    assert draw_tab_event(demo, "on_upload").trigger_mode == "always_last"  # a quick second file is not lost
+    on_clear = [(position, fn) for position, fn in enumerate(events) if "clear" in [t[1] for t in fn.targets]]
+    cancel = next(position for position, fn in on_clear if events.index(drawing) in fn.cancels)
+    resets = [position for position, fn in on_clear if fn.name == "reset"]
+    assert cancel < min(resets)  # the browser runs a trigger's events in this order

@@ -2,9 +2,11 @@
 
 Open the page, pick the brush, draw a 7 stroke by stroke with the mouse, watch the
 probabilities and the saliency map follow, clear, see the reset, draw again; draw a 1 and
-a 7 side by side and see them read as 17, with boxes; choose a cell of the confusion
-matrix and a mistake on the Mistakes tab. Screenshots go to screenshots/ (gitignored),
-to look at; the README's come from here (docs/).
+a 7 side by side and see them read as 17, with boxes; draw fast and clear at once, ten
+times, and find the blank state each time; draw a 7 by touch on a phone-sized screen and
+see the answer without scrolling; choose a cell of the confusion matrix and a mistake on
+the Mistakes tab. Screenshots go to screenshots/ (gitignored), to look at; the README's
+come from here (docs/).
 
     MNIST_DATA_DIR=... python -m pytest tests/test_browser.py -q
 """
@@ -26,16 +28,21 @@ from mnist_demo.mistakes import load_mistakes  # noqa: E402
 pytestmark = pytest.mark.slow  # each test drives Chromium against a launched app
 
 sync_api = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.slow
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
 PREDICTION_TIMEOUT_MS = 30_000  # headless software rendering and a busy CPU make each stroke slow
+QUIET_MS = 2_000  # after a Clear, no answer in flight changes the page for this long: it has settled
+PHONE_SCREEN = {"width": 390, "height": 844}
 
 # Strokes as fractions of the canvas: a 7 (top bar, then the diagonal) and a 1.
 SEVEN = [[(0.28, 0.22), (0.72, 0.22)], [(0.72, 0.22), (0.6, 0.5), (0.45, 0.82)]]
 ONE = [[(0.5, 0.18), (0.5, 0.84)]]
+# Three quick strokes, drawn without waiting for their answers, then Clear at once.
+SCRIBBLE = [[(0.3, 0.2), (0.3, 0.5), (0.7, 0.5)], [(0.6, 0.2), (0.6, 0.8)], [(0.2, 0.85), (0.8, 0.85)]]
 # A 1 and a 7 side by side, the 7 in one stroke: each stroke changes the answer.
 SEVENTEEN = [[(0.2, 0.3), (0.2, 0.7)], [(0.45, 0.3), (0.8, 0.3), (0.6, 0.7)]]
 
@@ -51,16 +58,33 @@ def url(classifier):
 
 
 @pytest.fixture(scope="module")
-def page(url):
+def browser():
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).is_file():
         pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        page.goto(url)
-        page.wait_for_selector("#sketchpad canvas")
-        yield page
+        yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser, url):
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.goto(url)
+    page.wait_for_selector("#sketchpad canvas")
+    yield page
+    page.close()
+
+
+@pytest.fixture
+def phone(browser, url):
+    """The app on a phone-sized touch screen."""
+    context = browser.new_context(viewport=PHONE_SCREEN, is_mobile=True, has_touch=True, device_scale_factor=2)
+    page = context.new_page()
+    page.goto(url)
+    wait_for_brush(page)
+    yield page
+    context.close()
 
 
 def draw(page, strokes):
@@ -76,6 +100,65 @@ def draw(page, strokes):
             page.mouse.move(*point)
         page.mouse.up()
         wait_until_changed(page, before)
+
+
+def draw_quickly(page, strokes):
+    """Draw the strokes one after the other with the mouse, waiting for nothing."""
+    box = page.locator("#sketchpad canvas").first.bounding_box()
+    for stroke in strokes:
+        points = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in stroke]
+        page.mouse.move(*points[0])
+        page.mouse.down()
+        for point in points[1:]:
+            page.mouse.move(*point, steps=3)
+        page.mouse.up()
+
+
+def touch_draw(page, strokes):
+    """Draw each stroke with a finger (touch events through the DevTools protocol); wait for its answer."""
+    cdp = page.context.new_cdp_session(page)
+    box = page.locator("#sketchpad canvas").first.bounding_box()
+    # On a narrow screen the 400x400 paper is shrunk into the middle of a taller canvas element.
+    side = 0.8 * min(box["width"], box["height"])
+    left, top = box["x"] + (box["width"] - side) / 2, box["y"] + (box["height"] - side) / 2
+    for stroke in strokes:
+        before = probabilities_text(page)
+        points = [(left + fx * side, top + fy * side) for fx, fy in stroke]
+        path = [(x0 + (x1 - x0) * k / 4, y0 + (y1 - y0) * k / 4)
+                for (x0, y0), (x1, y1) in zip(points, points[1:]) for k in range(1, 5)]
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [touch(*points[0])]})
+        for point in path:
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [touch(*point)]})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        wait_until_changed(page, before)
+    cdp.detach()
+
+
+def touch(x: float, y: float) -> dict:
+    return {"x": x, "y": y, "radiusX": 4, "radiusY": 4, "force": 1, "id": 0}
+
+
+def wait_for_brush(page):
+    """The app picks the brush on load and after each Clear; a stroke before that draws nothing."""
+    page.wait_for_selector("#sketchpad button[title=Brush].highlight", timeout=PREDICTION_TIMEOUT_MS)
+
+
+def wait_until_settled(page):
+    """Until the probabilities have not changed for QUIET_MS (a MutationObserver timestamps each change)."""
+    page.evaluate("""() => {
+        window.answerChangedAt = performance.now();
+        window.answerWatch?.disconnect();
+        window.answerWatch = new MutationObserver(() => { window.answerChangedAt = performance.now(); });
+        window.answerWatch.observe(document.querySelector('#probabilities'),
+                                   {subtree: true, childList: true, characterData: true});
+    }""")
+    page.wait_for_function(f"() => performance.now() - window.answerChangedAt > {QUIET_MS}",
+                           timeout=PREDICTION_TIMEOUT_MS)
+
+
+def inside_the_screen(box: dict) -> bool:
+    return box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= PHONE_SCREEN["width"] \
+        and box["y"] + box["height"] <= PHONE_SCREEN["height"]
 
 
 LABEL = "#probabilities .container"  # the label and its bars, without the progress timer
@@ -112,8 +195,8 @@ def test_draw_a_seven_stroke_by_stroke_then_clear(page):
     wait_for_label(page, "7")
     assert probabilities_text(page) != after_first_stroke
     assert "7" in page.locator("#prediction").inner_text()
-    assert page.locator("#model-input img").count() == 1  # the 28x28 image the model saw
-    assert page.locator("#saliency img").count() == 1  # and why
+    page.locator("#model-input img").wait_for(timeout=PREDICTION_TIMEOUT_MS)  # the 28x28 image the model saw,
+    page.locator("#saliency img").wait_for(timeout=PREDICTION_TIMEOUT_MS)  # and why: a moment after the answer
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "draw-7.png"), full_page=True)
 
@@ -137,6 +220,49 @@ def test_two_digits_are_read_as_a_number_with_boxes(page):
     page.screenshot(path=str(SCREENSHOTS / "draw-17.png"), full_page=True)
     page.get_by_label("Clear canvas").first.click()
     page.locator("#reading-boxes").wait_for(state="hidden", timeout=PREDICTION_TIMEOUT_MS)
+
+
+# The two moments a Clear can race a stroke: while the Sketchpad uploads the canvas (the
+# component_server request), and while the server answers it (the queue/join request).
+RACE_MOMENTS = ["gradio_api/component_server", "gradio_api/queue/join"]
+
+
+def test_clear_right_after_fast_strokes_leaves_the_blank_state_ten_times_out_of_ten(page):
+    page.get_by_label("Clear canvas").first.click()
+    for attempt in range(10):
+        moment = RACE_MOMENTS[attempt % 2]
+        wait_for_brush(page)
+        draw_quickly(page, SCRIBBLE)
+        with page.expect_request(lambda request, moment=moment: moment in request.url, timeout=PREDICTION_TIMEOUT_MS):
+            pass
+        # A click from the page itself: Playwright's own click first waits for the button to be
+        # stable, and the moment would be gone.
+        page.evaluate("() => document.querySelector('#sketchpad button[title=\"Clear canvas\"]').click()")
+        wait_for_label(page, "Draw a digit")
+        wait_until_settled(page)
+        shown = (top_label(page), page.locator("#prediction [data-testid=markdown] h2").inner_text())
+        assert shown == ("Draw a digit", "Draw a digit"), f"attempt {attempt + 1}: an older answer came back: {shown}"
+        assert page.locator("#model-input img").count() == 0 and page.locator("#saliency img").count() == 0
+
+
+def test_on_a_phone_the_answer_shows_beside_the_whole_canvas_without_scrolling(phone):
+    touch_draw(phone, SEVEN)
+    wait_for_label(phone, "7")
+    phone.wait_for_function("() => document.querySelector('#answer-line h2')?.innerText.trim() === '7'",
+                            timeout=PREDICTION_TIMEOUT_MS)
+    assert "sure" in phone.locator("#answer-line").inner_text()  # the digit and how sure, in one line
+    assert phone.evaluate("() => window.scrollY") == 0
+    assert inside_the_screen(phone.locator("#answer-line").bounding_box())
+    assert inside_the_screen(phone.locator("#sketchpad canvas").first.bounding_box())
+    upload, canvas = (phone.locator(f"#{name}").bounding_box() for name in ("upload", "sketchpad"))
+    assert upload["y"] > phone.locator("#probabilities").bounding_box()["y"] > canvas["y"]  # the upload after
+    SCREENSHOTS.mkdir(exist_ok=True)
+    phone.screenshot(path=str(SCREENSHOTS / "draw-phone.png"))
+
+
+def test_on_a_desktop_the_answer_line_stays_hidden(page):
+    assert not page.locator("#answer-line").is_visible()
+    assert page.locator("#prediction").is_visible()
 
 
 def test_upload_goes_through_the_same_pipeline(page, tmp_path):

@@ -12,6 +12,7 @@ from mnist_demo.draw_view import (
     GAP_SHADE,
     OK_COLOUR,
     SALIENCY_SCALE,
+    answer_drawing,
     draw_boxes,
     empty_reading,
     overlay,
@@ -19,6 +20,7 @@ from mnist_demo.draw_view import (
     reading_headline,
     strip,
     view_drawing,
+    with_pictures,
 )
 from mnist_demo.prediction import DRAW_PROMPT, NOT_A_DIGIT, predict
 
@@ -54,6 +56,23 @@ def test_one_digit_gets_the_prediction_and_a_saliency_map_beside_what_the_model_
     red = (view.saliency[..., 0].astype(int) - view.saliency[..., 2]) > 100
     assert red.any()  # some pixels speak for the 7
     assert view.boxes is None and view.reading is None
+
+
+@pytest.mark.parametrize("strokes, label", [([SEVEN], "7"), ([ONE, SEVEN], "17")])
+def test_the_answer_needs_no_saliency_and_the_pictures_complete_it(classifier, monkeypatch, strokes, label):
+    picture = {"background": None, "layers": [], "composite": sketch(*strokes)}
+    view = view_drawing(classifier, picture, DRAW_PROMPT)
+    with monkeypatch.context() as patched:
+        patched.setattr(classifier, "explain", lambda *args: pytest.fail("the answer waited for a saliency map"))
+        answer = answer_drawing(classifier, picture, DRAW_PROMPT)
+    assert (answer.headline, answer.label_value) == (view.headline, view.label_value)
+    value = answer.label_value
+    assert (value if isinstance(value, str) else max(value, key=value.get)) == label
+    completed = with_pictures(classifier, answer)
+    assert (completed.headline, completed.label_value, completed.reading) == (view.headline, view.label_value,
+                                                                              view.reading)
+    assert (completed.model_input == view.model_input).all() and (completed.saliency == view.saliency).all()
+    assert (completed.boxes is None) == (len(label) == 1)
 
 
 def test_a_blank_canvas_has_no_saliency(classifier):
