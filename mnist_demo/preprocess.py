@@ -11,6 +11,7 @@ early downscaling of huge images, and stroke-width normalisation (a 2 px pen on 
 """
 
 import io
+import math
 import sys
 from pathlib import Path
 
@@ -36,6 +37,10 @@ class ImageError(ValueError):
 
 class BlankImageError(ImageError):
     """An image with no ink on it."""
+
+
+class TooMuchInkError(ImageError):
+    """A picture with far more separate marks than any number has (noise, a texture, a page of text)."""
 
 
 def open_image(source) -> Image.Image:
@@ -166,21 +171,32 @@ def work_ink(image: Image.Image) -> np.ndarray:
     return ink if ink is not None else ink_map(reduce_huge(image))
 
 
-def digit_ink(image: Image.Image) -> np.ndarray:
-    """The ink map of the drawing, cropped to it, read at no less detail than the final steps need.
+def located_ink(image: Image.Image) -> tuple[np.ndarray, float, tuple[int, int]]:
+    """The ink map of the drawing, with detail enough for each of its digits (one digit or a whole number).
 
-    The ink is found on a reduced copy of a huge image (bounded work); a drawing that turns out
-    small on it is read again from the full-resolution pixels, so a small digit keeps its detail.
+    Returns (ink, scale, (left, top)): ink pixel (x, y) is input pixel (left + x * scale,
+    top + y * scale). The ink is found on a reduced copy of a huge image (bounded work);
+    when that leaves the digits small (a digit or a number written small on a big canvas),
+    the inked region is read again from the full-resolution pixels. Raises BlankImageError
+    when there is no ink.
     """
     ink = work_ink(image)
     top, bottom, left, right = ink_box(ink)
     scale = image.width / ink.shape[1]
-    if scale == 1 or max(bottom - top, right - left) >= DIGIT_BOX * DETAIL_SCALE:
-        return ink[top:bottom, left:right]
-    margin = 2  # reduced pixels of background around the box: the border that tells paper from ink
+    if scale == 1 or bottom - top >= DIGIT_BOX * DETAIL_SCALE:
+        return ink, scale, (0, 0)
+    margin = 2  # reduced pixels of background around the ink: the border that tells paper from ink
     region = (max(0, int((left - margin) * scale)), max(0, int((top - margin) * scale)),
-              min(image.width, int((right + margin) * scale)), min(image.height, int((bottom + margin) * scale)))
-    return crop_to_ink(ink_map(image.crop(region)))
+              min(image.width, math.ceil((right + margin) * scale)),
+              min(image.height, math.ceil((bottom + margin) * scale)))
+    factor = max(1, int((bottom - top) * scale) // (DIGIT_BOX * DETAIL_SCALE))
+    crop = image.crop(region)
+    return ink_map(crop.reduce(factor) if factor > 1 else crop), factor, region[:2]
+
+
+def digit_ink(image: Image.Image) -> np.ndarray:
+    """The ink map of a drawing of one digit, cropped to it, read at no less detail than the final steps need."""
+    return crop_to_ink(located_ink(image)[0])
 
 
 def resize(ink: np.ndarray, longest_side: int) -> np.ndarray:
