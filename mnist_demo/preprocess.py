@@ -15,6 +15,7 @@ import math
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
@@ -29,6 +30,18 @@ DETAIL_SCALE = 4         # stroke widths are measured and fixed at 4x the final 
 MNIST_STROKE_WIDTH = {"thinnest": 8.0, "median": 10.8, "thickest": 22.0}
 INK_FLOOR = 0.06         # ink below this is paper texture or compression noise
 BLANK_PIXELS = 3         # fewer clearly inked pixels than this is a blank image
+# Photos of paper (`paper_ink`). Set on photos made from MNIST *validation* digits, not the held-out sets.
+UNIFORM_LEVELS = 3       # a drawing's background: border pixels within this many grey levels of its median ...
+UNIFORM_SHARE = 0.6      # ... at least this share of them; fewer is a photo or scan of paper
+PHOTO_MIN_SIDE = 24      # smaller pictures are read as drawings
+PHOTO_SIDE = 320         # photos are read at about this size: their digit is 15-60% of it, their ruled lines faint
+PAPER_WINDOW = 0.25      # the closing that estimates the paper's light: this share of the short side, wider than strokes
+LINE_LENGTH = 0.6        # a straight run longer than this share of the side is a ruled line (no stroke is that long)
+LINE_DRIFT = 0.03        # ... tilted by up to this much over its length
+NOISE_SIGMAS = 4.0       # the contrast this many noise deviations above the paper's is ink
+MIN_PHOTO_CONTRAST = 0.1  # less contrast than this anywhere is plain paper
+STROKE_CORE = 0.8        # strokes reaching this share of the peak contrast are solid, as MNIST's cores
+SPECK_SHARE = 0.03       # marks smaller than this share of the largest one are specks
 
 
 class ImageError(ValueError):
@@ -115,27 +128,32 @@ def reduce_huge(image: Image.Image) -> Image.Image:
 
 
 def ink_map(image: Image.Image) -> np.ndarray:
-    """Float32 [H, W] in 0..1, 1 where there is ink, whatever the mode and polarity."""
+    """Float32 [H, W] in 0..1, 1 where there is ink, whatever the mode and polarity (the canvas path)."""
+    image = standard_mode(image)
+    grey = opaque_grey(image)
+    if grey is None:  # a transparent background: the ink is whatever is opaque
+        return clean(np.asarray(image.getchannel("A"), dtype=np.float32) / 255)
+    return ink_from_grey(grey)
+
+
+def opaque_grey(image: Image.Image) -> np.ndarray | None:
+    """Float32 [H, W] grey levels in 0..1, or None for an image with a transparent background."""
     image = standard_mode(image)
     if image.mode in ("I", "F"):
         grey = np.asarray(image.convert("F") if image.mode != "F" else image, dtype=np.float32)
         top = grey.max(initial=0)
         grey = grey / (65535.0 if top > 255 else 255.0) if top > 1 else grey
-        return ink_from_grey(np.clip(grey, 0, 1))
+        return np.clip(grey, 0, 1)
     if image.mode == "RGBA":
-        rgba = np.asarray(image.convert("RGBA"))
-        alpha = rgba[:, :, 3]
-        if alpha.min() < 250:  # a transparent background: the ink is whatever is opaque
-            return clean(alpha.astype(np.float32) / 255)
+        if np.asarray(image.getchannel("A")).min() < 250:
+            return None
         image = image.convert("RGB")
-    grey = np.asarray(image.convert("L"), dtype=np.float32) / 255
-    return ink_from_grey(grey)
+    return np.asarray(image.convert("L"), dtype=np.float32) / 255
 
 
 def ink_from_grey(grey: np.ndarray) -> np.ndarray:
     """Ink from a grey image: the background is the border's median, the ink whatever differs from it."""
-    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-    background = float(np.median(border))
+    background = float(np.median(border_of(grey)))
     if background > 0.5:  # dark ink on light paper
         ink = (background - grey) / max(background, 1e-6)
     else:                 # light ink on a dark ground, as MNIST itself
@@ -165,22 +183,23 @@ def crop_to_ink(ink: np.ndarray) -> np.ndarray:
     return ink[top:bottom, left:right]
 
 
-def work_ink(image: Image.Image) -> np.ndarray:
-    """The ink map of the whole image, of a reduced copy when it is huge (`image.width / ink.shape[1]` is the factor)."""
-    ink = transparent_ink(image)
-    return ink if ink is not None else ink_map(reduce_huge(image))
-
-
 def located_ink(image: Image.Image) -> tuple[np.ndarray, float, tuple[int, int]]:
     """The ink map of the drawing, with detail enough for each of its digits (one digit or a whole number).
 
     Returns (ink, scale, (left, top)): ink pixel (x, y) is input pixel (left + x * scale,
     top + y * scale). The ink is found on a reduced copy of a huge image (bounded work);
-    when that leaves the digits small (a digit or a number written small on a big canvas),
-    the inked region is read again from the full-resolution pixels. Raises BlankImageError
-    when there is no ink.
+    a photo's ink is separated from its paper (`paper_ink`); for a drawing, when that leaves
+    the digits small (a digit or a number written small on a big canvas), the inked region
+    is read again from the full-resolution pixels. Raises BlankImageError when there is no ink.
     """
-    ink = work_ink(image)
+    ink = transparent_ink(image)
+    if ink is None:
+        grey = opaque_grey(reduce_huge(image))
+        if looks_like_photo(grey):
+            ink = paper_ink(grey)
+            ink_box(ink)  # BlankImageError for a photo of empty paper
+            return ink, image.width / ink.shape[1], (0, 0)
+        ink = ink_from_grey(grey)
     top, bottom, left, right = ink_box(ink)
     scale = image.width / ink.shape[1]
     if scale == 1 or bottom - top >= DIGIT_BOX * DETAIL_SCALE:
@@ -192,6 +211,99 @@ def located_ink(image: Image.Image) -> tuple[np.ndarray, float, tuple[int, int]]
     factor = max(1, int((bottom - top) * scale) // (DIGIT_BOX * DETAIL_SCALE))
     crop = image.crop(region)
     return ink_map(crop.reduce(factor) if factor > 1 else crop), factor, region[:2]
+
+
+# --- photos and scans of paper ---------------------------------------------------------------------
+
+def border_of(grey: np.ndarray) -> np.ndarray:
+    return np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+
+
+def looks_like_photo(grey: np.ndarray) -> bool:
+    """True for a photo or scan of paper: a background of varying grey (light, texture, sensor noise).
+
+    A canvas drawing, a digital image or a clean scan has a uniform background: most of its
+    border is within a few grey levels of one value. Only photos take the slower paper path.
+    """
+    border = border_of(grey)
+    uniform = np.abs(border - np.median(border)) <= UNIFORM_LEVELS / 255
+    return min(grey.shape) >= PHOTO_MIN_SIDE and float(uniform.mean()) < UNIFORM_SHARE
+
+
+def paper_ink(grey: np.ndarray) -> np.ndarray:
+    """The ink of a photo of writing on paper, float32 [H, W] in 0..1, at about PHOTO_SIDE px.
+
+    The paper's light (uneven, with shadows) is estimated by a morphological closing, which
+    removes strokes narrower than its window but keeps the step of a shadow's edge, and divided
+    out: what is left is each pixel's contrast with its own paper. Ruled or squared lines are
+    the long straight parts of that contrast and are subtracted; the sensor's noise level is
+    measured and cut off; specks far smaller than the writing are dropped.
+    """
+    grey = fit_within(grey, PHOTO_SIDE)
+    if np.median(border_of(grey)) < 0.5:  # light writing on a dark ground (chalk on a board)
+        grey = 1 - grey
+    contrast = np.clip(1 - grey / np.maximum(paper_light(grey), 0.02), 0, 1)
+    contrast = without_lines(contrast)
+    sample = contrast[::3, ::3]  # the paper's noise level from a ninth of the pixels: as good, and cheaper
+    noise = float(np.median(sample))
+    spread = 1.4826 * float(np.median(np.abs(sample - noise)))
+    floor = noise + NOISE_SIGMAS * spread + INK_FLOOR
+    peak = float(cv2.blur(contrast, (3, 3)).max())
+    if peak - floor < MIN_PHOTO_CONTRAST:
+        return np.zeros_like(contrast)  # plain paper
+    return without_specks(np.clip((contrast - floor) / (STROKE_CORE * (peak - floor)), 0, 1))
+
+
+def fit_within(grey: np.ndarray, side: int) -> np.ndarray:
+    """Shrunk by area averaging so its longest side is at most `side`."""
+    scale = side / max(grey.shape)
+    if scale >= 1:
+        return grey
+    size = (max(1, round(grey.shape[1] * scale)), max(1, round(grey.shape[0] * scale)))
+    return cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+
+
+def paper_light(grey: np.ndarray) -> np.ndarray:
+    """The paper's brightness under every pixel: a closing wider than any stroke, on a quarter-size copy."""
+    small = fit_within(grey, max(grey.shape) // 4)
+    window = odd(PAPER_WINDOW * min(small.shape))
+    closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (window, window)))
+    return cv2.resize(cv2.blur(closed, (3, 3)), grey.shape[::-1], interpolation=cv2.INTER_LINEAR)
+
+
+def without_lines(contrast: np.ndarray) -> np.ndarray:
+    """Contrast less the paper's ruled or squared lines: straight runs longer than LINE_LENGTH of the side.
+
+    Each line's level is the opening of the contrast by a long thin window, on a copy widened
+    across the line first so that a line tilted by a few degrees still fills the window.
+    """
+    height, width = contrast.shape
+    lines = np.zeros_like(contrast)
+    for length, across in ((odd(LINE_LENGTH * width), (1, odd(LINE_DRIFT * width))),
+                           (odd(LINE_LENGTH * height), (odd(LINE_DRIFT * height), 1))):
+        along = (length, 1) if across[0] == 1 else (1, length)
+        widened = cv2.dilate(contrast, cv2.getStructuringElement(cv2.MORPH_RECT, across))
+        level = cv2.morphologyEx(widened, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, along))
+        lines = np.maximum(lines, level)
+    return np.clip(contrast - lines, 0, 1)
+
+
+def without_specks(ink: np.ndarray) -> np.ndarray:
+    """The ink less its specks (marks with less than SPECK_SHARE of the largest mark's area) and less what
+    the frame's edge cuts (a shadow's corner, the page's edge) unless it is bigger than all marks within."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((ink > 0.25).astype(np.uint8), connectivity=8)
+    if count <= 2:
+        return ink
+    x, y, w, h, areas = (stats[1:, k] for k in range(5))
+    at_edge = (x == 0) | (y == 0) | (x + w == ink.shape[1]) | (y + h == ink.shape[0])
+    largest_within = areas[~at_edge].max(initial=0)
+    keep = (areas >= SPECK_SHARE * areas.max()) & (~at_edge | (areas > largest_within))
+    near = cv2.dilate(np.concatenate([[0], keep]).astype(np.uint8)[labels], np.ones((5, 5), np.uint8)) > 0
+    return np.where(near, ink, 0).astype(np.float32)
+
+
+def odd(size: float) -> int:
+    return max(1, int(round(size)) // 2 * 2 + 1)
 
 
 def digit_ink(image: Image.Image) -> np.ndarray:
