@@ -471,3 +471,40 @@ def small_scans(count: int, seed: int, mnist_images: np.ndarray, mnist_labels: n
     rng = np.random.default_rng(seed)
     index = rng.integers(len(mnist_images), size=count)
     return [Drawing(small_scan(mnist_images[i], rng), "scan", str(int(mnist_labels[i]))) for i in index]
+
+
+def texture_or_object(rng) -> tuple[str, Image.Image]:
+    """A photo that is not of writing: a texture (grain, weave, noise at some scale) or objects on a table."""
+    width, height = (640, 480) if rng.random() < 0.5 else (480, 640)
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    kind = ("grain", "weave", "noise", "objects")[rng.integers(4)]
+    if kind == "grain":  # wood: wavy stripes
+        period, wobble = rng.uniform(8, 40), rng.uniform(5, 30)
+        grey = 0.5 + 0.3 * np.sin(2 * math.pi * (xs + wobble * np.sin(ys / rng.uniform(30, 120))) / period)
+    elif kind == "weave":  # fabric: two crossing stripes
+        period = rng.uniform(4, 20)
+        grey = 0.5 + 0.2 * np.sin(2 * math.pi * xs / period) * np.sin(2 * math.pi * ys / period)
+    elif kind == "noise":  # gravel, carpet, foliage: smooth noise at a random scale
+        cells = int(rng.integers(4, 80))
+        small = rng.random((cells * height // width + 1, cells)).astype(np.float32)
+        grey = np.asarray(Image.fromarray(small, mode="F").resize((width, height), Image.Resampling.BICUBIC))
+    else:  # a few things on a table
+        canvas = Image.new("L", (width, height), int(rng.integers(120, 230)))
+        draw = ImageDraw.Draw(canvas)
+        for _ in range(int(rng.integers(1, 5))):
+            x0, y0 = rng.integers(0, width - 60), rng.integers(0, height - 60)
+            box = [x0, y0, x0 + rng.integers(60, width // 2), y0 + rng.integers(60, height // 2)]
+            shape = (draw.ellipse, draw.rectangle, draw.rounded_rectangle)[rng.integers(3)]
+            shape(box, fill=int(rng.integers(0, 110)))
+        grey = np.asarray(canvas, dtype=np.float32) / 255
+    colour = rng.uniform(0.5, 1.0, size=3).astype(np.float32)
+    rgb = np.clip(grey, 0, 1)[..., None] * colour * lighting(rng, height, width)[..., None]
+    rgb += rng.normal(0, rng.uniform(0.004, 0.03), rgb.shape).astype(np.float32)
+    picture = Image.fromarray(np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8))
+    return kind, jpeg(picture, int(rng.integers(50, 92)))
+
+
+def not_writing(count: int, seed: int) -> list[Drawing]:
+    """Photos of textures and objects, no writing on them (see `texture_or_object`)."""
+    rng = np.random.default_rng(seed)
+    return [Drawing(picture, f"photo:{kind}", "") for kind, picture in (texture_or_object(rng) for _ in range(count))]

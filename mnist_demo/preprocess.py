@@ -42,6 +42,7 @@ NOISE_SIGMAS = 4.0       # the contrast this many noise deviations above the pap
 MIN_PHOTO_CONTRAST = 0.1  # less contrast than this anywhere is plain paper
 STROKE_CORE = 0.8        # strokes reaching this share of the peak contrast are solid, as MNIST's cores
 SPECK_SHARE = 0.03       # marks smaller than this share of the largest one are specks
+MAX_PHOTO_INK = 0.2      # digits 60% of the frame's height ink under a tenth of it; more is a pattern (wood, cloth)
 
 
 class ImageError(ValueError):
@@ -243,6 +244,9 @@ def paper_ink(grey: np.ndarray) -> np.ndarray:
     if np.median(border_of(grey)) < 0.5:  # light writing on a dark ground (chalk on a board)
         grey = 1 - grey
     contrast = np.clip(1 - grey / np.maximum(paper_light(grey), 0.02), 0, 1)
+    if np.count_nonzero(contrast > 0.5 * contrast.max()) > MAX_PHOTO_INK * contrast.size:
+        raise TooMuchInkError("Too much ink to read as digits: this looks like a photo of a pattern or of things, "
+                              "not of digits written on paper.")
     contrast = without_lines(contrast)
     sample = contrast[::3, ::3]  # the paper's noise level from a ninth of the pixels: as good, and cheaper
     noise = float(np.median(sample))
@@ -290,14 +294,14 @@ def without_lines(contrast: np.ndarray) -> np.ndarray:
 
 def without_specks(ink: np.ndarray) -> np.ndarray:
     """The ink less its specks (marks with less than SPECK_SHARE of the largest mark's area) and less what
-    the frame's edge cuts (a shadow's corner, the page's edge) unless it is bigger than all marks within."""
+    the frame's edge cuts (a shadow's corner, the page's edge) unless it is bigger than any mark within."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats((ink > 0.25).astype(np.uint8), connectivity=8)
     if count <= 2:
         return ink
     x, y, w, h, areas = (stats[1:, k] for k in range(5))
     at_edge = (x == 0) | (y == 0) | (x + w == ink.shape[1]) | (y + h == ink.shape[0])
-    largest_within = areas[~at_edge].max(initial=0)
-    keep = (areas >= SPECK_SHARE * areas.max()) & (~at_edge | (areas > largest_within))
+    largest_within = areas[~at_edge].max(initial=0)  # with nothing within, what the edge cuts is no digit either
+    keep = (areas >= SPECK_SHARE * areas.max()) & (~at_edge | ((areas > largest_within) & (largest_within > 0)))
     near = cv2.dilate(np.concatenate([[0], keep]).astype(np.uint8)[labels], np.ones((5, 5), np.uint8)) > 0
     return np.where(near, ink, 0).astype(np.float32)
 
