@@ -389,7 +389,7 @@ def lighting(rng, height: int, width: int) -> np.ndarray:
         angle = rng.uniform(0, 2 * math.pi)
         distance = xs * math.cos(angle) + ys * math.sin(angle) - rng.uniform(0.2, 0.45)  # an edge away from the digit
         softness = rng.uniform(0.01, 0.06)
-        light *= 1 - rng.uniform(0.2, 0.5) / (1 + np.exp(-distance / softness))
+        light *= 1 - rng.uniform(0.2, 0.5) / (1 + np.exp(np.clip(-distance / softness, -50, 50)))
     return light
 
 
@@ -507,4 +507,4 @@ def texture_or_object(rng) -> tuple[str, Image.Image]:
 def not_writing(count: int, seed: int) -> list[Drawing]:
     """Photos of textures and objects, no writing on them (see `texture_or_object`)."""
     rng = np.random.default_rng(seed)
-    return [Drawing(picture, f"photo:{kind}", "") for kind, picture in (texture_or_object(rng) for _ in range(count))]
+    return [Drawing(picture, kind, "") for kind, picture in (texture_or_object(rng) for _ in range(count))]

@@ -42,6 +42,7 @@ NOISE_SIGMAS = 4.0       # the contrast this many noise deviations above the pap
 MIN_PHOTO_CONTRAST = 0.1  # less contrast than this anywhere is plain paper
 STROKE_CORE = 0.8        # strokes reaching this share of the peak contrast are solid, as MNIST's cores
 SPECK_SHARE = 0.03       # marks smaller than this share of the largest one are specks
+EDGE_MARGIN = 0.01       # marks this close to the frame's edge (share of the side) are cut by it
 MAX_PHOTO_INK = 0.2      # digits 60% of the frame's height ink under a tenth of it; more is a pattern (wood, cloth)
 
 
@@ -268,11 +269,13 @@ def fit_within(grey: np.ndarray, side: int) -> np.ndarray:
 
 
 def paper_light(grey: np.ndarray) -> np.ndarray:
-    """The paper's brightness under every pixel: a closing wider than any stroke, on a quarter-size copy."""
-    small = fit_within(grey, max(grey.shape) // 4)
+    """The paper's brightness under every pixel: a closing wider than any stroke, on a half-size copy."""
+    small = fit_within(grey, max(grey.shape) // 2)
     window = odd(PAPER_WINDOW * min(small.shape))
-    closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (window, window)))
-    return cv2.resize(cv2.blur(closed, (3, 3)), grey.shape[::-1], interpolation=cv2.INTER_LINEAR)
+    # Mirrored beyond the frame: a shadow over a corner stays as wide as the window there, so the closing keeps it.
+    closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (window, window)),
+                              borderType=cv2.BORDER_REFLECT)
+    return cv2.resize(closed, grey.shape[::-1], interpolation=cv2.INTER_LINEAR)
 
 
 def without_lines(contrast: np.ndarray) -> np.ndarray:
@@ -296,14 +299,16 @@ def without_specks(ink: np.ndarray) -> np.ndarray:
     """The ink less its specks (marks with less than SPECK_SHARE of the largest mark's area) and less what
     the frame's edge cuts (a shadow's corner, the page's edge) unless it is bigger than any mark within."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats((ink > 0.25).astype(np.uint8), connectivity=8)
-    if count <= 2:
+    if count == 1:
         return ink
     x, y, w, h, areas = (stats[1:, k] for k in range(5))
-    at_edge = (x == 0) | (y == 0) | (x + w == ink.shape[1]) | (y + h == ink.shape[0])
-    largest_within = areas[~at_edge].max(initial=0)  # with nothing within, what the edge cuts is no digit either
-    keep = (areas >= SPECK_SHARE * areas.max()) & (~at_edge | ((areas > largest_within) & (largest_within > 0)))
-    near = cv2.dilate(np.concatenate([[0], keep]).astype(np.uint8)[labels], np.ones((5, 5), np.uint8)) > 0
-    return np.where(near, ink, 0).astype(np.float32)
+    near = EDGE_MARGIN * max(ink.shape)
+    at_edge = (x <= near) | (y <= near) | (x + w >= ink.shape[1] - near) | (y + h >= ink.shape[0] - near)
+    marks = areas >= SPECK_SHARE * areas.max()
+    largest_within = areas[marks & ~at_edge].max(initial=0)  # with nothing within, what the edge cuts is no digit
+    keep = marks & (~at_edge | ((areas > largest_within) & (largest_within > 0)))
+    kept = cv2.dilate(np.concatenate([[0], keep]).astype(np.uint8)[labels], np.ones((5, 5), np.uint8)) > 0
+    return np.where(kept, ink, 0).astype(np.float32)
 
 
 def odd(size: float) -> int:
