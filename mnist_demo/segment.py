@@ -38,6 +38,7 @@ MAX_PIECES_PER_DIGIT = 6   # a digit is at most this many neighbouring pieces
 MAX_DIGIT_WIDTH = 1.6     # no digit wider than this times the tallest piece
 MAX_GAP = 0.3             # nor with a gap wider than this (of the tallest piece) between its strokes
 MAX_PIECES = 40           # more pieces than this is not a number: read the drawing as one piece
+MAX_CANDIDATES = 64      # groupings of pieces read by the model per picture: bounded work (one forward pass each)
 MAX_COMPONENTS = 200      # more separate marks than this (noise, a texture) is too much ink to read: bounded work
 CUT_COST = 0.3            # log-odds a reading pays for each cut through a connected stroke
 OVERLAP_COST = 1.5        # ... for separating two pieces that share columns (times the shared fraction)
@@ -203,11 +204,23 @@ def whole_drawing(pieces: list[Piece]) -> Piece:
 
 
 def candidate_digits(pieces: list[Piece]) -> dict[tuple[int, int], float]:
-    """Every run of neighbouring pieces [i, j) that could be one digit, with its shape prior (log-odds)."""
+    """Every run of neighbouring pieces [i, j) that could be one digit, with its shape prior (log-odds).
+
+    At most MAX_CANDIDATES (each is a forward pass): with many pieces, a digit may join fewer of them.
+    """
+    for most in range(MAX_PIECES_PER_DIGIT, 0, -1):
+        candidates = neighbour_groups(pieces, most)
+        if len(candidates) <= MAX_CANDIDATES:
+            break
+    return candidates
+
+
+def neighbour_groups(pieces: list[Piece], most: int) -> dict[tuple[int, int], float]:
+    """The runs of at most `most` neighbouring pieces that could be one digit, with their shape priors."""
     tallest = max(p.height for p in pieces)
     candidates = {}
     for i in range(len(pieces)):
-        for j in range(i + 1, min(i + MAX_PIECES_PER_DIGIT, len(pieces)) + 1):
+        for j in range(i + 1, min(i + most, len(pieces)) + 1):
             group = pieces[i:j]
             x0, x1 = min(p.x0 for p in group), max(p.x1 for p in group)
             reach = max(p.x1 for p in group[:-1]) if j - i > 1 else x1
