@@ -412,9 +412,9 @@ def perspective(image: Image.Image, rng) -> Image.Image:
     return image.transform(image.size, Image.Transform.PERSPECTIVE, coefficients, Image.Resampling.BILINEAR)
 
 
-def photo(image28: np.ndarray, rng) -> Image.Image:
-    """A phone photo of an MNIST digit written on paper: RGB, 480x640 up to 12 MP, JPEG-compressed."""
-    short, long = PHOTO_SIZES[rng.choice(4, p=[0.35, 0.3, 0.2, 0.15])]
+def photo(image28: np.ndarray, rng, size: tuple[int, int] | None = None) -> Image.Image:
+    """A phone photo of an MNIST digit written on paper: RGB, 480x640 up to 12 MP (or `size`), JPEG-compressed."""
+    short, long = size or PHOTO_SIZES[rng.choice(4, p=[0.35, 0.3, 0.2, 0.15])]
     width, height = (short, long) if rng.random() < 0.6 else (long, short)
     fit = min(1.0, SCENE_SIDE / long)
     scene_w, scene_h = round(width * fit), round(height * fit)
