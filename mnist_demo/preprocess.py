@@ -36,13 +36,16 @@ UNIFORM_SHARE = 0.6      # ... at least this share of them; fewer is a photo or 
 PHOTO_MIN_SIDE = 24      # smaller pictures are read as drawings
 PHOTO_SIDE = 320         # photos are read at about this size: their digit is 15-60% of it, their ruled lines faint
 PAPER_WINDOW = 0.25      # the closing that estimates the paper's light: this share of the short side, wider than strokes
-LINE_LENGTH = 0.6        # a straight run longer than this share of the side is a ruled line (no stroke is that long)
-LINE_DRIFT = 0.03        # ... tilted by up to this much over its length
+LINE_LENGTH = 0.85       # a straight run longer than this share of the side is a ruled line (no stroke is that long)
+LINE_TILTS = (-6, -3, 0, 3, 6)  # degrees: lines are looked for at these tilts ...
+LINE_DRIFT = 0.02        # ... and this much (share of the side) across them
+STROKE_OVER_LINE = 1.5   # contrast this many times a line's, where the line runs, is a stroke crossing it
 NOISE_SIGMAS = 4.0       # the contrast this many noise deviations above the paper's is ink
 MIN_PHOTO_CONTRAST = 0.1  # less contrast than this anywhere is plain paper
 STROKE_CORE = 0.8        # strokes reaching this share of the peak contrast are solid, as MNIST's cores
 SPECK_SHARE = 0.03       # marks smaller than this share of the largest one are specks
 EDGE_MARGIN = 0.01       # marks this close to the frame's edge (share of the side) are cut by it
+EDGE_DIGIT_SHARE = 0.02  # a mark cut by the edge, and alone, is a digit when it covers this share of the frame
 MAX_PHOTO_INK = 0.2      # digits 60% of the frame's height ink under a tenth of it; more is a pattern (wood, cloth)
 
 
@@ -279,20 +282,32 @@ def paper_light(grey: np.ndarray) -> np.ndarray:
 
 
 def without_lines(contrast: np.ndarray) -> np.ndarray:
-    """Contrast less the paper's ruled or squared lines: straight runs longer than LINE_LENGTH of the side.
+    """Contrast less the paper's ruled or squared lines: straight runs across most of the frame (LINE_LENGTH).
 
-    Each line's level is the opening of the contrast by a long thin window, on a copy widened
-    across the line first so that a line tilted by a few degrees still fills the window.
+    A line's level is the opening of the contrast by a long thin window (the least contrast
+    along it), on copies sheared by each of LINE_TILTS so that a tilted line runs along the
+    window, and widened across it by a few pixels. Where a stroke crosses a line it is far
+    darker than the line, and kept as it is.
     """
-    height, width = contrast.shape
     lines = np.zeros_like(contrast)
-    for length, across in ((odd(LINE_LENGTH * width), (1, odd(LINE_DRIFT * width))),
-                           (odd(LINE_LENGTH * height), (odd(LINE_DRIFT * height), 1))):
-        along = (length, 1) if across[0] == 1 else (1, length)
-        widened = cv2.dilate(contrast, cv2.getStructuringElement(cv2.MORPH_RECT, across))
-        level = cv2.morphologyEx(widened, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, along))
-        lines = np.maximum(lines, level)
-    return np.clip(contrast - lines, 0, 1)
+    for transposed in (False, True):  # ruled lines, then the squares' other lines
+        image = contrast.T if transposed else contrast
+        found = np.zeros_like(image)
+        for tilt in LINE_TILTS:
+            found = np.maximum(found, straight_runs(image, math.tan(math.radians(tilt))))
+        lines = np.maximum(lines, found.T if transposed else found)
+    return np.where(contrast > STROKE_OVER_LINE * lines, contrast, np.clip(contrast - lines, 0, 1))
+
+
+def straight_runs(image: np.ndarray, slope: float) -> np.ndarray:
+    """The level of rows-long runs of contrast at `slope` (dy/dx): shear them level, open, shear back."""
+    height, width = image.shape
+    shear = np.float32([[1, 0, 0], [-slope, 1, slope * width / 2]])
+    level = cv2.warpAffine(image, shear, (width, height), flags=cv2.INTER_LINEAR)
+    level = cv2.dilate(level, cv2.getStructuringElement(cv2.MORPH_RECT, (1, odd(LINE_DRIFT * height))))
+    level = cv2.morphologyEx(level, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT,
+                                                                               (odd(LINE_LENGTH * width), 1)))
+    return cv2.warpAffine(level, shear, (width, height), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
 
 
 def without_specks(ink: np.ndarray) -> np.ndarray:
@@ -305,8 +320,9 @@ def without_specks(ink: np.ndarray) -> np.ndarray:
     near = EDGE_MARGIN * max(ink.shape)
     at_edge = (x <= near) | (y <= near) | (x + w >= ink.shape[1] - near) | (y + h >= ink.shape[0] - near)
     marks = areas >= SPECK_SHARE * areas.max()
-    largest_within = areas[marks & ~at_edge].max(initial=0)  # with nothing within, what the edge cuts is no digit
-    keep = marks & (~at_edge | ((areas > largest_within) & (largest_within > 0)))
+    largest_within = areas[marks & ~at_edge].max(initial=0)
+    # With nothing within, a big mark the edge cuts is a digit written too near it; a small one a shadow's corner.
+    keep = marks & (~at_edge | (areas > max(largest_within, EDGE_DIGIT_SHARE * ink.size)))
     kept = cv2.dilate(np.concatenate([[0], keep]).astype(np.uint8)[labels], np.ones((5, 5), np.uint8)) > 0
     return np.where(kept, ink, 0).astype(np.float32)
 
