@@ -425,8 +425,11 @@ def photo(image28: np.ndarray, rng, size: tuple[int, int] | None = None) -> Imag
     if opacity < 1:  # pencil: graphite leaves grain
         alpha *= np.clip(rng.normal(1, 0.25, alpha.shape), 0.3, 1.2)
     h, w = alpha.shape
-    top = int(np.clip(scene_h / 2 - h / 2 + rng.uniform(-0.08, 0.08) * scene_h, 0, scene_h - h))
-    left = int(np.clip(scene_w / 2 - w / 2 + rng.uniform(-0.1, 0.1) * scene_w, 0, max(0, scene_w - w)))
+    # Near the middle, and wholly inside what the frame will show (the page's central 76%, less tilt and jitter):
+    # a person photographs the whole digit.
+    inner_h, inner_w = 0.2 * scene_h, 0.2 * scene_w
+    top = int(np.clip(scene_h / 2 - h / 2 + rng.uniform(-0.08, 0.08) * scene_h, inner_h, max(inner_h, scene_h - h - inner_h)))
+    left = int(np.clip(scene_w / 2 - w / 2 + rng.uniform(-0.1, 0.1) * scene_w, inner_w, max(inner_w, scene_w - w - inner_w)))
     region = paper[top:top + h, left:left + w]
     a = np.clip(alpha[:region.shape[0], :region.shape[1], None], 0, 1)
     region[:] = region * (1 - a) + (np.array(colour) / 255) * a
