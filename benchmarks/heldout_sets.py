@@ -345,8 +345,8 @@ INKS = {"blue pen": ((25, 45, 150), 1.0), "black pen": ((20, 20, 28), 1.0), "gre
 def ruled_paper(rng, height: int, width: int) -> np.ndarray:
     """Float RGB [H, W, 3] in 0..1: off-white paper with a fine texture, plain, ruled or squared."""
     tint = rng.uniform(0.86, 0.98) - np.array([0.0, rng.uniform(0, 0.03), rng.uniform(0, 0.07)])
-    texture = np.asarray(Image.fromarray(rng.normal(0, 1, (height // 4 + 1, width // 4 + 1)).astype(np.float32), mode="F")
-                         .resize((width, height), Image.Resampling.BILINEAR))
+    grain = rng.normal(0, 1, (height // 4 + 1, width // 4 + 1)).astype(np.float32)
+    texture = np.asarray(Image.fromarray(grain, mode="F").resize((width, height), Image.Resampling.BILINEAR))
     paper = np.clip(tint[None, None] + rng.uniform(0.004, 0.015) * texture[..., None], 0, 1)
     kind = ("plain", "ruled", "squared")[rng.integers(3)]
     if kind != "plain":
@@ -428,8 +428,10 @@ def photo(image28: np.ndarray, rng, size: tuple[int, int] | None = None) -> Imag
     # Near the middle, and wholly inside what the frame will show (the page's central 76%, less tilt and jitter):
     # a person photographs the whole digit.
     inner_h, inner_w = 0.2 * scene_h, 0.2 * scene_w
-    top = int(np.clip(scene_h / 2 - h / 2 + rng.uniform(-0.08, 0.08) * scene_h, inner_h, max(inner_h, scene_h - h - inner_h)))
-    left = int(np.clip(scene_w / 2 - w / 2 + rng.uniform(-0.1, 0.1) * scene_w, inner_w, max(inner_w, scene_w - w - inner_w)))
+    top = int(np.clip(scene_h / 2 - h / 2 + rng.uniform(-0.08, 0.08) * scene_h,
+                      inner_h, max(inner_h, scene_h - h - inner_h)))
+    left = int(np.clip(scene_w / 2 - w / 2 + rng.uniform(-0.1, 0.1) * scene_w,
+                       inner_w, max(inner_w, scene_w - w - inner_w)))
     region = paper[top:top + h, left:left + w]
     a = np.clip(alpha[:region.shape[0], :region.shape[1], None], 0, 1)
     region[:] = region * (1 - a) + (np.array(colour) / 255) * a
@@ -452,7 +454,8 @@ def small_scan(image28: np.ndarray, rng) -> Image.Image:
     """A small, low-resolution scan of a digit: 8-16 px tall, grey paper, then scaled up smoothly (blurry)."""
     height = int(rng.integers(8, 17))
     ink = written(image28, rng, 40)
-    small = Image.fromarray(ink, mode="F").resize((max(1, round(ink.shape[1] * height / 40)), height), Image.Resampling.BOX)
+    size = (max(1, round(ink.shape[1] * height / 40)), height)
+    small = Image.fromarray(ink, mode="F").resize(size, Image.Resampling.BOX)
     margin = int(rng.integers(2, 8))
     paper = rng.uniform(0.85, 1.0)
     grey = paper * (1 - np.pad(np.asarray(small), margin) * rng.uniform(0.6, 1.0))
