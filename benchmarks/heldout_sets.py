@@ -371,7 +371,7 @@ def ruled_paper(rng, height: int, width: int) -> np.ndarray:
 def written(image28: np.ndarray, rng, height: int) -> np.ndarray:
     """An MNIST digit's ink (0..1) scaled to `height` px, smooth-edged as a pen or pencil line."""
     ink = image28.astype(np.float32) / 255
-    rows, cols = np.flatnonzero(ink.max(1) > 0.1), np.flatnonzero(ink.max(0) > 0.1)
+    rows, cols = np.flatnonzero(ink.max(1) > 0), np.flatnonzero(ink.max(0) > 0)  # all the ink: no cut-off edges
     ink = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
     scale = height / ink.shape[0]
     big = Image.fromarray(ink, mode="F").resize((max(1, round(ink.shape[1] * scale)), height), Image.Resampling.BICUBIC)
