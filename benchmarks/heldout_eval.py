@@ -32,9 +32,10 @@ import numpy as np
 import torch
 
 import heldout_sets
-from mnist_demo import Classifier, ImageError
+from mnist_demo import Classifier, ImageError, to_mnist
 from mnist_demo.calibration import expected_calibration_error
-from mnist_demo.data import load_mnist
+from mnist_demo.data import load_mnist, out_of_style, split_train_val
+from mnist_demo.negatives import make_negatives
 from mnist_demo.explain import integrated_gradients
 
 TARGETS = {"numbers": 0.90, "non_digits": 0.90, "real_digits": 0.03, "ece": 0.005, "saliency_ms": 50,
@@ -99,6 +100,33 @@ def top_digits(classifier: Classifier, drawings) -> list[tuple[str, float]]:
 def read_right(drawings, results) -> list[bool]:
     """The number read exactly, and not flagged."""
     return [r["number"] == d.truth and not r["not_a_digit"] for d, r in zip(drawings, results)]
+
+
+def threshold_check(classifier: Classifier, data_dir, seed: int) -> list[tuple[str, str]]:
+    """Both sides of "not a digit": the 5,000 validation digits, the same digits out of style (blurry, low-res,
+    marker, pencil; drawn 112 px wide and preprocessed as an upload), training-style non-digits from an unused
+    seed; and the threshold a calibration that also counts the out-of-style digits would set (1% flagged)."""
+    images, labels = load_mnist(data_dir, train=True)
+    _, (val_x, _) = split_train_val(images, labels)
+    styled = out_of_style(val_x.unsqueeze(1).float() / 255, torch.Generator().manual_seed(seed))
+    styled = (styled.squeeze(1) * 255).round().to(torch.uint8).numpy()
+    tops = {"val": classifier.predict_mnist(val_x.numpy()).max(1),
+            "styled": classifier.predict_mnist(np.stack([uploaded(image) for image in styled])).max(1),
+            "negatives": classifier.predict_mnist(make_negatives(1000, seed=seed + 20_000)).max(1)}
+    widened = float(np.quantile(np.concatenate([tops["val"], tops["styled"]]), 0.01))
+    return [(f"{name} {threshold:.3f}: flagged validation digits / out-of-style digits / non-digits",
+             f"{np.mean(tops['val'] < threshold):.1%} / {np.mean(tops['styled'] < threshold):.1%} / "
+             f"{np.mean(tops['negatives'] < threshold):.1%}")
+            for name, threshold in (("packaged threshold", float(classifier.model.ood_threshold)),
+                                    ("threshold with out-of-style digits", widened))]
+
+
+def uploaded(image28: np.ndarray) -> np.ndarray:
+    """A 28x28 digit as the model sees it once drawn 4x larger and uploaded (blank -> an empty image)."""
+    try:
+        return to_mnist(np.kron(image28, np.ones((4, 4), dtype=np.uint8)))
+    except ImageError:
+        return np.zeros((28, 28), dtype=np.uint8)
 
 
 def calibration_errors(classifier: Classifier, images: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
@@ -181,6 +209,9 @@ def main(argv=None) -> int:
                 f"(target >= {TARGETS['not_writing']:.0%})", [
         ("flagged", rate(refused)), *by_kind(not_writing, refused),
     ])
+
+    print_table("Not a digit, both sides, on 28x28 images (validation digits and generated non-digits)",
+                threshold_check(classifier, args.data_dir, args.seed))
 
     before, after = calibration_errors(classifier, test_images, test_labels)
     print_table(f"Calibration on the {len(test_labels):,} MNIST test images (15 bins; target after <= {TARGETS['ece']:.1%})", [
