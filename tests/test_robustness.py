@@ -26,10 +26,10 @@ def pattern(kind: str, height: int, width: int, rng: np.random.Generator) -> np.
     h, w = min(height, PATTERN_SIDE), min(width, PATTERN_SIDE)
     if kind == "noise":
         small = rng.integers(0, 256, (h, w), dtype=np.uint8)
-    elif kind == "stripes":
-        period = int(rng.integers(2, 9))
-        small = np.where((np.arange(w) // (period // 2 or 1)) % 2 == 0, 255, 0).astype(np.uint8)[None].repeat(h, 0)
-        small = small if rng.random() < 0.5 else np.ascontiguousarray(small.T[:h, :w]) if h == w else small
+    elif kind == "stripes":  # vertical or horizontal bars, 1 to 4 px wide
+        bars = (np.arange(max(h, w)) // int(rng.integers(1, 5))) % 2 == 0
+        small = np.where(bars[None, :w] if rng.random() < 0.5 else bars[:h, None], 255, 0).astype(np.uint8)
+        small = np.broadcast_to(small, (h, w)).copy()
     elif kind == "gradient":
         small = np.linspace(0, 255, w, dtype=np.float32)[None].repeat(h, 0).astype(np.uint8)
     elif kind == "solid":
@@ -38,9 +38,15 @@ def pattern(kind: str, height: int, width: int, rng: np.random.Generator) -> np.
         small = np.zeros((h, w), dtype=np.uint8)
         if kind == "dot":
             small[rng.integers(h), rng.integers(w)] = 255
-        elif kind == "line":
-            small[rng.integers(h), :] = 255 if rng.random() < 0.5 else small[rng.integers(h), :]
-            small[:, rng.integers(w)] = 255
+        elif kind == "line":  # a row, a column or a diagonal
+            direction = rng.integers(3)
+            if direction == 0:
+                small[rng.integers(h), :] = 255
+            elif direction == 1:
+                small[:, rng.integers(w)] = 255
+            else:
+                steps = np.arange(max(h, w))
+                small[steps * h // max(h, w), steps * w // max(h, w)] = 255
         else:  # blobs
             for _ in range(int(rng.integers(1, 30))):
                 y, x = rng.integers(h), rng.integers(w)
