@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .preprocess import (ImageError, TooMuchInkError, crop_to_ink, ink_to_mnist, located_ink, max_filter, open_image,
-                         picture_argument, standard_mode)
+from .preprocess import (BlankImageError, ImageError, TooMuchInkError, crop_to_ink, ink_to_mnist, located_ink,
+                         max_filter, open_image, picture_argument, standard_mode)
 
 INK_LEVEL = 0.25          # a pixel is ink above this fraction of the darkest ink (as crop_to_ink)
 SUBORDINATE_HEIGHT = 0.75  # a piece shorter than this (of the tallest) sharing a taller piece's columns joins it
@@ -90,6 +90,8 @@ def read_digits(source, predict) -> list[Digit]:
     image = standard_mode(open_image(source))
     ink, scale, origin = located_ink(image)
     labels, boxes = label_components(ink > INK_LEVEL * max(float(ink.max()), 0.2))
+    if len(boxes) == 0:  # the region read again at full resolution can turn out fainter than the reduced copy
+        raise BlankImageError("No digit found: the image is blank.")
     if len(boxes) > MAX_COMPONENTS:
         raise TooMuchInkError(f"Too much ink to read as digits: the picture has {len(boxes):,} separate marks "
                               f"(at most {MAX_COMPONENTS} are read). Is it a picture of a number?")

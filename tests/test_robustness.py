@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from mnist_demo.preprocess import ImageError, to_mnist
+from mnist_demo.preprocess import BlankImageError, ImageError, to_mnist
 
 SIDES = st.one_of(st.integers(1, 64), st.integers(65, 800), st.sampled_from([1, 2, 3, 1500, 3000, 5000]))
 KINDS = ("noise", "stripes", "gradient", "dot", "line", "solid", "blobs")
@@ -125,3 +125,10 @@ def test_a_line_on_a_sliver_of_a_picture_is_read_without_crashing(classifier, si
             answer(image)
         except ImageError as error:
             assert str(error)
+
+
+def test_a_dot_on_a_tall_picture_is_blank_not_a_crash(classifier):
+    """Found by the property test: a dot on a 134x3000 picture is ink on the reduced copy, but its region,
+    read again at full resolution, had none above the level, and `read` failed on an empty list."""
+    with pytest.raises(BlankImageError):
+        classifier.read(picture("dot", "L", 3000, 134, seed=0))
