@@ -6,8 +6,10 @@
 A picture of noise is the worst case for reading a number (every speck a mark to group);
 rows of bars and dots are the most marks a picture of writing can hold. Pictures are timed
 decoded (a PIL image, as the Draw tab hands them over); the PNG's size and its decoding
-time are shown beside, to place it against the app's 10 MB upload limit. torch runs one
-thread, as app.py serves. Goals: read <= 0.5 s and classify <= 0.1 s for every picture.
+time are shown beside, to place it against the app's 10 MB upload limit. Each call is timed
+by the clock and in CPU seconds (the same on a quiet machine; on a busy one only the clock is
+inflated). torch runs one thread, as app.py serves. Goals: read <= 0.5 s and classify <= 0.1 s
+for every picture.
 """
 
 import argparse
@@ -61,17 +63,19 @@ PICTURES = {
 }
 
 
-def slowest_seconds(function, picture, repeats: int) -> tuple[float, str]:
-    """The slowest of `repeats` calls, and how the call ended (an answer or the ImageError's class)."""
-    times, outcome = [], "answer"
+def slowest_seconds(function, picture, repeats: int) -> tuple[float, float, str]:
+    """The slowest of `repeats` calls in wall-clock and in CPU seconds (what other processes on a busy machine
+    cannot inflate), and how the call ended (an answer or the ImageError's class)."""
+    wall, cpu, outcome = [], [], "answer"
     for _ in range(repeats):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         try:
             function(picture)
         except ValueError as error:  # ImageError and its kinds
             outcome = type(error).__name__
-        times.append(time.perf_counter() - started)
-    return max(times), outcome
+        wall.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - started_cpu)
+    return max(wall), max(cpu), outcome
 
 
 def main(argv=None) -> int:
@@ -87,7 +91,7 @@ def main(argv=None) -> int:
 
     classifier = Classifier.from_pretrained()
     classifier.warm_up()
-    rows, worst_read, worst_classify = [], 0.0, 0.0
+    rows, worst_read, worst_classify, worst_cpu = [], 0.0, 0.0, (0.0, 0.0)
     for name, make in PICTURES.items():
         picture = make()
         png = io.BytesIO()
@@ -95,16 +99,20 @@ def main(argv=None) -> int:
         started = time.perf_counter()
         Image.open(io.BytesIO(png.getvalue())).load()
         decode = time.perf_counter() - started
-        read, read_outcome = slowest_seconds(classifier.read, picture, args.repeats)
-        classify, classify_outcome = slowest_seconds(classifier.classify, picture, args.repeats)
+        read, read_cpu, read_outcome = slowest_seconds(classifier.read, picture, args.repeats)
+        classify, classify_cpu, classify_outcome = slowest_seconds(classifier.classify, picture, args.repeats)
         worst_read, worst_classify = max(worst_read, read), max(worst_classify, classify)
-        rows.append((name, f"read {read:6.3f} s ({read_outcome})   classify {classify:6.3f} s ({classify_outcome})   "
-                           f"PNG {png.tell() / 1e6:4.1f} MB, decoding {decode:5.3f} s"))
+        worst_cpu = max(worst_cpu[0], read_cpu), max(worst_cpu[1], classify_cpu)
+        rows.append((name, f"read {read:5.3f} s (CPU {read_cpu:5.3f}, {read_outcome})   classify {classify:5.3f} s "
+                           f"(CPU {classify_cpu:5.3f}, {classify_outcome})   PNG {png.tell() / 1e6:4.1f} MB, "
+                           f"decoding {decode:5.3f} s"))
     print(f"{common.machine()}; torch threads 1{common.busy_note(busy)}")
     common.print_table(f"slowest of {args.repeats} calls per picture", rows)
-    print(f"\nslowest read {worst_read:.3f} s (goal <= {GOAL_READ_S} s), slowest classify {worst_classify:.3f} s "
-          f"(goal <= {GOAL_CLASSIFY_S} s)")
+    print(f"\nslowest read {worst_read:.3f} s, CPU {worst_cpu[0]:.3f} s (goal <= {GOAL_READ_S} s); slowest classify "
+          f"{worst_classify:.3f} s, CPU {worst_cpu[1]:.3f} s (goal <= {GOAL_CLASSIFY_S} s)")
     classify_code = 0 if worst_classify <= GOAL_CLASSIFY_S else 1
+    print(f"\ngoal slowest classify of {worst_classify:.3f} s <= {GOAL_CLASSIFY_S:g}: "
+          f"{'met' if not classify_code else 'NOT met'}")
     return common.verdict(f"slowest read of {worst_read:.3f} s", worst_read, GOAL_READ_S) or classify_code
 
 
