@@ -11,6 +11,7 @@ Not run by itself: `benchmarks/heldout_eval.py` builds and scores these sets.
 """
 
 import glob
+import io
 import math
 import os
 from dataclasses import dataclass
@@ -336,3 +337,184 @@ def real_digits(count: int, seed: int, mnist_images: np.ndarray, mnist_labels: n
             kind = "font:" + font.rsplit("/", 1)[-1].rsplit(".", 1)[0]
         drawings.append(Drawing(present(glyph, rng), kind, truth))
     return drawings
+
+
+# --- photos of handwriting on paper, and small blurry scans --------------------------------------
+
+PHOTO_SIZES = ((480, 640), (768, 1024), (1200, 1600), (3000, 4000))  # (short, long) side; the last is 12 MP
+SCENE_SIDE = 1024   # photos are composed at most this big, then scaled up: 12 MP costs little more to make
+INKS = {"blue pen": ((25, 45, 150), 1.0), "black pen": ((20, 20, 28), 1.0), "grey pencil": ((85, 85, 92), 0.7)}
+
+
+def ruled_paper(rng, height: int, width: int) -> np.ndarray:
+    """Float RGB [H, W, 3] in 0..1: off-white paper with a fine texture, plain, ruled or squared."""
+    tint = rng.uniform(0.86, 0.98) - np.array([0.0, rng.uniform(0, 0.03), rng.uniform(0, 0.07)])
+    grain = rng.normal(0, 1, (height // 4 + 1, width // 4 + 1)).astype(np.float32)
+    texture = np.asarray(Image.fromarray(grain, mode="F").resize((width, height), Image.Resampling.BILINEAR))
+    paper = np.clip(tint[None, None] + rng.uniform(0.004, 0.015) * texture[..., None], 0, 1)
+    kind = ("plain", "ruled", "squared")[rng.integers(3)]
+    if kind != "plain":
+        spacing = height * rng.uniform(0.03, 0.08)
+        colour = np.array((0.55, 0.7, 0.9) if rng.random() < 0.6 else (0.6, 0.6, 0.6))
+        strength, thickness = rng.uniform(0.3, 0.8), max(1, round(height * rng.uniform(0.001, 0.003)))
+        line = np.zeros((height, width), dtype=np.float32)
+        offset = rng.uniform(0, spacing)
+        for y in np.arange(offset, height, spacing):
+            line[int(y):int(y) + thickness] = 1
+        if kind == "squared":
+            for x in np.arange(rng.uniform(0, spacing), width, spacing):
+                line[:, int(x):int(x) + thickness] = 1
+        line *= strength
+        paper = paper * (1 - line[..., None]) + colour * line[..., None]
+    if rng.random() < 0.25:  # a red margin line
+        x = int(width * rng.uniform(0.05, 0.15))
+        paper[:, x:x + max(1, height // 400)] = (0.85, 0.35, 0.35)
+    return paper.astype(np.float32)
+
+
+def written(image28: np.ndarray, rng, height: int) -> np.ndarray:
+    """An MNIST digit's ink (0..1) scaled to `height` px, smooth-edged as a pen or pencil line."""
+    ink = image28.astype(np.float32) / 255
+    rows, cols = np.flatnonzero(ink.max(1) > 0), np.flatnonzero(ink.max(0) > 0)  # all the ink: no cut-off edges
+    ink = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    scale = height / ink.shape[0]
+    big = Image.fromarray(ink, mode="F").resize((max(1, round(ink.shape[1] * scale)), height), Image.Resampling.BICUBIC)
+    return np.clip(np.asarray(big), 0, 1) ** rng.uniform(0.6, 1.2)
+
+
+def lighting(rng, height: int, width: int) -> np.ndarray:
+    """Float [H, W]: uneven light (a gradient and a vignette) and sometimes a soft-edged shadow across the page."""
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    ys, xs = ys / height - 0.5, xs / width - 0.5
+    angle = rng.uniform(0, 2 * math.pi)
+    light = 1 - rng.uniform(0, 0.35) * (0.5 + xs * math.cos(angle) + ys * math.sin(angle))
+    light *= 1 - rng.uniform(0, 0.5) * (xs ** 2 + ys ** 2)
+    if rng.random() < 0.4:
+        angle = rng.uniform(0, 2 * math.pi)
+        distance = xs * math.cos(angle) + ys * math.sin(angle) - rng.uniform(0.2, 0.45)  # an edge away from the digit
+        softness = rng.uniform(0.01, 0.06)
+        light *= 1 - rng.uniform(0.2, 0.5) / (1 + np.exp(np.clip(-distance / softness, -50, 50)))
+    return light
+
+
+def perspective(image: Image.Image, rng) -> Image.Image:
+    """The page seen a little from the side and tilted up to 8 degrees, filling the frame: the frame shows a
+    quadrilateral inside the page (each corner 12% in, moved by up to 5% of the side, then rotated)."""
+    w, h = image.size
+    corners = np.array([(0, 0), (w, 0), (w, h), (0, h)], dtype=np.float64)
+    centre = np.array([w / 2, h / 2])
+    inside = centre + (corners - centre) * 0.76 + rng.uniform(-0.05, 0.05, size=(4, 2)) * (w, h)
+    tilt = math.radians(rng.uniform(-8, 8))
+    rotation = np.array([[math.cos(tilt), -math.sin(tilt)], [math.sin(tilt), math.cos(tilt)]])
+    inside = (inside - centre) @ rotation.T + centre
+    # PIL maps output (x, y) to input ((a x + b y + c) / (g x + h y + 1), ...): solve for the 8 coefficients.
+    rows = []
+    for (x, y), (u, v) in zip(corners, inside):
+        rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
+        rows.append([0, 0, 0, x, y, 1, -v * x, -v * y])
+    coefficients = np.linalg.solve(np.array(rows), inside.ravel())
+    return image.transform(image.size, Image.Transform.PERSPECTIVE, coefficients, Image.Resampling.BILINEAR)
+
+
+def photo(image28: np.ndarray, rng, size: tuple[int, int] | None = None) -> Image.Image:
+    """A phone photo of an MNIST digit written on paper: RGB, 480x640 up to 12 MP (or `size`), JPEG-compressed."""
+    short, long = size or PHOTO_SIZES[rng.choice(4, p=[0.35, 0.3, 0.2, 0.15])]
+    width, height = (short, long) if rng.random() < 0.6 else (long, short)
+    fit = min(1.0, SCENE_SIDE / long)
+    scene_w, scene_h = round(width * fit), round(height * fit)
+    paper = ruled_paper(rng, scene_h, scene_w)
+    ink = written(image28, rng, int(scene_h * 0.76 * rng.uniform(0.15, 0.6)))  # 15-60% of the frame
+    colour, opacity = INKS[list(INKS)[rng.integers(len(INKS))]]
+    alpha = ink * opacity
+    if opacity < 1:  # pencil: graphite leaves grain
+        alpha *= np.clip(rng.normal(1, 0.25, alpha.shape), 0.3, 1.2)
+    h, w = alpha.shape
+    # Near the middle, and wholly inside what the frame will show (the page's central 76%, less tilt and jitter):
+    # a person photographs the whole digit.
+    inner_h, inner_w = 0.2 * scene_h, 0.2 * scene_w
+    top = int(np.clip(scene_h / 2 - h / 2 + rng.uniform(-0.08, 0.08) * scene_h,
+                      inner_h, max(inner_h, scene_h - h - inner_h)))
+    left = int(np.clip(scene_w / 2 - w / 2 + rng.uniform(-0.1, 0.1) * scene_w,
+                       inner_w, max(inner_w, scene_w - w - inner_w)))
+    region = paper[top:top + h, left:left + w]
+    a = np.clip(alpha[:region.shape[0], :region.shape[1], None], 0, 1)
+    region[:] = region * (1 - a) + (np.array(colour) / 255) * a
+    scene = paper * lighting(rng, scene_h, scene_w)[..., None]
+    picture = perspective(Image.fromarray(np.round(np.clip(scene, 0, 1) * 255).astype(np.uint8)), rng)
+    if (width, height) != picture.size:
+        picture = picture.resize((width, height), Image.Resampling.BICUBIC)
+    pixels = np.asarray(picture, dtype=np.float32)
+    noisy = pixels + rng.normal(0, rng.uniform(1, 8), size=(height, width, 1)).astype(np.float32)
+    return jpeg(Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8)), int(rng.integers(50, 92)))
+
+
+def jpeg(image: Image.Image, quality: int) -> Image.Image:
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=quality)
+    return Image.open(io.BytesIO(buffer.getvalue()))
+
+
+def small_scan(image28: np.ndarray, rng) -> Image.Image:
+    """A small, low-resolution scan of a digit: 8-16 px tall, grey paper, then scaled up smoothly (blurry)."""
+    height = int(rng.integers(8, 17))
+    ink = written(image28, rng, 40)
+    size = (max(1, round(ink.shape[1] * height / 40)), height)
+    small = Image.fromarray(ink, mode="F").resize(size, Image.Resampling.BOX)
+    margin = int(rng.integers(2, 8))
+    paper = rng.uniform(0.85, 1.0)
+    grey = paper * (1 - np.pad(np.asarray(small), margin) * rng.uniform(0.6, 1.0))
+    grey += rng.normal(0, 0.01, grey.shape)
+    scan = Image.fromarray(np.round(np.clip(grey, 0, 1) * 255).astype(np.uint8))
+    factor = rng.uniform(3, 8)
+    return scan.resize((round(scan.width * factor), round(scan.height * factor)), Image.Resampling.BICUBIC)
+
+
+def photos(count: int, seed: int, mnist_images: np.ndarray, mnist_labels: np.ndarray) -> list[Drawing]:
+    """Phone photos of single MNIST test digits written on paper (see `photo`)."""
+    rng = np.random.default_rng(seed)
+    index = rng.integers(len(mnist_images), size=count)
+    return [Drawing(photo(mnist_images[i], rng), "photo", str(int(mnist_labels[i]))) for i in index]
+
+
+def small_scans(count: int, seed: int, mnist_images: np.ndarray, mnist_labels: np.ndarray) -> list[Drawing]:
+    """Small blurry scans of single MNIST test digits (see `small_scan`)."""
+    rng = np.random.default_rng(seed)
+    index = rng.integers(len(mnist_images), size=count)
+    return [Drawing(small_scan(mnist_images[i], rng), "scan", str(int(mnist_labels[i]))) for i in index]
+
+
+def texture_or_object(rng) -> tuple[str, Image.Image]:
+    """A photo that is not of writing: a texture (grain, weave, noise at some scale) or objects on a table."""
+    width, height = (640, 480) if rng.random() < 0.5 else (480, 640)
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    kind = ("grain", "weave", "noise", "objects")[rng.integers(4)]
+    if kind == "grain":  # wood: wavy stripes
+        period, wobble = rng.uniform(8, 40), rng.uniform(5, 30)
+        grey = 0.5 + 0.3 * np.sin(2 * math.pi * (xs + wobble * np.sin(ys / rng.uniform(30, 120))) / period)
+    elif kind == "weave":  # fabric: two crossing stripes
+        period = rng.uniform(4, 20)
+        grey = 0.5 + 0.2 * np.sin(2 * math.pi * xs / period) * np.sin(2 * math.pi * ys / period)
+    elif kind == "noise":  # gravel, carpet, foliage: smooth noise at a random scale
+        cells = int(rng.integers(4, 80))
+        small = rng.random((cells * height // width + 1, cells)).astype(np.float32)
+        grey = np.asarray(Image.fromarray(small, mode="F").resize((width, height), Image.Resampling.BICUBIC))
+    else:  # a few things on a table
+        canvas = Image.new("L", (width, height), int(rng.integers(120, 230)))
+        draw = ImageDraw.Draw(canvas)
+        for _ in range(int(rng.integers(1, 5))):
+            x0, y0 = rng.integers(0, width - 60), rng.integers(0, height - 60)
+            box = [x0, y0, x0 + rng.integers(60, width // 2), y0 + rng.integers(60, height // 2)]
+            shape = (draw.ellipse, draw.rectangle, draw.rounded_rectangle)[rng.integers(3)]
+            shape(box, fill=int(rng.integers(0, 110)))
+        grey = np.asarray(canvas, dtype=np.float32) / 255
+    colour = rng.uniform(0.5, 1.0, size=3).astype(np.float32)
+    rgb = np.clip(grey, 0, 1)[..., None] * colour * lighting(rng, height, width)[..., None]
+    rgb += rng.normal(0, rng.uniform(0.004, 0.03), rgb.shape).astype(np.float32)
+    picture = Image.fromarray(np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8))
+    return kind, jpeg(picture, int(rng.integers(50, 92)))
+
+
+def not_writing(count: int, seed: int) -> list[Drawing]:
+    """Photos of textures and objects, no writing on them (see `texture_or_object`)."""
+    rng = np.random.default_rng(seed)
+    return [Drawing(picture, kind, "") for kind, picture in (texture_or_object(rng) for _ in range(count))]

@@ -145,6 +145,25 @@ def random_stroke_width(x: torch.Tensor, probability: float = 0.3) -> torch.Tens
     return torch.where((choice >= probability / 2) & (choice < probability), thinner, out)
 
 
+def out_of_style(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Each digit of a float batch [N, 1, 28, 28] in 0..1 redrawn in one of four styles MNIST lacks:
+    blurry, low-resolution (10-14 px, scaled back up smoothly), thick marker, thin faint pencil.
+
+    Digits all the same: "not a digit" must not flag them (see train.py's `calibrate`).
+    """
+    n = x.shape[0]
+    style = torch.randint(0, 4, (n, 1, 1, 1), generator=generator).to(x.device)
+    blur = torch.tensor([1, 4, 6, 4, 1], dtype=x.dtype, device=x.device)
+    kernel = (blur[:, None] * blur[None, :] / 256).expand(1, 1, 5, 5)
+    blurry = F.conv2d(F.conv2d(x, kernel, padding=2), kernel, padding=2)
+    side = int(torch.randint(10, 15, (1,), generator=generator))
+    low_res = F.interpolate(F.interpolate(x, size=side, mode="area"), size=28, mode="bilinear", align_corners=False)
+    marker = F.max_pool2d(F.max_pool2d(x, 3, stride=1, padding=1), 3, stride=1, padding=1)
+    pencil = 0.6 * F.pad(-F.max_pool2d(-x, 2, stride=1), (0, 1, 0, 1))
+    out = torch.where(style == 0, blurry, torch.where(style == 1, low_res, torch.where(style == 2, marker, pencil)))
+    return out / out.amax(dim=(1, 2, 3), keepdim=True).clamp(min=1e-6) * torch.where(style == 3, 0.6, 1.0)
+
+
 def augment(x: torch.Tensor) -> torch.Tensor:
     """The training augmentation for a float batch [N, 1, 28, 28] in 0..1."""
     return random_stroke_width(random_affine(x))

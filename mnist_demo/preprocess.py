@@ -11,9 +11,11 @@ early downscaling of huge images, and stroke-width normalisation (a 2 px pen on 
 """
 
 import io
+import math
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
@@ -28,6 +30,23 @@ DETAIL_SCALE = 4         # stroke widths are measured and fixed at 4x the final 
 MNIST_STROKE_WIDTH = {"thinnest": 8.0, "median": 10.8, "thickest": 22.0}
 INK_FLOOR = 0.06         # ink below this is paper texture or compression noise
 BLANK_PIXELS = 3         # fewer clearly inked pixels than this is a blank image
+# Photos of paper (`paper_ink`). Set on photos made from MNIST *validation* digits, not the held-out sets.
+UNIFORM_LEVELS = 3       # a drawing's background: border pixels within this many grey levels of its median ...
+UNIFORM_SHARE = 0.6      # ... at least this share of them; fewer is a photo or scan of paper
+PHOTO_MIN_SIDE = 24      # smaller pictures are read as drawings
+PHOTO_SIDE = 320         # photos are read at about this size: their digit is 15-60% of it, their ruled lines faint
+PAPER_WINDOW = 0.25      # the closing that estimates the paper's light: this share of the short side, wider than strokes
+LINE_LENGTH = 0.85       # a straight run longer than this share of the side is a ruled line (no stroke is that long)
+LINE_TILTS = (-9, -6, -3, 0, 3, 6, 9)  # degrees: lines are looked for at these tilts ...
+LINE_DRIFT = 0.04        # ... and this much (share of the side) across them
+STROKE_OVER_LINE = 1.5   # contrast this many times a line's, where the line runs, is a stroke crossing it
+NOISE_SIGMAS = 4.0       # the contrast this many noise deviations above the paper's is ink
+MIN_PHOTO_CONTRAST = 0.1  # less contrast than this anywhere is plain paper
+STROKE_CORE = 0.8        # strokes reaching this share of the peak contrast are solid, as MNIST's cores
+SPECK_SHARE = 0.08       # marks smaller than this share of the largest one are specks
+EDGE_MARGIN = 0.01       # marks this close to the frame's edge (share of the side) are cut by it
+EDGE_DIGIT_SHARE = 0.02  # a mark cut by the edge, and alone, is a digit when it covers this share of the frame
+MAX_PHOTO_INK = 0.2      # digits 60% of the frame's height ink under a tenth of it; more is a pattern (wood, cloth)
 
 
 class ImageError(ValueError):
@@ -36,6 +55,10 @@ class ImageError(ValueError):
 
 class BlankImageError(ImageError):
     """An image with no ink on it."""
+
+
+class TooMuchInkError(ImageError):
+    """A picture with far more separate marks than any number has (noise, a texture, a page of text)."""
 
 
 def open_image(source) -> Image.Image:
@@ -111,27 +134,32 @@ def reduce_huge(image: Image.Image) -> Image.Image:
 
 
 def ink_map(image: Image.Image) -> np.ndarray:
-    """Float32 [H, W] in 0..1, 1 where there is ink, whatever the mode and polarity."""
+    """Float32 [H, W] in 0..1, 1 where there is ink, whatever the mode and polarity (the canvas path)."""
+    image = standard_mode(image)
+    grey = opaque_grey(image)
+    if grey is None:  # a transparent background: the ink is whatever is opaque
+        return clean(np.asarray(image.getchannel("A"), dtype=np.float32) / 255)
+    return ink_from_grey(grey)
+
+
+def opaque_grey(image: Image.Image) -> np.ndarray | None:
+    """Float32 [H, W] grey levels in 0..1, or None for an image with a transparent background."""
     image = standard_mode(image)
     if image.mode in ("I", "F"):
         grey = np.asarray(image.convert("F") if image.mode != "F" else image, dtype=np.float32)
         top = grey.max(initial=0)
         grey = grey / (65535.0 if top > 255 else 255.0) if top > 1 else grey
-        return ink_from_grey(np.clip(grey, 0, 1))
+        return np.clip(grey, 0, 1)
     if image.mode == "RGBA":
-        rgba = np.asarray(image.convert("RGBA"))
-        alpha = rgba[:, :, 3]
-        if alpha.min() < 250:  # a transparent background: the ink is whatever is opaque
-            return clean(alpha.astype(np.float32) / 255)
+        if np.asarray(image.getchannel("A")).min() < 250:
+            return None
         image = image.convert("RGB")
-    grey = np.asarray(image.convert("L"), dtype=np.float32) / 255
-    return ink_from_grey(grey)
+    return np.asarray(image.convert("L"), dtype=np.float32) / 255
 
 
 def ink_from_grey(grey: np.ndarray) -> np.ndarray:
     """Ink from a grey image: the background is the border's median, the ink whatever differs from it."""
-    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-    background = float(np.median(border))
+    background = float(np.median(border_of(grey)))
     if background > 0.5:  # dark ink on light paper
         ink = (background - grey) / max(background, 1e-6)
     else:                 # light ink on a dark ground, as MNIST itself
@@ -161,28 +189,152 @@ def crop_to_ink(ink: np.ndarray) -> np.ndarray:
     return ink[top:bottom, left:right]
 
 
-def work_ink(image: Image.Image) -> np.ndarray:
-    """The ink map of the whole image, of a reduced copy when it is huge (`image.width / ink.shape[1]` is the
-    factor)."""
+def located_ink(image: Image.Image) -> tuple[np.ndarray, float, tuple[int, int]]:
+    """The ink map of the drawing, with detail enough for each of its digits (one digit or a whole number).
+
+    Returns (ink, scale, (left, top)): ink pixel (x, y) is input pixel (left + x * scale,
+    top + y * scale). The ink is found on a reduced copy of a huge image (bounded work);
+    a photo's ink is separated from its paper (`paper_ink`); for a drawing, when that leaves
+    the digits small (a digit or a number written small on a big canvas), the inked region
+    is read again from the full-resolution pixels. Raises BlankImageError when there is no ink.
+    """
     ink = transparent_ink(image)
-    return ink if ink is not None else ink_map(reduce_huge(image))
+    if ink is None:
+        grey = opaque_grey(reduce_huge(image))
+        if looks_like_photo(grey):
+            ink = paper_ink(grey)
+            ink_box(ink)  # BlankImageError for a photo of empty paper
+            return ink, image.width / ink.shape[1], (0, 0)
+        ink = ink_from_grey(grey)
+    top, bottom, left, right = ink_box(ink)
+    scale = image.width / ink.shape[1]
+    if scale == 1 or bottom - top >= DIGIT_BOX * DETAIL_SCALE:
+        return ink, scale, (0, 0)
+    margin = 2  # reduced pixels of background around the ink: the border that tells paper from ink
+    region = (max(0, int((left - margin) * scale)), max(0, int((top - margin) * scale)),
+              min(image.width, math.ceil((right + margin) * scale)),
+              min(image.height, math.ceil((bottom + margin) * scale)))
+    factor = max(1, int((bottom - top) * scale) // (DIGIT_BOX * DETAIL_SCALE))
+    crop = image.crop(region)
+    return ink_map(crop.reduce(factor) if factor > 1 else crop), factor, region[:2]
+
+
+# --- photos and scans of paper ---------------------------------------------------------------------
+
+def border_of(grey: np.ndarray) -> np.ndarray:
+    return np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+
+
+def looks_like_photo(grey: np.ndarray) -> bool:
+    """True for a photo or scan of paper: a background of varying grey (light, texture, sensor noise).
+
+    A canvas drawing, a digital image or a clean scan has a uniform background: most of its
+    border is within a few grey levels of one value. Only photos take the slower paper path.
+    """
+    border = border_of(grey)
+    uniform = np.abs(border - np.median(border)) <= UNIFORM_LEVELS / 255
+    return min(grey.shape) >= PHOTO_MIN_SIDE and float(uniform.mean()) < UNIFORM_SHARE
+
+
+def paper_ink(grey: np.ndarray) -> np.ndarray:
+    """The ink of a photo of writing on paper, float32 [H, W] in 0..1, at about PHOTO_SIDE px.
+
+    The paper's light (uneven, with shadows) is estimated by a morphological closing, which
+    removes strokes narrower than its window but keeps the step of a shadow's edge, and divided
+    out: what is left is each pixel's contrast with its own paper. Ruled or squared lines are
+    the long straight parts of that contrast and are subtracted; the sensor's noise level is
+    measured and cut off; specks far smaller than the writing are dropped.
+    """
+    grey = fit_within(grey, PHOTO_SIDE)
+    if np.median(border_of(grey)) < 0.5:  # light writing on a dark ground (chalk on a board)
+        grey = 1 - grey
+    contrast = np.clip(1 - grey / np.maximum(paper_light(grey), 0.02), 0, 1)
+    if np.count_nonzero(contrast > 0.5 * contrast.max()) > MAX_PHOTO_INK * contrast.size:
+        raise TooMuchInkError("Too much ink to read as digits: this looks like a photo of a pattern or of things, "
+                              "not of digits written on paper.")
+    contrast = without_lines(contrast)
+    sample = contrast[::3, ::3]  # the paper's noise level from a ninth of the pixels: as good, and cheaper
+    noise = float(np.median(sample))
+    spread = 1.4826 * float(np.median(np.abs(sample - noise)))
+    floor = noise + NOISE_SIGMAS * spread + INK_FLOOR
+    peak = float(cv2.blur(contrast, (3, 3)).max())
+    if peak - floor < MIN_PHOTO_CONTRAST:
+        return np.zeros_like(contrast)  # plain paper
+    return without_specks(np.clip((contrast - floor) / (STROKE_CORE * (peak - floor)), 0, 1))
+
+
+def fit_within(grey: np.ndarray, side: int) -> np.ndarray:
+    """Shrunk by area averaging so its longest side is at most `side`."""
+    scale = side / max(grey.shape)
+    if scale >= 1:
+        return grey
+    size = (max(1, round(grey.shape[1] * scale)), max(1, round(grey.shape[0] * scale)))
+    return cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+
+
+def paper_light(grey: np.ndarray) -> np.ndarray:
+    """The paper's brightness under every pixel: a closing wider than any stroke, on a half-size copy."""
+    small = fit_within(grey, max(grey.shape) // 2)
+    window = odd(PAPER_WINDOW * min(small.shape))
+    # Mirrored beyond the frame: a shadow over a corner stays as wide as the window there, so the closing keeps it.
+    closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (window, window)),
+                              borderType=cv2.BORDER_REFLECT)
+    return cv2.resize(closed, grey.shape[::-1], interpolation=cv2.INTER_LINEAR)
+
+
+def without_lines(contrast: np.ndarray) -> np.ndarray:
+    """Contrast less the paper's ruled or squared lines: straight runs across most of the frame (LINE_LENGTH).
+
+    A line's level is the opening of the contrast by a long thin window (the least contrast
+    along it), on copies sheared by each of LINE_TILTS so that a tilted line runs along the
+    window, and widened across it by a few pixels. Where a stroke crosses a line it is far
+    darker than the line, and kept as it is.
+    """
+    lines = np.zeros_like(contrast)
+    for transposed in (False, True):  # ruled lines, then the squares' other lines
+        image = contrast.T if transposed else contrast
+        found = np.zeros_like(image)
+        for tilt in LINE_TILTS:
+            found = np.maximum(found, straight_runs(image, math.tan(math.radians(tilt))))
+        lines = np.maximum(lines, found.T if transposed else found)
+    return np.where(contrast > STROKE_OVER_LINE * lines, contrast, np.clip(contrast - lines, 0, 1))
+
+
+def straight_runs(image: np.ndarray, slope: float) -> np.ndarray:
+    """The level of rows-long runs of contrast at `slope` (dy/dx): shear them level, open, shear back."""
+    height, width = image.shape
+    shear = np.float32([[1, 0, 0], [-slope, 1, slope * width / 2]])
+    level = cv2.warpAffine(image, shear, (width, height), flags=cv2.INTER_LINEAR)
+    level = cv2.dilate(level, cv2.getStructuringElement(cv2.MORPH_RECT, (1, odd(LINE_DRIFT * height))))
+    level = cv2.morphologyEx(level, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT,
+                                                                               (odd(LINE_LENGTH * width), 1)))
+    return cv2.warpAffine(level, shear, (width, height), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+
+
+def without_specks(ink: np.ndarray) -> np.ndarray:
+    """The ink less its specks (marks with less than SPECK_SHARE of the largest mark's area) and less what
+    the frame's edge cuts (a shadow's corner, the page's edge) unless it is bigger than any mark within."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((ink > 0.25).astype(np.uint8), connectivity=8)
+    if count == 1:
+        return ink
+    x, y, w, h, areas = (stats[1:, k] for k in range(5))
+    near = EDGE_MARGIN * max(ink.shape)
+    at_edge = (x <= near) | (y <= near) | (x + w >= ink.shape[1] - near) | (y + h >= ink.shape[0] - near)
+    marks = areas >= SPECK_SHARE * areas.max()
+    largest_within = areas[marks & ~at_edge].max(initial=0)
+    # With nothing within, a big mark the edge cuts is a digit written too near it; a small one a shadow's corner.
+    keep = marks & (~at_edge | (areas > max(largest_within, EDGE_DIGIT_SHARE * ink.size)))
+    kept = cv2.dilate(np.concatenate([[0], keep]).astype(np.uint8)[labels], np.ones((5, 5), np.uint8)) > 0
+    return np.where(kept, ink, 0).astype(np.float32)
+
+
+def odd(size: float) -> int:
+    return max(1, int(round(size)) // 2 * 2 + 1)
 
 
 def digit_ink(image: Image.Image) -> np.ndarray:
-    """The ink map of the drawing, cropped to it, read at no less detail than the final steps need.
-
-    The ink is found on a reduced copy of a huge image (bounded work); a drawing that turns out
-    small on it is read again from the full-resolution pixels, so a small digit keeps its detail.
-    """
-    ink = work_ink(image)
-    top, bottom, left, right = ink_box(ink)
-    scale = image.width / ink.shape[1]
-    if scale == 1 or max(bottom - top, right - left) >= DIGIT_BOX * DETAIL_SCALE:
-        return ink[top:bottom, left:right]
-    margin = 2  # reduced pixels of background around the box: the border that tells paper from ink
-    region = (max(0, int((left - margin) * scale)), max(0, int((top - margin) * scale)),
-              min(image.width, int((right + margin) * scale)), min(image.height, int((bottom + margin) * scale)))
-    return crop_to_ink(ink_map(image.crop(region)))
+    """The ink map of a drawing of one digit, cropped to it, read at no less detail than the final steps need."""
+    return crop_to_ink(located_ink(image)[0])
 
 
 def resize(ink: np.ndarray, longest_side: int) -> np.ndarray:
@@ -224,14 +376,11 @@ def normalize_stroke_width(ink: np.ndarray) -> np.ndarray:
 
 
 def max_filter(ink: np.ndarray, size: int) -> np.ndarray:
-    """Grey dilation with a size x size square, as two separable sliding maxima.
+    """Grey dilation with a size x size square (beyond the border counts as no ink).
 
-    (PIL's MaxFilter crashes the process on images narrower than its kernel.)
+    OpenCV's, which also takes images narrower than the square (PIL's MaxFilter crashes the process on them).
     """
-    pad = size // 2
-    padded = np.pad(ink, pad, mode="constant", constant_values=min(0.0, float(ink.min())))
-    rows = np.lib.stride_tricks.sliding_window_view(padded, size, axis=0).max(axis=-1)
-    return np.lib.stride_tricks.sliding_window_view(rows, size, axis=1).max(axis=-1)
+    return cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_RECT, (size, size)))
 
 
 def center_by_mass(digit: np.ndarray) -> np.ndarray:

@@ -21,21 +21,20 @@ import math
 import sys
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from .preprocess import (
-    DETAIL_SCALE,
-    DIGIT_BOX,
+    BlankImageError,
     ImageError,
+    TooMuchInkError,
     crop_to_ink,
-    ink_box,
-    ink_map,
     ink_to_mnist,
+    located_ink,
     max_filter,
     open_image,
     picture_argument,
     standard_mode,
-    work_ink,
 )
 
 INK_LEVEL = 0.25          # a pixel is ink above this fraction of the darkest ink (as crop_to_ink)
@@ -49,6 +48,8 @@ MAX_PIECES_PER_DIGIT = 6   # a digit is at most this many neighbouring pieces
 MAX_DIGIT_WIDTH = 1.6     # no digit wider than this times the tallest piece
 MAX_GAP = 0.3             # nor with a gap wider than this (of the tallest piece) between its strokes
 MAX_PIECES = 40           # more pieces than this is not a number: read the drawing as one piece
+MAX_CANDIDATES = 64      # groupings of pieces read by the model per picture: bounded work (one forward pass each)
+MAX_COMPONENTS = 200      # more separate marks than this (noise, a texture) is too much ink to read: bounded work
 CUT_COST = 0.3            # log-odds a reading pays for each cut through a connected stroke
 OVERLAP_COST = 1.5        # ... for separating two pieces that share columns (times the shared fraction)
 GAP_COST = 8.0            # ... for joining pieces across a gap (times gap / height)
@@ -97,8 +98,13 @@ def read_digits(source, predict) -> list[Digit]:
     BlankImageError when there is no ink.
     """
     image = standard_mode(open_image(source))
-    ink, scale, origin = number_ink(image)
+    ink, scale, origin = located_ink(image)
     labels, boxes = label_components(ink > INK_LEVEL * max(float(ink.max()), 0.2))
+    if len(boxes) == 0:  # the region read again at full resolution can turn out fainter than the reduced copy
+        raise BlankImageError("No digit found: the image is blank.")
+    if len(boxes) > MAX_COMPONENTS:
+        raise TooMuchInkError(f"Too much ink to read as digits: the picture has {len(boxes):,} separate marks "
+                              f"(at most {MAX_COMPONENTS} are read). Is it a picture of a number?")
     pieces = cut_wide(labels, join_subordinates(boxes))
     if len(pieces) > MAX_PIECES:
         pieces = [whole_drawing(pieces)]
@@ -113,28 +119,6 @@ def read_digits(source, predict) -> list[Digit]:
                   probabilities=probabilities[index[i, j]]) for i, j in reading]
 
 
-def number_ink(image) -> tuple[np.ndarray, float, tuple[int, int]]:
-    """The ink map of the drawing, with detail enough for each of its digits.
-
-    Returns (ink, scale, (left, top)): ink pixel (x, y) is input pixel (left + x * scale,
-    top + y * scale). A huge canvas is read reduced, as `to_mnist` does; when that leaves
-    the digits small (a number written small on a wide canvas), the inked region is read
-    again from the full-resolution pixels. Raises BlankImageError when there is no ink.
-    """
-    ink = work_ink(image)
-    top, bottom, left, right = ink_box(ink)
-    scale = image.width / ink.shape[1]
-    if scale == 1 or bottom - top >= DIGIT_BOX * DETAIL_SCALE:
-        return ink, scale, (0, 0)
-    margin = 2  # reduced pixels of background around the ink: the border that tells paper from ink
-    region = (max(0, int((left - margin) * scale)), max(0, int((top - margin) * scale)),
-              min(image.width, math.ceil((right + margin) * scale)),
-              min(image.height, math.ceil((bottom + margin) * scale)))
-    factor = max(1, int((bottom - top) * scale) // (DIGIT_BOX * DETAIL_SCALE))
-    crop = image.crop(region)
-    return ink_map(crop.reduce(factor) if factor > 1 else crop), factor, region[:2]
-
-
 def reading(digits: list[Digit], flags: np.ndarray) -> dict:
     """The JSON-ready answer of `Classifier.read`: the number, each digit, and whether any part is not a digit."""
     parts = [{"digit": str(int(d.probabilities.argmax())), "confidence": float(d.probabilities.max()),
@@ -143,49 +127,11 @@ def reading(digits: list[Digit], flags: np.ndarray) -> dict:
 
 
 def label_components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """8-connected components: int32 labels [H, W] (0 = background, 1..n) and boxes [n, 4] (x0, y0, x1, y1).
-
-    Row runs joined by union-find: a few thousand runs, not a pixel-by-pixel flood fill.
-    """
-    height, width = mask.shape
-    edges = np.diff(np.pad(mask, ((0, 0), (1, 1))).astype(np.int8), axis=1)
-    rows, starts = np.nonzero(edges == 1)
-    ends = np.nonzero(edges == -1)[1]  # exclusive; same order as the starts
-    parent = list(range(len(rows)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    first_run = np.searchsorted(rows, np.arange(height + 1))
-    for row in range(1, height):
-        a0, a1, b1 = first_run[row - 1], first_run[row], first_run[row + 1]
-        if a0 == a1 or a1 == b1:
-            continue
-        # Runs of the row above that touch run b, diagonals included: end >= b.start and start <= b.end.
-        lows = a0 + np.searchsorted(ends[a0:a1], starts[a1:b1], side="left")
-        highs = a0 + np.searchsorted(starts[a0:a1], ends[a1:b1], side="right")
-        for b, low, high in zip(range(a1, b1), lows, highs):
-            for a in range(low, high):
-                parent[root(a)] = root(b)
-    roots = np.array([root(i) for i in range(len(rows))], dtype=np.int64)
-    _, run_labels = np.unique(roots, return_inverse=True)
-    run_labels = run_labels.astype(np.int32) + 1
-    labels = np.zeros((height, width), dtype=np.int32)
-    lengths = ends - starts
-    offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    labels.flat[np.repeat(rows * width + starts, lengths) + offsets] = np.repeat(run_labels, lengths)
-    count = int(run_labels.max(initial=0))
-    boxes = np.zeros((count, 4), dtype=np.int64)
-    boxes[:, :2] = np.iinfo(np.int64).max
-    index = run_labels - 1
-    np.minimum.at(boxes[:, 0], index, starts)
-    np.minimum.at(boxes[:, 1], index, rows)
-    np.maximum.at(boxes[:, 2], index, ends)
-    np.maximum.at(boxes[:, 3], index, rows + 1)
-    return labels, boxes
+    """8-connected components: int32 labels [H, W] (0 = background, 1..n) and boxes [n, 4] (x0, y0, x1, y1)."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8, ltype=cv2.CV_32S)
+    x, y, w, h = (stats[1:, k].astype(np.int64) for k in (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP, cv2.CC_STAT_WIDTH,
+                                                           cv2.CC_STAT_HEIGHT))
+    return labels, np.stack([x, y, x + w, y + h], axis=1).reshape(count - 1, 4)
 
 
 def join_subordinates(boxes: np.ndarray) -> list[Piece]:
@@ -246,15 +192,18 @@ def cut_columns(profile: np.ndarray, height: int) -> list[int]:
     are thick where they meet); the classifier later keeps the cuts that read best."""
     width = len(profile)
     margin, window = max(1, round(MIN_DIGIT_WIDTH * height)), max(1, round(0.08 * height))
+    if width <= 2 * margin:
+        return []
     smooth = np.convolve(profile, np.ones(3) / 3, mode="same")
 
     def lowest(x: int) -> int:
         """The column of least ink near x."""
         return min(range(max(margin, x - window), min(width - margin, x + window + 1)), key=lambda c: smooth[c],
-                   default=x)
+                   default=min(max(x, margin), width - margin - 1))
 
     dips = [x for x in range(margin, width - margin) if smooth[x] == smooth[max(0, x - window):x + window + 1].min()]
-    meets = [lowest(round(width * i / k)) for k in range(2, math.ceil(width / (0.5 * height)) + 1) for i in range(1, k)]
+    most_digits = min(math.ceil(width / (0.5 * height)), MAX_CUTS + 1)  # bounded: a 3000x40 stroke is not 150 digits
+    meets = [lowest(round(width * i / k)) for k in range(2, most_digits + 1) for i in range(1, k)]
     chosen: list[int] = []
     for x in sorted(set(dips + meets), key=lambda c: smooth[c]):
         if all(abs(x - c) >= CUT_SPACING * height for c in chosen):
@@ -268,11 +217,23 @@ def whole_drawing(pieces: list[Piece]) -> Piece:
 
 
 def candidate_digits(pieces: list[Piece]) -> dict[tuple[int, int], float]:
-    """Every run of neighbouring pieces [i, j) that could be one digit, with its shape prior (log-odds)."""
+    """Every run of neighbouring pieces [i, j) that could be one digit, with its shape prior (log-odds).
+
+    At most MAX_CANDIDATES (each is a forward pass): with many pieces, a digit may join fewer of them.
+    """
+    for most in range(MAX_PIECES_PER_DIGIT, 0, -1):
+        candidates = neighbour_groups(pieces, most)
+        if len(candidates) <= MAX_CANDIDATES:
+            break
+    return candidates
+
+
+def neighbour_groups(pieces: list[Piece], most: int) -> dict[tuple[int, int], float]:
+    """The runs of at most `most` neighbouring pieces that could be one digit, with their shape priors."""
     tallest = max(p.height for p in pieces)
     candidates = {}
     for i in range(len(pieces)):
-        for j in range(i + 1, min(i + MAX_PIECES_PER_DIGIT, len(pieces)) + 1):
+        for j in range(i + 1, min(i + most, len(pieces)) + 1):
             group = pieces[i:j]
             x0, x1 = min(p.x0 for p in group), max(p.x1 for p in group)
             reach = max(p.x1 for p in group[:-1]) if j - i > 1 else x1

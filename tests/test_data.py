@@ -137,3 +137,15 @@ def test_stroke_width_thickens_or_thins():
     mixed = data.random_stroke_width(x.repeat(200, 1, 1, 1), probability=1.0)
     ink = mixed.sum(dim=(1, 2, 3))
     assert (ink > 16).any() and (ink < 16).any()  # both directions occur
+
+
+def test_out_of_style_digits_keep_shape_range_and_differ_by_style():
+    from mnist_demo.data import out_of_style
+
+    x = torch.zeros(64, 1, 28, 28)
+    x[:, :, 6:22, 12:16] = 1.0  # a "1"
+    out = out_of_style(x, torch.Generator().manual_seed(0))
+    assert out.shape == x.shape and out.min() >= 0 and out.max() <= 1
+    ink = (out > 0.1).flatten(1).sum(1)
+    assert ink.min() < (x > 0.1).flatten(1).sum(1)[0] < ink.max()  # thinner (pencil) and thicker (marker, blur)
+    assert torch.equal(out, out_of_style(x, torch.Generator().manual_seed(0)))

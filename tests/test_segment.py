@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from mnist_demo.preprocess import BlankImageError
-from mnist_demo.segment import label_components, read_digits
+from mnist_demo.preprocess import BlankImageError, TooMuchInkError
+from mnist_demo.segment import MAX_CANDIDATES, MAX_CUTS, cut_columns, label_components, read_digits
 
 
 def flood_fill_labels(mask: np.ndarray) -> np.ndarray:
@@ -146,3 +146,27 @@ def test_a_dust_speck_is_not_a_digit(classifier, mnist_test):
 def test_a_blank_drawing_raises_blank_image_error(classifier):
     with pytest.raises(BlankImageError):
         read_digits(Image.new("RGBA", (400, 400), (0, 0, 0, 0)), classifier.predict_mnist)
+
+
+def test_cut_candidates_stay_inside_a_long_flat_stroke():
+    """A stroke far wider than tall once asked for a cut past its last column (IndexError)."""
+    for width, height in ((40, 1), (3000, 40), (7, 3), (2, 1)):
+        cuts = cut_columns(np.ones(width), height)
+        assert all(0 < c < width for c in cuts) and len(cuts) <= MAX_CUTS
+
+
+def test_many_strokes_cost_at_most_max_candidates_model_reads(classifier):
+    """Forty bars in a row: every way of grouping them would be hundreds of forward passes."""
+    image = Image.new("L", (2000, 300), 255)
+    draw = ImageDraw.Draw(image)
+    for k in range(40):
+        draw.line([(48 * k + 30, 90), (48 * k + 40, 210)], fill=0, width=12)
+    seen = []
+    digits = read_digits(image, lambda images: seen.append(len(images)) or classifier.predict_mnist(images))
+    assert sum(seen) <= MAX_CANDIDATES and len(digits) >= 1
+
+
+def test_noise_is_too_much_ink_to_read_as_a_number(classifier):
+    noise = Image.fromarray(np.random.default_rng(0).integers(0, 256, (800, 800), dtype=np.uint8))
+    with pytest.raises(TooMuchInkError, match="Too much ink"):
+        read_digits(noise, classifier.predict_mnist)
