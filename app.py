@@ -71,10 +71,10 @@ from mnist_demo.prediction import (
     unreadable_prediction,
 )
 
-CANVAS_SIDE = 400    # preprocessing works at ~400 px anyway: a bigger canvas only costs upload and decode time
-BRUSH_RADIUS = 14    # a ~28 px stroke on a digit drawn ~250 px tall: MNIST's pen, relative to the digit
-QUEUE_SIZE = 64      # beyond this, new requests get "queue full" at once instead of piling up in memory
-CONCURRENCY = 2      # predictions running at once: one per core of a free CPU Space
+CANVAS_SIDE = 400  # preprocessing works at ~400 px anyway: a bigger canvas only costs upload and decode time
+BRUSH_RADIUS = 14  # a ~28 px stroke on a digit drawn ~250 px tall: MNIST's pen, relative to the digit
+QUEUE_SIZE = 64  # beyond this, new requests get "queue full" at once instead of piling up in memory
+CONCURRENCY = 2  # predictions running at once: one per core of a free CPU Space
 MAX_UPLOAD = "10mb"  # bigger uploads are refused before they reach the model
 MODEL_DROPPED = "Train again: the server keeps only the newest few models"
 
@@ -137,8 +137,9 @@ def build_demo(loader: ClassifierLoader, warning: str | None = None, trainer: Tr
     """
     with gr.Blocks(title="Draw a digit", delete_cache=(3600, 3600)) as demo:
         gr.Markdown("# Draw a digit\nA small convolutional network trained on MNIST reads what you draw.")
-        banner = gr.Markdown(f"⚠️ {html.escape(warning or '', quote=False)}", visible=warning is not None,
-                             elem_id="weights-warning")
+        banner = gr.Markdown(
+            f"⚠️ {html.escape(warning or '', quote=False)}", visible=warning is not None, elem_id="weights-warning"
+        )
         with gr.Tab("Draw"):
             yours = draw_tab(loader, trainer)
         if trainer is not None:
@@ -152,8 +153,9 @@ def build_demo(loader: ClassifierLoader, warning: str | None = None, trainer: Tr
         with gr.Tab("Model"):
             summary, layers = model_tab(loader.weights)
         demo.load(None, js=SELECT_BRUSH)
-        demo.load(lambda: loaded_model(loader, warning), None, [banner, summary, layers], show_progress="hidden",
-                  **UI_EVENT)
+        demo.load(
+            lambda: loaded_model(loader, warning), None, [banner, summary, layers], show_progress="hidden", **UI_EVENT
+        )
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY)
     return demo
 
@@ -184,8 +186,13 @@ def draw_tab(loader: ClassifierLoader, trainer: Trainer | None = None):
         with gr.Column():
             answer_line = gr.Markdown(start.headline, elem_id="answer-line")  # phones only (CSS)
             sketchpad = drawing_canvas()
-            upload = gr.Image(label="…or upload a picture of a digit", type="filepath", elem_id="upload",
-                              sources=["upload", "clipboard"], height=180)
+            upload = gr.Image(
+                label="…or upload a picture of a digit",
+                type="filepath",
+                elem_id="upload",
+                sources=["upload", "clipboard"],
+                height=180,
+            )
         with gr.Column():
             headline, probabilities = answer_panel(start)
             yours = your_model_panel(trainer) if trainer is not None else None
@@ -200,10 +207,17 @@ def draw_tab(loader: ClassifierLoader, trainer: Trainer | None = None):
 def drawing_canvas() -> gr.Sketchpad:
     """A square canvas with a black brush and nothing else: no layers, no crop, no colours."""
     return gr.Sketchpad(
-        label="Draw a digit (or a whole number)", elem_id="sketchpad", type="pil", image_mode="RGBA",
-        canvas_size=(CANVAS_SIDE, CANVAS_SIDE), fixed_canvas=True, layers=False, transforms=(),
+        label="Draw a digit (or a whole number)",
+        elem_id="sketchpad",
+        type="pil",
+        image_mode="RGBA",
+        canvas_size=(CANVAS_SIDE, CANVAS_SIDE),
+        fixed_canvas=True,
+        layers=False,
+        transforms=(),
         brush=gr.Brush(default_size=BRUSH_RADIUS, colors=["#000000"], color_mode="fixed"),
-        buttons=[], height=CANVAS_SIDE + 130,
+        buttons=[],
+        height=CANVAS_SIDE + 130,
     )
 
 
@@ -217,12 +231,31 @@ def answer_panel(start) -> list:
 def picture_panel() -> list:
     """What the model saw, why, and a whole number's boxes: shown a moment after the answer."""
     with gr.Row():
-        model_input = gr.Image(label="What the model sees: 28×28 pixels", elem_id="model-input",
-                               interactive=False, format="png", height=200, buttons=[])
-        saliency = gr.Image(label="Why: red pixels count for the answer, blue against", elem_id="saliency",
-                            interactive=False, format="png", height=200, buttons=[])
-    boxes = gr.Image(label="The reading, digit by digit", elem_id="reading-boxes", interactive=False,
-                     format="png", height=240, buttons=[], visible=False)
+        model_input = gr.Image(
+            label="What the model sees: 28×28 pixels",
+            elem_id="model-input",
+            interactive=False,
+            format="png",
+            height=200,
+            buttons=[],
+        )
+        saliency = gr.Image(
+            label="Why: red pixels count for the answer, blue against",
+            elem_id="saliency",
+            interactive=False,
+            format="png",
+            height=200,
+            buttons=[],
+        )
+    boxes = gr.Image(
+        label="The reading, digit by digit",
+        elem_id="reading-boxes",
+        interactive=False,
+        format="png",
+        height=240,
+        buttons=[],
+        visible=False,
+    )
     return [model_input, saliency, boxes]
 
 
@@ -248,13 +281,22 @@ def wire_drawing(loader: ClassifierLoader, sketchpad, upload, answers: list, pic
     # A stroke ends -> the browser uploads the canvas -> .change. "always_last" drops the strokes
     # drawn while an answer and its pictures are made, except the latest, which runs next: an
     # older stroke's pictures can never land after a newer answer. BLANK_IF_CLEARED: see there.
-    drawing = sketchpad.change(on_drawing, sketchpad, outputs, js=BLANK_IF_CLEARED, trigger_mode="always_last",
-                               show_progress="hidden", **MODEL_EVENT, **UI_EVENT)
+    drawing = sketchpad.change(
+        on_drawing,
+        sketchpad,
+        outputs,
+        js=BLANK_IF_CLEARED,
+        trigger_mode="always_last",
+        show_progress="hidden",
+        **MODEL_EVENT,
+        **UI_EVENT,
+    )
     # Uploads are read from the raw file (preprocess=False): mnist_demo, not Gradio, opens
     # it, so a corrupt or odd file gets a clear message instead of a generic error. "always_last"
     # here too: with the default ("once") a file dropped while the last one's pictures are made is lost.
-    uploading = upload.upload(on_upload, upload, outputs, preprocess=False, trigger_mode="always_last",
-                              **MODEL_EVENT, **UI_EVENT)
+    uploading = upload.upload(
+        on_upload, upload, outputs, preprocess=False, trigger_mode="always_last", **MODEL_EVENT, **UI_EVENT
+    )
     # Registered before the reset, so a drawing's answer still in flight is cancelled before the blank shows.
     sketchpad.clear(None, js=SELECT_BRUSH, cancels=[drawing])
     upload.clear(None, cancels=[uploading])
@@ -300,19 +342,48 @@ def script_endpoints(loader: ClassifierLoader, sketchpad, upload, probabilities)
         return for_scripts(read_number, ready(loader), uploaded_path(file_data))
 
     # /predict and /classify stay a single prediction: saliency and whole numbers cost time.
-    gr.on([], predict_sketch, sketchpad, probabilities, api_name="predict", preprocess=False, **MODEL_EVENT,
-          api_description="A Sketchpad value -> the ten probabilities, or 'No digit' for a blank.")
-    gr.on([], classify_file, upload, probabilities, api_name="classify", preprocess=False, **MODEL_EVENT,
-          api_description="An image file of one digit -> the ten probabilities, or 'No digit' for a blank.")
-    gr.on([], read_file, upload, reading, api_name="read", preprocess=False, **MODEL_EVENT,
-          api_description='An image file of a whole number -> {"number", "digits": [{"digit", "confidence", '
-                          '"box", "not_a_digit"}], "not_a_digit"}; no digits and "number": "" for a blank.')
+    gr.on(
+        [],
+        predict_sketch,
+        sketchpad,
+        probabilities,
+        api_name="predict",
+        preprocess=False,
+        **MODEL_EVENT,
+        api_description="A Sketchpad value -> the ten probabilities, or 'No digit' for a blank.",
+    )
+    gr.on(
+        [],
+        classify_file,
+        upload,
+        probabilities,
+        api_name="classify",
+        preprocess=False,
+        **MODEL_EVENT,
+        api_description="An image file of one digit -> the ten probabilities, or 'No digit' for a blank.",
+    )
+    gr.on(
+        [],
+        read_file,
+        upload,
+        reading,
+        api_name="read",
+        preprocess=False,
+        **MODEL_EVENT,
+        api_description='An image file of a whole number -> {"number", "digits": [{"digit", "confidence", '
+        '"box", "not_a_digit"}], "not_a_digit"}; no digits and "number": "" for a blank.',
+    )
 
 
 def your_model_panel(trainer: Trainer) -> gr.Label:
     """The Draw tab's second probabilities panel, for the model trained in this session: hidden until there is one."""
-    return gr.Label(DRAW_PROMPT, num_top_classes=10, label="Your model (trained on the Train tab)",
-                    elem_id="your-probabilities", visible=False)
+    return gr.Label(
+        DRAW_PROMPT,
+        num_top_classes=10,
+        label="Your model (trained on the Train tab)",
+        elem_id="your-probabilities",
+        visible=False,
+    )
 
 
 def wire_your_model(trainer: Trainer, sketchpad: gr.Sketchpad, yours: gr.Label) -> None:
@@ -325,8 +396,16 @@ def wire_your_model(trainer: Trainer, sketchpad: gr.Sketchpad, yours: gr.Label) 
         return answer_for_people(classifier, value, DRAW_PROMPT).label_value
 
     # As the packaged model's answer: the latest stroke wins, and Clear cancels an answer in flight.
-    reading = sketchpad.change(on_drawing_yours, sketchpad, yours, js=BLANK_IF_CLEARED, trigger_mode="always_last",
-                               show_progress="hidden", **MODEL_EVENT, **UI_EVENT)
+    reading = sketchpad.change(
+        on_drawing_yours,
+        sketchpad,
+        yours,
+        js=BLANK_IF_CLEARED,
+        trigger_mode="always_last",
+        show_progress="hidden",
+        **MODEL_EVENT,
+        **UI_EVENT,
+    )
     sketchpad.clear(None, cancels=[reading])
     sketchpad.clear(lambda: DRAW_PROMPT, None, yours, queue=False, show_progress="hidden", **UI_EVENT)
 
@@ -342,22 +421,31 @@ def session_end(trainer: Trainer):
 
 def train_tab(trainer: Trainer, yours: gr.Label) -> gr.Markdown:
     """The Train tab; returns its (hidden) note on where MNIST comes from, which the page load fills."""
-    gr.Markdown(f"### Train it yourself\nPick a network and watch it learn MNIST: the loss, and the accuracy on "
-                f"validation images it never trains on. Then draw on the Draw tab: your model reads the drawing "
-                f"beside the packaged one. One training runs at a time (the others wait their turn), at most "
-                f"{MAX_EPOCHS} epochs and {MAX_SECONDS} s; your model lives in this page only.")
+    gr.Markdown(
+        f"### Train it yourself\nPick a network and watch it learn MNIST: the loss, and the accuracy on "
+        f"validation images it never trains on. Then draw on the Draw tab: your model reads the drawing "
+        f"beside the packaged one. One training runs at a time (the others wait their turn), at most "
+        f"{MAX_EPOCHS} epochs and {MAX_SECONDS} s; your model lives in this page only."
+    )
     data_note = gr.Markdown("", elem_id="train-data-note", visible=False)
     with gr.Row():
-        model = gr.Radio(list(NETWORKS), value=DEFAULT_NETWORK, label="Network", elem_id="train-network",
-                         info="mlp: the tutorials' 784-128-64-10 network; tutorial-cnn: their two conv blocks; "
-                              "cnn-fast: the fast preset's small CNN")
+        model = gr.Radio(
+            list(NETWORKS),
+            value=DEFAULT_NETWORK,
+            label="Network",
+            elem_id="train-network",
+            info="mlp: the tutorials' 784-128-64-10 network; tutorial-cnn: their two conv blocks; "
+            "cnn-fast: the fast preset's small CNN",
+        )
         epochs = gr.Slider(1, MAX_EPOCHS, value=1, step=1, label="Epochs", elem_id="train-epochs")
     with gr.Row():
         lr = gr.Number(DEFAULT_LR, label="Learning rate (peak of the OneCycle schedule)", elem_id="train-lr")
-        batch_size = gr.Dropdown([64, 128, 256, 512], value=DEFAULT_BATCH_SIZE, label="Batch size",
-                                 elem_id="train-batch-size")
-        augment = gr.Checkbox(False, label="Augmentation (random rotation, scale, shift, stroke width)",
-                              elem_id="train-augment")
+        batch_size = gr.Dropdown(
+            [64, 128, 256, 512], value=DEFAULT_BATCH_SIZE, label="Batch size", elem_id="train-batch-size"
+        )
+        augment = gr.Checkbox(
+            False, label="Augmentation (random rotation, scale, shift, stroke width)", elem_id="train-augment"
+        )
     with gr.Row():
         train_button = gr.Button("Train", variant="primary", elem_id="train-button")
         stop_button = gr.Button("Stop", variant="stop", elem_id="stop-button")
@@ -365,12 +453,21 @@ def train_tab(trainer: Trainer, yours: gr.Label) -> gr.Markdown:
     bar = gr.HTML("", elem_id="train-progress")
     with gr.Row():
         loss_plot = gr.LinePlot(x="step", y="loss", title="Training loss", elem_id="loss-plot", height=260)
-        accuracy_plot = gr.LinePlot(x="step", y="validation accuracy (%)", title="Validation accuracy",
-                                    elem_id="accuracy-plot", height=260)
+        accuracy_plot = gr.LinePlot(
+            x="step", y="validation accuracy (%)", title="Validation accuracy", elem_id="accuracy-plot", height=260
+        )
     results = gr.Markdown("", elem_id="train-results")
-    mistakes = gr.Gallery(label="Some test images your model gets wrong", elem_id="train-mistakes", columns=6,
-                          height=220, allow_preview=False, format="png", buttons=[], interactive=False,
-                          visible=False)
+    mistakes = gr.Gallery(
+        label="Some test images your model gets wrong",
+        elem_id="train-mistakes",
+        columns=6,
+        height=220,
+        allow_preview=False,
+        format="png",
+        buttons=[],
+        interactive=False,
+        visible=False,
+    )
     settings = [model, epochs, lr, batch_size, augment]
     api_output = gr.JSON(visible=False)  # only /train's output
 
@@ -385,13 +482,28 @@ def train_tab(trainer: Trainer, yours: gr.Label) -> gr.Markdown:
             yield (f"⚠️ {html.escape(str(error), quote=False)}", "", gr.skip(), gr.skip(), "", gr.skip(), gr.skip())
             return
         final = points[-1]
-        yield (progress_text(final), progress_bar(final), *curves(points), results_text(final),
-               gr.Gallery(mistake_items(trainer, final), visible=bool(final["mistakes"])),
-               gr.Label(DRAW_PROMPT, visible=True, label=f"Your model ({recipe.arch}, {final['epoch']} epoch(s), "
-                                                         f"{final['test_accuracy']:.2f}% on the test set)"))
+        yield (
+            progress_text(final),
+            progress_bar(final),
+            *curves(points),
+            results_text(final),
+            gr.Gallery(mistake_items(trainer, final), visible=bool(final["mistakes"])),
+            gr.Label(
+                DRAW_PROMPT,
+                visible=True,
+                label=f"Your model ({recipe.arch}, {final['epoch']} epoch(s), "
+                f"{final['test_accuracy']:.2f}% on the test set)",
+            ),
+        )
 
-    def train(model: str = DEFAULT_NETWORK, epochs: int = 1, lr: float = DEFAULT_LR,
-              batch_size: int = DEFAULT_BATCH_SIZE, augment: bool = False, request: gr.Request = None):
+    def train(
+        model: str = DEFAULT_NETWORK,
+        epochs: int = 1,
+        lr: float = DEFAULT_LR,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        augment: bool = False,
+        request: gr.Request = None,
+    ):
         """Train a network on MNIST here and stream its progress; the model is then this session's own.
 
         Args:
@@ -410,13 +522,22 @@ def train_tab(trainer: Trainer, yours: gr.Label) -> gr.Markdown:
     def on_stop(request: gr.Request):
         trainer.stop(request.session_hash)
 
-    train_button.click(on_train, settings, [status, bar, loss_plot, accuracy_plot, results, mistakes, yours],
-                       **TRAIN_EVENT, **UI_EVENT)
+    train_button.click(
+        on_train, settings, [status, bar, loss_plot, accuracy_plot, results, mistakes, yours], **TRAIN_EVENT, **UI_EVENT
+    )
     stop_button.click(on_stop, None, None, queue=False, **UI_EVENT)
-    gr.on([], train, settings, api_output, api_name="train", preprocess=False, **TRAIN_EVENT,
-          api_description='Train a network on MNIST; streams {"epoch", "step", "steps", "loss", "val_accuracy", '
-                          '"seconds", "seconds_left"}; the last also has "test_accuracy" (percent), '
-                          '"test_mistakes" and "mistakes".')
+    gr.on(
+        [],
+        train,
+        settings,
+        api_output,
+        api_name="train",
+        preprocess=False,
+        **TRAIN_EVENT,
+        api_description='Train a network on MNIST; streams {"epoch", "step", "steps", "loss", "val_accuracy", '
+        '"seconds", "seconds_left"}; the last also has "test_accuracy" (percent), '
+        '"test_mistakes" and "mistakes".',
+    )
     return data_note
 
 
@@ -445,16 +566,19 @@ def curves(points: list[dict]):
 
     loss = pd.DataFrame({"step": [p["step"] for p in points], "loss": [p["loss"] for p in points]})
     scored = [p for p in points if p.get("val_accuracy") is not None]
-    accuracy = pd.DataFrame({"step": [p["step"] for p in scored],
-                             "validation accuracy (%)": [p["val_accuracy"] for p in scored]})
+    accuracy = pd.DataFrame(
+        {"step": [p["step"] for p in scored], "validation accuracy (%)": [p["val_accuracy"] for p in scored]}
+    )
     return loss, accuracy
 
 
 def mistake_items(trainer: Trainer, final: dict) -> list:
     """The gallery of the test images the trained model got wrong: (image, "a 4 read as 9 (97%)")."""
     images = trainer.data().test_x
-    return [(images[m["index"]].numpy(), f"a {m['label']} read as {m['predicted']} ({m['confidence']:.0%})")
-            for m in final["mistakes"]]
+    return [
+        (images[m["index"]].numpy(), f"a {m['label']} read as {m['predicted']} ({m['confidence']:.0%})")
+        for m in final["mistakes"]
+    ]
 
 
 def for_scripts(answer, *args):
@@ -485,32 +609,56 @@ def sketch_path(value: dict | None):
 
 
 def mistakes_tab(mistakes):
-    gr.Markdown(f"### {mistakes_header(mistakes)}\n"
-                "The test images this model gets wrong, most confident mistakes first.", elem_id="mistakes-header")
+    gr.Markdown(
+        f"### {mistakes_header(mistakes)}\nThe test images this model gets wrong, most confident mistakes first.",
+        elem_id="mistakes-header",
+    )
     if mistakes is None:
         return
     if mistakes.confusion is not None:
-        gr.Markdown("**The test set's confusion matrix**: rows are the true digits, columns what the model read. "
-                    "Choose a cell to see those mistakes (a row's first cell or its diagonal: all of that digit's).")
-        confusion = gr.Dataframe(confusion_table(mistakes.confusion), interactive=False, elem_id="confusion",
-                                 show_label=False, buttons=[], max_height=460)
+        gr.Markdown(
+            "**The test set's confusion matrix**: rows are the true digits, columns what the model read. "
+            "Choose a cell to see those mistakes (a row's first cell or its diagonal: all of that digit's)."
+        )
+        confusion = gr.Dataframe(
+            confusion_table(mistakes.confusion),
+            interactive=False,
+            elem_id="confusion",
+            show_label=False,
+            buttons=[],
+            max_height=460,
+        )
     with gr.Row():
         true_digit = gr.Dropdown([ANY, *DIGIT_LABELS], value=ANY, label="True digit", elem_id="true-digit")
-        predicted_digit = gr.Dropdown([ANY, *DIGIT_LABELS], value=ANY, label="Predicted digit",
-                                      elem_id="predicted-digit")
+        predicted_digit = gr.Dropdown(
+            [ANY, *DIGIT_LABELS], value=ANY, label="Predicted digit", elem_id="predicted-digit"
+        )
     everything = matching_mistakes(mistakes)
     count = gr.Markdown(filter_summary(mistakes, everything), elem_id="mistakes-count")
     with gr.Row():
-        gallery = gr.Gallery(gallery_items(mistakes, shown_in_gallery(everything)), label="Mistakes",
-                             elem_id="mistakes", columns=6, height=520, allow_preview=False, object_fit="contain",
-                             format="png", buttons=[], interactive=False, scale=3)
+        gallery = gr.Gallery(
+            gallery_items(mistakes, shown_in_gallery(everything)),
+            label="Mistakes",
+            elem_id="mistakes",
+            columns=6,
+            height=520,
+            allow_preview=False,
+            object_fit="contain",
+            format="png",
+            buttons=[],
+            interactive=False,
+            scale=3,
+        )
         with gr.Column(scale=1):
-            selected = gr.Markdown("Select an image to see all ten of its probabilities.",
-                                   elem_id="mistake-description")
-            selected_image = gr.Image(label="Test image", elem_id="mistake-image", interactive=False, format="png",
-                                      height=160, buttons=[])
-            selected_probabilities = gr.Label(num_top_classes=10, label="Probabilities",
-                                              elem_id="mistake-probabilities")
+            selected = gr.Markdown(
+                "Select an image to see all ten of its probabilities.", elem_id="mistake-description"
+            )
+            selected_image = gr.Image(
+                label="Test image", elem_id="mistake-image", interactive=False, format="png", height=160, buttons=[]
+            )
+            selected_probabilities = gr.Label(
+                num_top_classes=10, label="Probabilities", elem_id="mistake-probabilities"
+            )
 
     def on_filter(true_value, predicted_value):
         positions = matching_mistakes(mistakes, true_value, predicted_value)
@@ -518,8 +666,11 @@ def mistakes_tab(mistakes):
 
     def on_select(true_value, predicted_value, event: gr.SelectData):
         position = matching_mistakes(mistakes, true_value, predicted_value)[event.index]
-        return (describe_mistake(mistakes, position), mistakes.images[position],
-                probabilities_by_label(mistakes.probabilities[position]))
+        return (
+            describe_mistake(mistakes, position),
+            mistakes.images[position],
+            probabilities_by_label(mistakes.probabilities[position]),
+        )
 
     def on_cell(event: gr.SelectData):
         true_value, predicted_value = cell_filter(*event.index)
@@ -527,10 +678,16 @@ def mistakes_tab(mistakes):
 
     if mistakes.confusion is not None:
         confusion.select(on_cell, None, [true_digit, predicted_digit, gallery, count], **UI_EVENT)
-    gr.on([true_digit.input, predicted_digit.input], on_filter, [true_digit, predicted_digit], [gallery, count],
-          **UI_EVENT)
-    gallery.select(on_select, [true_digit, predicted_digit], [selected, selected_image, selected_probabilities],
-                   **UI_EVENT)
+    gr.on(
+        [true_digit.input, predicted_digit.input],
+        on_filter,
+        [true_digit, predicted_digit],
+        [gallery, count],
+        **UI_EVENT,
+    )
+    gallery.select(
+        on_select, [true_digit, predicted_digit], [selected, selected_image, selected_probabilities], **UI_EVENT
+    )
 
 
 def model_tab(weights):
@@ -540,32 +697,54 @@ def model_tab(weights):
     with gr.Accordion("The layers, as PyTorch prints them", open=False):
         layers = gr.Code("(the model is loading)", language=None, show_label=False, elem_id="layers")
     with gr.Row():
-        for plot, label in ((training_curves_plot(weights), "Training curves"),
-                            (confusion_matrix_plot(weights), "Confusion matrix (test set)")):
+        for plot, label in (
+            (training_curves_plot(weights), "Training curves"),
+            (confusion_matrix_plot(weights), "Confusion matrix (test set)"),
+        ):
             if plot is not None:
                 gr.Image(plot, label=label, interactive=False, format="png", buttons=["fullscreen"])
     return summary, layers
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--weights", default=os.environ.get("MNIST_DEMO_WEIGHTS") or None,
-                        help="a folder written by train.py or a Hub repo id; default $MNIST_DEMO_WEIGHTS, "
-                             "else the weights packaged with mnist_demo")
-    parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1",
-                        help="address to listen on ($GRADIO_SERVER_NAME)")
-    parser.add_argument("--port", type=port_number, default=os.environ.get("GRADIO_SERVER_PORT") or "7860",
-                        help="port ($GRADIO_SERVER_PORT)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument(
+        "--weights",
+        default=os.environ.get("MNIST_DEMO_WEIGHTS") or None,
+        help="a folder written by train.py or a Hub repo id; default $MNIST_DEMO_WEIGHTS, "
+        "else the weights packaged with mnist_demo",
+    )
+    parser.add_argument(
+        "--host",
+        default=os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1",
+        help="address to listen on ($GRADIO_SERVER_NAME)",
+    )
+    parser.add_argument(
+        "--port",
+        type=port_number,
+        default=os.environ.get("GRADIO_SERVER_PORT") or "7860",
+        help="port ($GRADIO_SERVER_PORT)",
+    )
     parser.add_argument("--share", action="store_true", help="also open a temporary public gradio.live link")
-    parser.add_argument("--mcp", action="store_true",
-                        help="also serve the endpoints as MCP tools at /gradio_api/mcp/ (needs gradio[mcp])")
-    parser.add_argument("--no-training", action="store_true",
-                        default=os.environ.get("MNIST_DEMO_NO_TRAINING", "") not in ("", "0"),
-                        help="hide the Train tab and /train ($MNIST_DEMO_NO_TRAINING=1)")
-    parser.add_argument("--data-dir", default=os.environ.get("MNIST_DATA_DIR") or None,
-                        help="folder holding MNIST/raw for the Train tab; default $MNIST_DATA_DIR, else "
-                             "downloaded into ~/.cache/mnist-demo on the first training")
+    parser.add_argument(
+        "--mcp",
+        action="store_true",
+        help="also serve the endpoints as MCP tools at /gradio_api/mcp/ (needs gradio[mcp])",
+    )
+    parser.add_argument(
+        "--no-training",
+        action="store_true",
+        default=os.environ.get("MNIST_DEMO_NO_TRAINING", "") not in ("", "0"),
+        help="hide the Train tab and /train ($MNIST_DEMO_NO_TRAINING=1)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        default=os.environ.get("MNIST_DATA_DIR") or None,
+        help="folder holding MNIST/raw for the Train tab; default $MNIST_DATA_DIR, else "
+        "downloaded into ~/.cache/mnist-demo on the first training",
+    )
     return parser.parse_args(argv)
 
 
@@ -588,12 +767,21 @@ def main(argv=None):
     trainer = None if args.no_training else Trainer(args.data_dir)
     demo = build_demo(loader, warning, trainer)
     try:
-        demo.launch(server_name=args.host, server_port=args.port, share=args.share, mcp_server=args.mcp,
-                    prevent_thread_lock=True, quiet=True, **LAUNCH_OPTIONS)
+        demo.launch(
+            server_name=args.host,
+            server_port=args.port,
+            share=args.share,
+            mcp_server=args.mcp,
+            prevent_thread_lock=True,
+            quiet=True,
+            **LAUNCH_OPTIONS,
+        )
     except OSError:  # Gradio's message speaks of launch()'s parameters; say it in the command line's terms
-        raise SystemExit(f"app.py: cannot serve on {args.host}:{args.port}: the port is in use (another app.py?) "
-                         "or the address is not one of this machine's. Choose another with --port (or "
-                         "GRADIO_SERVER_PORT) or --host.") from None
+        raise SystemExit(
+            f"app.py: cannot serve on {args.host}:{args.port}: the port is in use (another app.py?) "
+            "or the address is not one of this machine's. Choose another with --port (or "
+            "GRADIO_SERVER_PORT) or --host."
+        ) from None
     # quiet=True: Gradio's own lines would say "set `share=True` in `launch()`"; here it is a flag.
     print(f"* Running on local URL:  {demo.local_url}")
     if demo.mcp_error:

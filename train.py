@@ -46,13 +46,27 @@ from mnist_demo.training import (
 PRESETS = {
     # The recipe of the shipped weights: the full CNN, 15 epochs of OneCycle AdamW, with
     # generated non-digits for the "not a digit" detector.
-    "best": {"arch": "cnn", "epochs": 15, "batch_size": 128, "lr": 3e-3, "negatives": 20000, "augment": True,
-             "beta2": 0.999},
+    "best": {
+        "arch": "cnn",
+        "epochs": 15,
+        "batch_size": 128,
+        "lr": 3e-3,
+        "negatives": 20000,
+        "augment": True,
+        "beta2": 0.999,
+    },
     # The quickest recipe to 99% test accuracy (benchmarks/train_speed.py): a network with a seventh
     # of cnn-small's compute, two epochs, no augmentation (it only pays off in longer runs), and
     # Adam's second moment averaged over ~10 steps instead of ~1000, which adapts in time in a short run.
-    "fast": {"arch": "cnn-fast", "epochs": 2, "batch_size": 256, "lr": 1e-2, "negatives": 0, "augment": False,
-             "beta2": 0.9},
+    "fast": {
+        "arch": "cnn-fast",
+        "epochs": 2,
+        "batch_size": 256,
+        "lr": 1e-2,
+        "negatives": 0,
+        "augment": False,
+        "beta2": 0.9,
+    },
 }
 BAR_UPDATES = 50  # progress-bar refreshes per epoch on a terminal; each reads the loss, a device sync
 NOT_RECIPE = ("data_dir", "out", "preset", "resume", "push_to_hub", "private")  # flags that are not the Recipe's
@@ -60,37 +74,73 @@ NOT_RECIPE = ("data_dir", "out", "preset", "resume", "push_to_hub", "private")  
 
 # --- the flags ---
 
+
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add = parser.add_argument
-    add("--data-dir", default=None,
+    add(
+        "--data-dir",
+        default=None,
         help="folder holding MNIST/raw; downloads there if missing "
-             "(default: $MNIST_DATA_DIR, else ~/.cache/mnist-demo)")
+        "(default: $MNIST_DATA_DIR, else ~/.cache/mnist-demo)",
+    )
     add("--out", default="runs/latest", help="output folder for weights and artifacts (default: %(default)s)")
-    add("--preset", choices=PRESETS, default="best",
-        help="recipe whose values (PRESETS in train.py) the flags below override (default: %(default)s)")
+    add(
+        "--preset",
+        choices=PRESETS,
+        default="best",
+        help="recipe whose values (PRESETS in train.py) the flags below override (default: %(default)s)",
+    )
     add("--arch", choices=ARCHITECTURES, default=None, help="network (default: the preset's)")
     add("--epochs", type=whole_number(1), default=None, help="epochs (default: the preset's)")
     add("--batch-size", type=whole_number(1), default=None, help="batch size (default: the preset's)")
-    add("--lr", type=number_between(0, float("inf")), default=None,
-        help="peak learning rate of the OneCycle schedule (default: the preset's)")
-    add("--augment", action=argparse.BooleanOptionalAction, default=None,
-        help="random affine and stroke-width augmentation (default: the preset's)")
+    add(
+        "--lr",
+        type=number_between(0, float("inf")),
+        default=None,
+        help="peak learning rate of the OneCycle schedule (default: the preset's)",
+    )
+    add(
+        "--augment",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="random affine and stroke-width augmentation (default: the preset's)",
+    )
     add("--beta2", type=number_between(0, 1), default=None, help="AdamW's second-moment decay (default: the preset's)")
-    add("--negatives", type=whole_number(0), default=None,
+    add(
+        "--negatives",
+        type=whole_number(0),
+        default=None,
         help="generated non-digits for the 'not a digit' detector, 0 for none "
-             "(default: the preset's; with --limit N, its share N/55000)")
+        "(default: the preset's; with --limit N, its share N/55000)",
+    )
     add("--seed", type=int, default=0, help="random seed (default: %(default)s)")
-    add("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto",
-        help="auto picks CUDA, then MPS, else CPU (default: %(default)s)")
-    add("--precision", choices=["auto", "bf16", "fp32"], default="auto",
-        help="auto: bf16 autocast on CUDA and on CPUs with native bf16, fp32 elsewhere (default: %(default)s)")
+    add(
+        "--device",
+        choices=["auto", "cpu", "cuda", "mps"],
+        default="auto",
+        help="auto picks CUDA, then MPS, else CPU (default: %(default)s)",
+    )
+    add(
+        "--precision",
+        choices=["auto", "bf16", "fp32"],
+        default="auto",
+        help="auto: bf16 autocast on CUDA and on CPUs with native bf16, fp32 elsewhere (default: %(default)s)",
+    )
     add("--compile", action="store_true", help="torch.compile the model (default: off)")
-    add("--limit", type=whole_number(1), default=None,
-        help="train on the first N training images only, for quick runs (default: all)")
+    add(
+        "--limit",
+        type=whole_number(1),
+        default=None,
+        help="train on the first N training images only, for quick runs (default: all)",
+    )
     add("--resume", action="store_true", help="continue from the checkpoint in --out (default: off)")
-    add("--push-to-hub", metavar="REPO_ID", default=None,
-        help="upload --out to this Hub model repo; token from HF_TOKEN or the cached login (default: no upload)")
+    add(
+        "--push-to-hub",
+        metavar="REPO_ID",
+        default=None,
+        help="upload --out to this Hub model repo; token from HF_TOKEN or the cached login (default: no upload)",
+    )
     add("--private", action="store_true", help="create the Hub repo as private (default: public)")
     args = parser.parse_args(argv)
     if args.limit and args.negatives is None:  # a quick run gets the preset's share of non-digits, not all of them
@@ -106,6 +156,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def whole_number(minimum: int):
     """An argparse type: an integer of at least `minimum`, or a message saying so."""
+
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -114,11 +165,13 @@ def whole_number(minimum: int):
         if value is None or value < minimum:
             raise argparse.ArgumentTypeError(f"must be a whole number of at least {minimum}, not {text!r}")
         return value
+
     return parse
 
 
 def number_between(low: float, high: float):
     """An argparse type: a number strictly between `low` and `high` (`high` may be infinite)."""
+
     def parse(text: str) -> float:
         try:
             value = float(text)
@@ -128,6 +181,7 @@ def number_between(low: float, high: float):
             limits = f"above {low:g}" if high == float("inf") else f"between {low:g} and {high:g}"
             raise argparse.ArgumentTypeError(f"must be a number {limits}, not {text!r}")
         return value
+
     return parse
 
 
@@ -162,9 +216,12 @@ def main(argv=None) -> int:
     if args.resume:
         load_checkpoint(run, out)
         print(f"resuming after epoch {len(run.history)} of {args.epochs} from {out}")
-    print(f"{args.arch}: {count_parameters(run.model):,} parameters  |  device {run.device}  |  "
-          f"{'bf16 autocast' if run.autocast_dtype else 'fp32'}  |  {len(run.train_x):,} train / "
-          f"{len(run.val_x):,} val / {len(run.test_x):,} test images", flush=True)
+    print(
+        f"{args.arch}: {count_parameters(run.model):,} parameters  |  device {run.device}  |  "
+        f"{'bf16 autocast' if run.autocast_dtype else 'fp32'}  |  {len(run.train_x):,} train / "
+        f"{len(run.val_x):,} val / {len(run.test_x):,} test images",
+        flush=True,
+    )
 
     # --- the loop, then the report ---
     try:
@@ -181,8 +238,10 @@ def main(argv=None) -> int:
         return 130
     test = metrics["test"]
     scaling = f"T={metrics['temperature']:.3f}" if metrics["temperature_kept"] else "no temperature: it did not help"
-    print(f"test accuracy {test['accuracy']:.2%} ({test['errors']} wrong)  |  ECE {test['ece_uncalibrated']:.2%} -> "
-          f"{test['ece']:.2%} ({scaling})  |  {run.seconds:.0f} s  |  artifacts in {out}")
+    print(
+        f"test accuracy {test['accuracy']:.2%} ({test['errors']} wrong)  |  ECE {test['ece_uncalibrated']:.2%} -> "
+        f"{test['ece']:.2%} ({scaling})  |  {run.seconds:.0f} s  |  artifacts in {out}"
+    )
     return push(out, args.push_to_hub, args.private) if args.push_to_hub else 0
 
 
@@ -208,8 +267,9 @@ def train(run: Run, out: Path) -> None:
     """The epochs, one line each, a checkpoint after each; a progress bar too on a terminal (not in a log)."""
     steps_per_epoch = run.steps // run.recipe.epochs
     done = len(run.history) * steps_per_epoch
-    bar = tqdm(total=run.steps, initial=done, unit="batch", leave=False, dynamic_ncols=True,
-               disable=not sys.stderr.isatty())
+    bar = tqdm(
+        total=run.steps, initial=done, unit="batch", leave=False, dynamic_ncols=True, disable=not sys.stderr.isatty()
+    )
 
     def on_progress(update: dict) -> None:
         bar.set_description(f"epoch {update['epoch']}/{run.recipe.epochs}")
@@ -219,9 +279,12 @@ def train(run: Run, out: Path) -> None:
     def on_epoch(record: dict) -> None:
         bar.update(record["epoch"] * steps_per_epoch - bar.n)
         bar.clear()
-        print(f"epoch {record['epoch']:>2}/{run.recipe.epochs}  train loss {record['train_loss']:.4f} "
-              f"acc {record['train_acc']:.2%}  val loss {record['val_loss']:.4f} acc {record['val_acc']:.2%}  "
-              f"lr {record['lr']:.2e}  {record['seconds']:.1f} s", flush=True)
+        print(
+            f"epoch {record['epoch']:>2}/{run.recipe.epochs}  train loss {record['train_loss']:.4f} "
+            f"acc {record['train_acc']:.2%}  val loss {record['val_loss']:.4f} acc {record['val_acc']:.2%}  "
+            f"lr {record['lr']:.2e}  {record['seconds']:.1f} s",
+            flush=True,
+        )
         save_checkpoint(run, out)
 
     try:
@@ -250,13 +313,20 @@ def report(run: Run, calibration: dict, out: Path) -> dict:
     artifacts.plot_training_curves(out, run.history)
     best = max(run.history, key=lambda h: h["val_acc"])
     return {
-        "arch": run.recipe.arch, "parameters": count_parameters(run.model), "device": str(run.device),
-        "precision": "bf16" if run.autocast_dtype else "fp32", "seconds": run.seconds,
-        "recipe": run.recipe.as_dict(), "history": run.history, "best_epoch": best["epoch"],
+        "arch": run.recipe.arch,
+        "parameters": count_parameters(run.model),
+        "device": str(run.device),
+        "precision": "bf16" if run.autocast_dtype else "fp32",
+        "seconds": run.seconds,
+        "recipe": run.recipe.as_dict(),
+        "history": run.history,
+        "best_epoch": best["epoch"],
         "val": {"accuracy": best["val_acc"], "loss": best["val_loss"], "total": len(run.val_y)},
         "test": {
-            "accuracy": float((predictions == labels).mean()), "errors": int((predictions != labels).sum()),
-            "total": len(labels), "ece": expected_calibration_error(calibrated, labels),
+            "accuracy": float((predictions == labels).mean()),
+            "errors": int((predictions != labels).sum()),
+            "total": len(labels),
+            "ece": expected_calibration_error(calibrated, labels),
             "ece_uncalibrated": expected_calibration_error(raw, labels),
         },
         "confusion_matrix": matrix.tolist(),
@@ -269,12 +339,16 @@ def push(out: Path, repo_id: str, private: bool) -> int:
     try:
         push_to_hub(out, repo_id, private)
     except Exception as error:  # no token, offline, refused: the local files stay
-        print(f"push to {repo_id} failed: {describe_push_error(error)}. The artifacts are kept in {out}.",
-              file=sys.stderr)
+        print(
+            f"push to {repo_id} failed: {describe_push_error(error)}. The artifacts are kept in {out}.", file=sys.stderr
+        )
         return 1
     except KeyboardInterrupt:  # the upload is one commit: the repo has all of it or none of it
-        print(f"\npush to {repo_id} interrupted: the artifacts in {out} are whole; upload them with "
-              f"`{upload_command(repo_id, out)}`", file=sys.stderr)
+        print(
+            f"\npush to {repo_id} interrupted: the artifacts in {out} are whole; upload them with "
+            f"`{upload_command(repo_id, out)}`",
+            file=sys.stderr,
+        )
         return 130
     print(f"pushed to https://huggingface.co/{repo_id}")
     return 0
@@ -282,16 +356,24 @@ def push(out: Path, repo_id: str, private: bool) -> int:
 
 def recipe_text(recipe: Recipe) -> str:
     """The recipe in words, for the model card."""
-    negatives = (f" {recipe.negatives:,} generated non-digits (letters, signs, scribbles, shapes) join each epoch's "
-                 "batches, trained toward a uniform prediction (outlier exposure) for the 'not a digit' detector."
-                 if recipe.negatives else "")
-    augmentation = ("batched random affine augmentation (rotation, scale, shear, translation) and random stroke "
-                    "thickening/thinning" if recipe.augment else "no augmentation")
-    return (f"{recipe.epochs} epochs, batch {recipe.batch_size}, AdamW (beta2 {recipe.beta2:g}, weight decay "
-            f"{WEIGHT_DECAY:g}) with a OneCycle schedule peaking at lr {recipe.lr:g} (beta1 cycling between 0.95 and "
-            f"0.85); {augmentation}; seed {recipe.seed}. The epoch with the best validation accuracy is kept; a "
-            "temperature fitted on the validation split calibrates the probabilities when it lowers their "
-            f"calibration error there.{negatives}")
+    negatives = (
+        f" {recipe.negatives:,} generated non-digits (letters, signs, scribbles, shapes) join each epoch's "
+        "batches, trained toward a uniform prediction (outlier exposure) for the 'not a digit' detector."
+        if recipe.negatives
+        else ""
+    )
+    augmentation = (
+        "batched random affine augmentation (rotation, scale, shear, translation) and random stroke thickening/thinning"
+        if recipe.augment
+        else "no augmentation"
+    )
+    return (
+        f"{recipe.epochs} epochs, batch {recipe.batch_size}, AdamW (beta2 {recipe.beta2:g}, weight decay "
+        f"{WEIGHT_DECAY:g}) with a OneCycle schedule peaking at lr {recipe.lr:g} (beta1 cycling between 0.95 and "
+        f"0.85); {augmentation}; seed {recipe.seed}. The epoch with the best validation accuracy is kept; a "
+        "temperature fitted on the validation split calibrates the probabilities when it lowers their "
+        f"calibration error there.{negatives}"
+    )
 
 
 if __name__ == "__main__":

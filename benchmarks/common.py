@@ -70,10 +70,19 @@ def wait_for_page(url: str, timeout: float, process: subprocess.Popen | None = N
 
 def start_server(args: list[str], port: int, env: dict | None = None) -> subprocess.Popen:
     """A Python server subprocess (its output discarded) listening on 127.0.0.1:`port`."""
-    environment = os.environ | {"GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
-                                "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONPATH": str(ROOT)} | (env or {})
-    return subprocess.Popen([sys.executable, *args], cwd=ROOT, env=environment,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    environment = (
+        os.environ
+        | {
+            "GRADIO_SERVER_NAME": "127.0.0.1",
+            "GRADIO_SERVER_PORT": str(port),
+            "GRADIO_ANALYTICS_ENABLED": "False",
+            "PYTHONPATH": str(ROOT),
+        }
+        | (env or {})
+    )
+    return subprocess.Popen(
+        [sys.executable, *args], cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -111,9 +120,11 @@ def machine() -> str:
 
 def cpu_busy(seconds: float = 1.0) -> float:
     """The share of all cores busy over the next `seconds` (Linux; 0.0 elsewhere). Call it before measuring."""
+
     def idle_and_total():
         fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
         return fields[3] + fields[4], sum(fields)  # idle + iowait, everything
+
     try:
         idle0, total0 = idle_and_total()
         time.sleep(seconds)

@@ -48,14 +48,18 @@ def main():
     mnist = to_mnist(one)
     assert view_drawing(classifier, number, "No digit").reading["number"] == "21"
     rows = []
-    for name, call in (("predict (= /predict, /classify)", lambda: predict(classifier, one)),
-                       ("saliency map alone", lambda: saliency_overlay(classifier, mnist)),
-                       ("Draw tab, one digit", lambda: view_drawing(classifier, one, "No digit")),
-                       ("Draw tab, two digits", lambda: view_drawing(classifier, number, "No digit"))):
+    for name, call in (
+        ("predict (= /predict, /classify)", lambda: predict(classifier, one)),
+        ("saliency map alone", lambda: saliency_overlay(classifier, mnist)),
+        ("Draw tab, one digit", lambda: view_drawing(classifier, one, "No digit")),
+        ("Draw tab, two digits", lambda: view_drawing(classifier, number, "No digit")),
+    ):
         times = common.time_calls(call, args.repeats, warmup=1)
         rows.append((name, f"p50 {common.percentile(times, 50):6.1f} ms   p95 {common.percentile(times, 95):6.1f} ms"))
-    common.print_table(f"{common.machine()}, {torch.get_num_threads()} torch threads, {args.repeats} calls each"
-                       f"{common.busy_note()}", rows)
+    common.print_table(
+        f"{common.machine()}, {torch.get_num_threads()} torch threads, {args.repeats} calls each{common.busy_note()}",
+        rows,
+    )
     print(f"  goal: saliency map <= {GOAL_SALIENCY_MS:.0f} ms")
     common.print_reproduce()
 

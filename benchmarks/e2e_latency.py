@@ -37,8 +37,10 @@ def main(argv=None) -> int:
     busy = common.cpu_busy()
     from gradio_client import Client
 
-    servers = {"app.py": ["app.py"] + (["--weights", args.weights] if args.weights else []),
-               "bare Gradio app": ["benchmarks/bare_app.py"]}
+    servers = {
+        "app.py": ["app.py"] + (["--weights", args.weights] if args.weights else []),
+        "bare Gradio app": ["benchmarks/bare_app.py"],
+    }
     processes, clients = {}, {}
     with tempfile.TemporaryDirectory() as folder:
         sketch = str(common.save_sketch(Path(folder) / "sketch.png"))
@@ -65,12 +67,17 @@ def main(argv=None) -> int:
     label = answers["app.py"].get("label") if isinstance(answers["app.py"], dict) else answers["app.py"]
     print(f"{common.machine()}{common.busy_note(busy)}")
     print(f"app.py reads the sketch as: {label}")
-    common.print_table(f"/classify round trip through gradio_client, {args.calls} interleaved calls each", [
-        ("app.py", f"median {statistics.median(app):6.1f} ms   p95 {common.percentile(app, 95):6.1f} ms"),
-        ("bare Gradio app (no model)",
-         f"median {statistics.median(bare):6.1f} ms   p95 {common.percentile(bare, 95):6.1f} ms"),
-        ("ratio of medians", f"{ratio:.3f}"),
-    ])
+    common.print_table(
+        f"/classify round trip through gradio_client, {args.calls} interleaved calls each",
+        [
+            ("app.py", f"median {statistics.median(app):6.1f} ms   p95 {common.percentile(app, 95):6.1f} ms"),
+            (
+                "bare Gradio app (no model)",
+                f"median {statistics.median(bare):6.1f} ms   p95 {common.percentile(bare, 95):6.1f} ms",
+            ),
+            ("ratio of medians", f"{ratio:.3f}"),
+        ],
+    )
     return common.verdict("ratio", ratio, GOAL_RATIO)
 
 

@@ -40,18 +40,30 @@ from mnist_demo.data import load_mnist, out_of_style, split_train_val
 from mnist_demo.explain import integrated_gradients
 from mnist_demo.negatives import make_negatives
 
-TARGETS = {"numbers": 0.90, "non_digits": 0.90, "real_digits": 0.03, "ece": 0.005, "saliency_ms": 50,
-           "photos": 0.97, "scans": 0.97, "scans_flagged": 0.03, "not_writing": 0.98}
+TARGETS = {
+    "numbers": 0.90,
+    "non_digits": 0.90,
+    "real_digits": 0.03,
+    "ece": 0.005,
+    "saliency_ms": 50,
+    "photos": 0.97,
+    "scans": 0.97,
+    "scans_flagged": 0.03,
+    "not_writing": 0.98,
+}
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--weights", default=None, help="weights folder or Hub repo (default: the packaged weights)")
-    parser.add_argument("--data-dir", default=None,
-                        help="folder holding MNIST/raw (default: $MNIST_DATA_DIR, else a cache)")
+    parser.add_argument(
+        "--data-dir", default=None, help="folder holding MNIST/raw (default: $MNIST_DATA_DIR, else a cache)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the held-out sets (default: %(default)s)")
     parser.add_argument("--count", type=int, default=400, help="pictures in each set (default: %(default)s)")
-    parser.add_argument("--failures", type=Path, default=None, help="save the drawings it gets wrong here as PNG (default: no)")
+    parser.add_argument(
+        "--failures", type=Path, default=None, help="save the drawings it gets wrong here as PNG (default: no)"
+    )
     return parser.parse_args(argv)
 
 
@@ -113,15 +125,23 @@ def threshold_check(classifier: Classifier, data_dir, seed: int) -> list[tuple[s
     _, (val_x, _) = split_train_val(images, labels)
     styled = out_of_style(val_x.unsqueeze(1).float() / 255, torch.Generator().manual_seed(seed))
     styled = (styled.squeeze(1) * 255).round().to(torch.uint8).numpy()
-    tops = {"val": classifier.predict_mnist(val_x.numpy()).max(1),
-            "styled": classifier.predict_mnist(np.stack([uploaded(image) for image in styled])).max(1),
-            "negatives": classifier.predict_mnist(make_negatives(1000, seed=seed + 20_000)).max(1)}
+    tops = {
+        "val": classifier.predict_mnist(val_x.numpy()).max(1),
+        "styled": classifier.predict_mnist(np.stack([uploaded(image) for image in styled])).max(1),
+        "negatives": classifier.predict_mnist(make_negatives(1000, seed=seed + 20_000)).max(1),
+    }
     widened = float(np.quantile(np.concatenate([tops["val"], tops["styled"]]), 0.01))
-    return [(f"{name} {threshold:.3f}: flagged validation digits / out-of-style digits / non-digits",
-             f"{np.mean(tops['val'] < threshold):.1%} / {np.mean(tops['styled'] < threshold):.1%} / "
-             f"{np.mean(tops['negatives'] < threshold):.1%}")
-            for name, threshold in (("packaged threshold", float(classifier.model.ood_threshold)),
-                                    ("threshold with out-of-style digits", widened))]
+    return [
+        (
+            f"{name} {threshold:.3f}: flagged validation digits / out-of-style digits / non-digits",
+            f"{np.mean(tops['val'] < threshold):.1%} / {np.mean(tops['styled'] < threshold):.1%} / "
+            f"{np.mean(tops['negatives'] < threshold):.1%}",
+        )
+        for name, threshold in (
+            ("packaged threshold", float(classifier.model.ood_threshold)),
+            ("threshold with out-of-style digits", widened),
+        )
+    ]
 
 
 def uploaded(image28: np.ndarray) -> np.ndarray:
@@ -157,8 +177,10 @@ def main(argv=None) -> int:
     test_images, test_labels = (t.numpy() for t in load_mnist(args.data_dir, train=False))
     print(f"weights: {args.weights or 'packaged'}  |  {machine()}{busy_note()}")
     if not heldout_sets.held_out_fonts():
-        print(f"note: no held-out fonts in {heldout_sets.HELD_OUT_FONTS} (see heldout_sets.py): "
-              "the font subsets are empty")
+        print(
+            f"note: no held-out fonts in {heldout_sets.HELD_OUT_FONTS} (see heldout_sets.py): "
+            "the font subsets are empty"
+        )
 
     numbers = heldout_sets.numbers(args.count, args.seed, test_images, test_labels)
     non_digits = heldout_sets.non_digits(args.count, args.seed + 1)
@@ -171,58 +193,95 @@ def main(argv=None) -> int:
     exact = [r["number"] == d.truth for d, r in zip(numbers, number_results)]
     counted = [len(r["digits"]) == len(d.truth) for d, r in zip(numbers, number_results)]
     flagged_numbers = [r["not_a_digit"] for r in number_results]
-    print_table(f"Whole numbers of 2-5 digits ({len(numbers)}): read exactly (target >= {TARGETS['numbers']:.0%})", [
-        ("read exactly", rate(exact)), *by_kind(numbers, exact),
-        ("right number of digits", rate(counted)), ("flagged not a digit", rate(flagged_numbers)),
-        ("read time, median / p95", f"{statistics.median(r['ms'] for r in number_results):.0f} / "
-                                    f"{percentile([r['ms'] for r in number_results], 95):.0f} ms"),
-    ])
+    print_table(
+        f"Whole numbers of 2-5 digits ({len(numbers)}): read exactly (target >= {TARGETS['numbers']:.0%})",
+        [
+            ("read exactly", rate(exact)),
+            *by_kind(numbers, exact),
+            ("right number of digits", rate(counted)),
+            ("flagged not a digit", rate(flagged_numbers)),
+            (
+                "read time, median / p95",
+                f"{statistics.median(r['ms'] for r in number_results):.0f} / "
+                f"{percentile([r['ms'] for r in number_results], 95):.0f} ms",
+            ),
+        ],
+    )
     flagged = [r["not_a_digit"] for r in non_digit_results]
-    print_table(f"Non-digits ({len(non_digits)}): flagged not a digit (target >= {TARGETS['non_digits']:.0%})", [
-        ("flagged", rate(flagged)), *by_kind(non_digits, flagged),
-    ])
+    print_table(
+        f"Non-digits ({len(non_digits)}): flagged not a digit (target >= {TARGETS['non_digits']:.0%})",
+        [
+            ("flagged", rate(flagged)),
+            *by_kind(non_digits, flagged),
+        ],
+    )
     false_flags = [r["not_a_digit"] for r in digit_results]
     exactly = [r["number"] == d.truth for d, r in zip(digits, digit_results)]
-    print_table(f"Real single digits ({len(digits)}): flagged not a digit (target <= {TARGETS['real_digits']:.0%})", [
-        ("flagged", rate(false_flags)), *by_kind(digits, false_flags),
-        ("read as exactly that digit", rate(exactly)), *by_kind(digits, exactly),
-    ])
+    print_table(
+        f"Real single digits ({len(digits)}): flagged not a digit (target <= {TARGETS['real_digits']:.0%})",
+        [
+            ("flagged", rate(false_flags)),
+            *by_kind(digits, false_flags),
+            ("read as exactly that digit", rate(exactly)),
+            *by_kind(digits, exactly),
+        ],
+    )
 
     photos = heldout_sets.photos(args.count, args.seed + 3, test_images, test_labels)
     photo_results = score(classifier, photos, args.failures, "photo", lambda d, r: r["number"] != d.truth)
     photo_top = [digit == d.truth for d, (digit, _) in zip(photos, top_digits(classifier, photos))]
-    print_table(f"Photos of a digit written on paper ({len(photos)}): read right (target >= {TARGETS['photos']:.0%})", [
-        ("top digit (classify)", rate(photo_top)),
-        ("the number, not flagged (read)", rate(read_right(photos, photo_results))),
-        ("read time, median / p95", f"{statistics.median(r['ms'] for r in photo_results):.0f} / "
-                                    f"{percentile([r['ms'] for r in photo_results], 95):.0f} ms"),
-    ])
+    print_table(
+        f"Photos of a digit written on paper ({len(photos)}): read right (target >= {TARGETS['photos']:.0%})",
+        [
+            ("top digit (classify)", rate(photo_top)),
+            ("the number, not flagged (read)", rate(read_right(photos, photo_results))),
+            (
+                "read time, median / p95",
+                f"{statistics.median(r['ms'] for r in photo_results):.0f} / "
+                f"{percentile([r['ms'] for r in photo_results], 95):.0f} ms",
+            ),
+        ],
+    )
     scans = heldout_sets.small_scans(args.count, args.seed + 4, test_images, test_labels)
     scan_answers = top_digits(classifier, scans)
     threshold = float(classifier.model.ood_threshold)
-    print_table(f"Small blurry scans, digits 8-16 px ({len(scans)}): top digit (target >= {TARGETS['scans']:.0%}), "
-                f"flagged (target <= {TARGETS['scans_flagged']:.0%})", [
-        ("top digit (classify)", rate(digit == d.truth for d, (digit, _) in zip(scans, scan_answers))),
-        ("flagged not a digit (classify)", rate(p < threshold for _, p in scan_answers)),
-        ("the number, not flagged (read)", rate(read_right(scans, score(classifier, scans, None, "scan", None)))),
-    ])
+    print_table(
+        f"Small blurry scans, digits 8-16 px ({len(scans)}): top digit (target >= {TARGETS['scans']:.0%}), "
+        f"flagged (target <= {TARGETS['scans_flagged']:.0%})",
+        [
+            ("top digit (classify)", rate(digit == d.truth for d, (digit, _) in zip(scans, scan_answers))),
+            ("flagged not a digit (classify)", rate(p < threshold for _, p in scan_answers)),
+            ("the number, not flagged (read)", rate(read_right(scans, score(classifier, scans, None, "scan", None)))),
+        ],
+    )
     not_writing = heldout_sets.not_writing(args.count, args.seed + 5)
-    refused = [r["not_a_digit"] for r in score(classifier, not_writing, args.failures, "object",
-                                               lambda d, r: not r["not_a_digit"])]
-    print_table(f"Photos of textures and objects ({len(not_writing)}): flagged or too much ink "
-                f"(target >= {TARGETS['not_writing']:.0%})", [
-        ("flagged", rate(refused)), *by_kind(not_writing, refused),
-    ])
+    refused = [
+        r["not_a_digit"]
+        for r in score(classifier, not_writing, args.failures, "object", lambda d, r: not r["not_a_digit"])
+    ]
+    print_table(
+        f"Photos of textures and objects ({len(not_writing)}): flagged or too much ink "
+        f"(target >= {TARGETS['not_writing']:.0%})",
+        [
+            ("flagged", rate(refused)),
+            *by_kind(not_writing, refused),
+        ],
+    )
 
-    print_table("Not a digit, both sides, on 28x28 images (validation digits and generated non-digits)",
-                threshold_check(classifier, args.data_dir, args.seed))
+    print_table(
+        "Not a digit, both sides, on 28x28 images (validation digits and generated non-digits)",
+        threshold_check(classifier, args.data_dir, args.seed),
+    )
 
     before, after = calibration_errors(classifier, test_images, test_labels)
-    print_table(f"Calibration on the {len(test_labels):,} MNIST test images ({ECE_BINS} bins; "
-                f"target after <= {TARGETS['ece']:.1%})", [
-        ("ECE before temperature scaling", f"{before:.2%}"),
-        ("ECE after", f"{after:.2%}  (T = {float(classifier.model.temperature):.3f})"),
-    ])
+    print_table(
+        f"Calibration on the {len(test_labels):,} MNIST test images ({ECE_BINS} bins; "
+        f"target after <= {TARGETS['ece']:.1%})",
+        [
+            ("ECE before temperature scaling", f"{before:.2%}"),
+            ("ECE after", f"{after:.2%}  (T = {float(classifier.model.temperature):.3f})"),
+        ],
+    )
 
     rows = []
     for threads in (torch.get_num_threads(), 1):  # torch's default, and the app's one thread per request
@@ -231,9 +290,13 @@ def main(argv=None) -> int:
         integrated_gradients(classifier.model, sample[0])  # warm-up: the first call allocates
         saliency = timings_ms(lambda image: integrated_gradients(classifier.model, image), sample)
         forward = timings_ms(classifier.predict_mnist, sample)
-        rows += [(f"{threads} thread(s): integrated gradients, median / p95",
-                  f"{statistics.median(saliency):.1f} / {percentile(saliency, 95):.1f} ms"),
-                 (f"{threads} thread(s): one prediction, for scale, median", f"{statistics.median(forward):.1f} ms")]
+        rows += [
+            (
+                f"{threads} thread(s): integrated gradients, median / p95",
+                f"{statistics.median(saliency):.1f} / {percentile(saliency, 95):.1f} ms",
+            ),
+            (f"{threads} thread(s): one prediction, for scale, median", f"{statistics.median(forward):.1f} ms"),
+        ]
     print_table(f"Saliency of one 28x28 image on the CPU (target <= {TARGETS['saliency_ms']} ms)", rows)
     print_reproduce()
     return 0

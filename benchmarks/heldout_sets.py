@@ -32,82 +32,116 @@ HANDWRITING_LIKE = ("ComicNeue", "Humor-Sans", "Italic")
 @dataclass
 class Drawing:
     image: Image.Image
-    kind: str    # the generator: "mnist", "strokes", "font:<name>", "scribble", ...
-    truth: str   # the digits drawn ("2026"), or "" for a non-digit
+    kind: str  # the generator: "mnist", "strokes", "font:<name>", "scribble", ...
+    truth: str  # the digits drawn ("2026"), or "" for a non-digit
 
 
 # --- pen strokes -------------------------------------------------------------------------------
 
+
 def arc(cx, cy, rx, ry, start, end, steps=24):
     """Points of an elliptic arc; angles in degrees, 0 = right, 90 = down (image coordinates)."""
-    return [(cx + rx * math.cos(math.radians(a)), cy + ry * math.sin(math.radians(a)))
-            for a in np.linspace(start, end, steps)]
+    return [
+        (cx + rx * math.cos(math.radians(a)), cy + ry * math.sin(math.radians(a)))
+        for a in np.linspace(start, end, steps)
+    ]
 
 
 # Each digit: styles, each a list of strokes, each a list of (x, y) in a unit box (y down).
 DIGIT_STROKES = {
-    "0": [[arc(.5, .5, .45, .5, -90, 275)], [arc(.5, .5, .42, .5, -60, 300)]],
-    "1": [[[(.5, 0), (.5, 1)]], [[(.2, .22), (.55, 0), (.55, 1)]],
-          [[(.25, .2), (.55, 0), (.55, 1)], [(.25, 1), (.85, 1)]]],
-    "2": [[arc(.5, .3, .42, .3, 190, 385) + [(.05, 1), (.95, 1)]],
-          [arc(.5, .28, .4, .28, 200, 400) + [(.1, .95), (.3, .85), (.95, 1)]]],
-    "3": [[arc(.5, .25, .4, .25, 200, 450) + arc(.5, .73, .45, .27, -90, 150)],
-          [[(.1, 0), (.85, 0), (.4, .42)] + arc(.5, .72, .42, .28, -90, 150)]],
-    "4": [[[(.62, 0), (0, .65), (1, .65)], [(.68, .15), (.68, 1)]],
-          [[(.1, 0), (.05, .55), (.95, .55)], [(.75, 0), (.75, 1)]]],
-    "5": [[[(.85, 0), (.2, 0), (.17, .45)] + arc(.5, .68, .4, .32, -135, 150)],
-          [[(.2, .02), (.17, .45)] + arc(.5, .68, .4, .32, -135, 150), [(.24, 0), (.9, -.02)]]],
-    "6": [[[(.75, 0), (.38, .25), (.16, .62)] + arc(.5, .72, .36, .28, 180, 530)],
-          [arc(.9, .6, .8, .6, 250, 180) + arc(.5, .74, .36, .26, 180, 530)]],
-    "7": [[[(.05, 0), (.95, 0), (.4, 1)]], [[(.05, 0), (.95, 0), (.45, 1)], [(.35, .5), (.85, .5)]],
-          [[(.05, .15), (.1, 0), (.95, 0), (.55, 1)]]],
-    "8": [[arc(.5, .25, .32, .25, 90, 450) + arc(.5, .73, .4, .27, -90, 270)],
-          [arc(.5, .26, .3, .26, 150, 500) + arc(.5, .74, .38, .26, -60, 300)]],
-    "9": [[arc(.45, .28, .4, .28, 0, 360) + [(.85, .28), (.78, 1)]],
-          [arc(.45, .3, .4, .3, 10, 370), [(.85, .15), (.85, 1)]]],
+    "0": [[arc(0.5, 0.5, 0.45, 0.5, -90, 275)], [arc(0.5, 0.5, 0.42, 0.5, -60, 300)]],
+    "1": [
+        [[(0.5, 0), (0.5, 1)]],
+        [[(0.2, 0.22), (0.55, 0), (0.55, 1)]],
+        [[(0.25, 0.2), (0.55, 0), (0.55, 1)], [(0.25, 1), (0.85, 1)]],
+    ],
+    "2": [
+        [arc(0.5, 0.3, 0.42, 0.3, 190, 385) + [(0.05, 1), (0.95, 1)]],
+        [arc(0.5, 0.28, 0.4, 0.28, 200, 400) + [(0.1, 0.95), (0.3, 0.85), (0.95, 1)]],
+    ],
+    "3": [
+        [arc(0.5, 0.25, 0.4, 0.25, 200, 450) + arc(0.5, 0.73, 0.45, 0.27, -90, 150)],
+        [[(0.1, 0), (0.85, 0), (0.4, 0.42)] + arc(0.5, 0.72, 0.42, 0.28, -90, 150)],
+    ],
+    "4": [
+        [[(0.62, 0), (0, 0.65), (1, 0.65)], [(0.68, 0.15), (0.68, 1)]],
+        [[(0.1, 0), (0.05, 0.55), (0.95, 0.55)], [(0.75, 0), (0.75, 1)]],
+    ],
+    "5": [
+        [[(0.85, 0), (0.2, 0), (0.17, 0.45)] + arc(0.5, 0.68, 0.4, 0.32, -135, 150)],
+        [[(0.2, 0.02), (0.17, 0.45)] + arc(0.5, 0.68, 0.4, 0.32, -135, 150), [(0.24, 0), (0.9, -0.02)]],
+    ],
+    "6": [
+        [[(0.75, 0), (0.38, 0.25), (0.16, 0.62)] + arc(0.5, 0.72, 0.36, 0.28, 180, 530)],
+        [arc(0.9, 0.6, 0.8, 0.6, 250, 180) + arc(0.5, 0.74, 0.36, 0.26, 180, 530)],
+    ],
+    "7": [
+        [[(0.05, 0), (0.95, 0), (0.4, 1)]],
+        [[(0.05, 0), (0.95, 0), (0.45, 1)], [(0.35, 0.5), (0.85, 0.5)]],
+        [[(0.05, 0.15), (0.1, 0), (0.95, 0), (0.55, 1)]],
+    ],
+    "8": [
+        [arc(0.5, 0.25, 0.32, 0.25, 90, 450) + arc(0.5, 0.73, 0.4, 0.27, -90, 270)],
+        [arc(0.5, 0.26, 0.3, 0.26, 150, 500) + arc(0.5, 0.74, 0.38, 0.26, -60, 300)],
+    ],
+    "9": [
+        [arc(0.45, 0.28, 0.4, 0.28, 0, 360) + [(0.85, 0.28), (0.78, 1)]],
+        [arc(0.45, 0.3, 0.4, 0.3, 10, 370), [(0.85, 0.15), (0.85, 1)]],
+    ],
 }
 
 # Letters and signs that do not look like a digit (no O, I, l, S, Z, B, G, b, g, q, T, J).
 SYMBOL_STROKES = {
-    "A": [[(0, 1), (.5, 0), (1, 1)], [(.22, .6), (.78, .6)]],
-    "C": [arc(.55, .5, .45, .5, -45, -315)],
-    "E": [[(.9, 0), (.1, 0), (.1, 1), (.9, 1)], [(.1, .5), (.7, .5)]],
-    "F": [[(.9, 0), (.1, 0), (.1, 1)], [(.1, .5), (.7, .5)]],
-    "H": [[(0, 0), (0, 1)], [(1, 0), (1, 1)], [(0, .5), (1, .5)]],
-    "K": [[(0, 0), (0, 1)], [(1, 0), (0, .55), (1, 1)]],
-    "L": [[(0, 0), (0, 1), (.8, 1)]],
-    "M": [[(0, 1), (0, 0), (.5, .6), (1, 0), (1, 1)]],
+    "A": [[(0, 1), (0.5, 0), (1, 1)], [(0.22, 0.6), (0.78, 0.6)]],
+    "C": [arc(0.55, 0.5, 0.45, 0.5, -45, -315)],
+    "E": [[(0.9, 0), (0.1, 0), (0.1, 1), (0.9, 1)], [(0.1, 0.5), (0.7, 0.5)]],
+    "F": [[(0.9, 0), (0.1, 0), (0.1, 1)], [(0.1, 0.5), (0.7, 0.5)]],
+    "H": [[(0, 0), (0, 1)], [(1, 0), (1, 1)], [(0, 0.5), (1, 0.5)]],
+    "K": [[(0, 0), (0, 1)], [(1, 0), (0, 0.55), (1, 1)]],
+    "L": [[(0, 0), (0, 1), (0.8, 1)]],
+    "M": [[(0, 1), (0, 0), (0.5, 0.6), (1, 0), (1, 1)]],
     "N": [[(0, 1), (0, 0), (1, 1), (1, 0)]],
-    "P": [[(.1, 1), (.1, 0)] + arc(.1, .27, .7, .27, -90, 90)],
-    "R": [[(.1, 1), (.1, 0)] + arc(.1, .27, .7, .27, -90, 90) + [(.9, 1)]],
-    "U": [[(0, 0), (0, .6)] + arc(.5, .6, .5, .4, 180, 0) + [(1, 0)]],
-    "V": [[(0, 0), (.5, 1), (1, 0)]],
-    "W": [[(0, 0), (.25, 1), (.5, .3), (.75, 1), (1, 0)]],
+    "P": [[(0.1, 1), (0.1, 0)] + arc(0.1, 0.27, 0.7, 0.27, -90, 90)],
+    "R": [[(0.1, 1), (0.1, 0)] + arc(0.1, 0.27, 0.7, 0.27, -90, 90) + [(0.9, 1)]],
+    "U": [[(0, 0), (0, 0.6)] + arc(0.5, 0.6, 0.5, 0.4, 180, 0) + [(1, 0)]],
+    "V": [[(0, 0), (0.5, 1), (1, 0)]],
+    "W": [[(0, 0), (0.25, 1), (0.5, 0.3), (0.75, 1), (1, 0)]],
     "X": [[(0, 0), (1, 1)], [(1, 0), (0, 1)]],
-    "Y": [[(0, 0), (.5, .5), (1, 0)], [(.5, .5), (.5, 1)]],
-    "e": [[(.1, .5), (.9, .5)] + arc(.5, .5, .42, .45, 0, -315)],
-    "k": [[(0, 0), (0, 1)], [(.8, .35), (0, .7), (.8, 1)]],
-    "m": [[(0, 1), (0, .3)] + arc(.25, .45, .25, .2, 180, 360) + [(.5, 1)],
-          arc(.75, .45, .25, .2, 180, 360) + [(1, 1)]],
-    "+": [[(.5, 0), (.5, 1)], [(0, .5), (1, .5)]],
-    "=": [[(0, .35), (1, .35)], [(0, .65), (1, .65)]],
-    "#": [[(.35, 0), (.25, 1)], [(.75, 0), (.65, 1)], [(0, .33), (1, .33)], [(0, .67), (1, .67)]],
-    "*": [[(.5, 0), (.5, 1)], [(.07, .25), (.93, .75)], [(.93, .25), (.07, .75)]],
-    "x": [[(.1, .1), (.9, .9)], [(.9, .1), (.1, .9)]],
-    "arrow": [[(0, .5), (1, .5)], [(.65, .2), (1, .5), (.65, .8)]],
-    "star": [[(.5 + .5 * math.sin(math.radians(a)), .52 - .5 * math.cos(math.radians(a))) for a in range(0, 721, 144)]],
-    "heart": [arc(.28, .3, .25, .22, 140, 360) + [(.5, 1)], arc(.72, .3, .25, .22, 40, -180) + [(.5, 1)]],
-    "check": [[(0, .6), (.35, 1), (1, 0)]],
-    "triangle": [[(.5, 0), (1, 1), (0, 1), (.5, 0)]],
+    "Y": [[(0, 0), (0.5, 0.5), (1, 0)], [(0.5, 0.5), (0.5, 1)]],
+    "e": [[(0.1, 0.5), (0.9, 0.5)] + arc(0.5, 0.5, 0.42, 0.45, 0, -315)],
+    "k": [[(0, 0), (0, 1)], [(0.8, 0.35), (0, 0.7), (0.8, 1)]],
+    "m": [
+        [(0, 1), (0, 0.3)] + arc(0.25, 0.45, 0.25, 0.2, 180, 360) + [(0.5, 1)],
+        arc(0.75, 0.45, 0.25, 0.2, 180, 360) + [(1, 1)],
+    ],
+    "+": [[(0.5, 0), (0.5, 1)], [(0, 0.5), (1, 0.5)]],
+    "=": [[(0, 0.35), (1, 0.35)], [(0, 0.65), (1, 0.65)]],
+    "#": [[(0.35, 0), (0.25, 1)], [(0.75, 0), (0.65, 1)], [(0, 0.33), (1, 0.33)], [(0, 0.67), (1, 0.67)]],
+    "*": [[(0.5, 0), (0.5, 1)], [(0.07, 0.25), (0.93, 0.75)], [(0.93, 0.25), (0.07, 0.75)]],
+    "x": [[(0.1, 0.1), (0.9, 0.9)], [(0.9, 0.1), (0.1, 0.9)]],
+    "arrow": [[(0, 0.5), (1, 0.5)], [(0.65, 0.2), (1, 0.5), (0.65, 0.8)]],
+    "star": [
+        [(0.5 + 0.5 * math.sin(math.radians(a)), 0.52 - 0.5 * math.cos(math.radians(a))) for a in range(0, 721, 144)]
+    ],
+    "heart": [arc(0.28, 0.3, 0.25, 0.22, 140, 360) + [(0.5, 1)], arc(0.72, 0.3, 0.25, 0.22, 40, -180) + [(0.5, 1)]],
+    "check": [[(0, 0.6), (0.35, 1), (1, 0)]],
+    "triangle": [[(0.5, 0), (1, 1), (0, 1), (0.5, 0)]],
     "square": [[(0, 0), (1, 0), (1, 1), (0, 1), (0, 0)]],
-    "smiley": [arc(.5, .5, .5, .5, 0, 360), [(.32, .3), (.34, .38)], [(.66, .3), (.68, .38)],
-               arc(.5, .55, .27, .22, 20, 160)],
-    "%": [arc(.2, .2, .18, .18, 0, 360), [(.9, 0), (.1, 1)], arc(.8, .8, .18, .18, 0, 360)],
-    "&": [arc(.4, .22, .22, .22, 60, 300) + [(.9, 1)], [(.85, .55), (.5, 1)] + arc(.35, .75, .25, .25, 60, 250)],
-    "pi": [[(0, .1), (1, .1)], [(.3, .1), (.25, 1)], [(.72, .1), (.8, 1)]],
-    "sigma": [[(.9, 0), (.05, 0), (.5, .5), (.05, 1), (.9, 1)]],
-    "omega": [[(.05, 1), (.35, 1)] + arc(.5, .45, .45, .45, 125, -125) + [(.65, 1), (.95, 1)]],
-    "euro": [arc(.6, .5, .45, .5, -50, -310), [(0, .4), (.6, .4)], [(0, .6), (.6, .6)]],
+    "smiley": [
+        arc(0.5, 0.5, 0.5, 0.5, 0, 360),
+        [(0.32, 0.3), (0.34, 0.38)],
+        [(0.66, 0.3), (0.68, 0.38)],
+        arc(0.5, 0.55, 0.27, 0.22, 20, 160),
+    ],
+    "%": [arc(0.2, 0.2, 0.18, 0.18, 0, 360), [(0.9, 0), (0.1, 1)], arc(0.8, 0.8, 0.18, 0.18, 0, 360)],
+    "&": [
+        arc(0.4, 0.22, 0.22, 0.22, 60, 300) + [(0.9, 1)],
+        [(0.85, 0.55), (0.5, 1)] + arc(0.35, 0.75, 0.25, 0.25, 60, 250),
+    ],
+    "pi": [[(0, 0.1), (1, 0.1)], [(0.3, 0.1), (0.25, 1)], [(0.72, 0.1), (0.8, 1)]],
+    "sigma": [[(0.9, 0), (0.05, 0), (0.5, 0.5), (0.05, 1), (0.9, 1)]],
+    "omega": [[(0.05, 1), (0.35, 1)] + arc(0.5, 0.45, 0.45, 0.45, 125, -125) + [(0.65, 1), (0.95, 1)]],
+    "euro": [arc(0.6, 0.5, 0.45, 0.5, -50, -310), [(0, 0.4), (0.6, 0.4)], [(0, 0.6), (0.6, 0.6)]],
 }
 
 
@@ -163,8 +197,9 @@ def scribble(rng, height: int) -> Image.Image:
     pen = pen_width(rng, height)
     margin = int(pen + 4)
     canvas = Image.new("L", (int(xs.max() * fit) + 2 * margin, int(ys.max() * fit) + 2 * margin), 255)
-    ImageDraw.Draw(canvas).line([(margin + x * fit, margin + y * fit) for x, y in zip(xs, ys)], fill=0,
-                                width=max(1, round(pen)), joint="curve")
+    ImageDraw.Draw(canvas).line(
+        [(margin + x * fit, margin + y * fit) for x, y in zip(xs, ys)], fill=0, width=max(1, round(pen)), joint="curve"
+    )
     return canvas
 
 
@@ -184,6 +219,7 @@ def coil(rng, height: int) -> Image.Image:
 
 
 # --- printed glyphs and MNIST digits -----------------------------------------------------------
+
 
 def held_out_fonts(handwriting_like_only: bool = False) -> list[str]:
     fonts = sorted(glob.glob(os.path.join(HELD_OUT_FONTS, "*.[ot]tf")))
@@ -209,7 +245,7 @@ def mnist_glyph(image28: np.ndarray, height: int) -> Image.Image:
     """An MNIST digit (white on black) as dark ink on white paper, its ink box scaled to `height`."""
     ink = image28.astype(np.float32) / 255
     rows, cols = np.flatnonzero(ink.max(1) > 0.1), np.flatnonzero(ink.max(0) > 0.1)
-    ink = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    ink = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     scale = height / ink.shape[0]
     size = (max(1, round(ink.shape[1] * scale)), height)
     big = np.asarray(Image.fromarray(ink, mode="F").resize(size, Image.Resampling.BICUBIC))
@@ -220,6 +256,7 @@ def mnist_glyph(image28: np.ndarray, height: int) -> Image.Image:
 
 # --- canvases as the app receives them ----------------------------------------------------------
 
+
 def present(glyph: Image.Image, rng, canvas_side: int | None = None) -> Image.Image:
     """Place black-on-white ink at a random spot of a canvas, in one of the looks the app gets:
     a transparent Sketchpad (RGBA), white paper (RGB), or white ink on black (L)."""
@@ -229,7 +266,7 @@ def present(glyph: Image.Image, rng, canvas_side: int | None = None) -> Image.Im
     height, width = max(side, h + 2), max(int(side * rng.uniform(0.8, 1.4)), w + 2)
     top, left = int(rng.integers(0, height - h + 1)), int(rng.integers(0, width - w + 1))
     canvas = np.zeros((height, width), dtype=np.uint8)
-    canvas[top:top + h, left:left + w] = ink
+    canvas[top : top + h, left : left + w] = ink
     look = rng.integers(3)
     if look == 0:
         rgba = np.zeros((height, width, 4), dtype=np.uint8)
@@ -247,14 +284,15 @@ def compose(glyphs: list[Image.Image], rng, height: int) -> Image.Image:
     for glyph in glyphs:
         ink = 255 - np.asarray(glyph.convert("L"))
         rows, cols = np.flatnonzero(ink.max(1) > 25), np.flatnonzero(ink.max(0) > 25)
-        ink = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+        ink = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
         scale = height * rng.uniform(0.85, 1.15) / ink.shape[0]
         size = (max(1, round(ink.shape[1] * scale)), max(1, round(ink.shape[0] * scale)))
         inks.append(np.asarray(Image.fromarray(ink).resize(size, Image.Resampling.BILINEAR)))
     # Gaps up to half a digit's height; now and then a slight overlap (at most a fifth of the narrower
     # neighbour's width), as a hand writes.
-    gaps = [int(max(height * rng.uniform(-0.1, 0.45), -0.2 * min(a.shape[1], b.shape[1])))
-            for a, b in zip(inks, inks[1:])]
+    gaps = [
+        int(max(height * rng.uniform(-0.1, 0.45), -0.2 * min(a.shape[1], b.shape[1]))) for a, b in zip(inks, inks[1:])
+    ]
     margin = height // 2
     width = sum(i.shape[1] for i in inks) + sum(gaps) + 2 * margin
     canvas = np.zeros((int(height * 1.6) + 2 * margin, max(width, height)), dtype=np.uint8)
@@ -262,13 +300,14 @@ def compose(glyphs: list[Image.Image], rng, height: int) -> Image.Image:
     for k, ink in enumerate(inks):
         y = margin + int(height * (0.3 + rng.uniform(-0.06, 0.06)) + drift * k * height)
         y = int(np.clip(y, 0, canvas.shape[0] - ink.shape[0]))
-        region = canvas[y:y + ink.shape[0], x:x + ink.shape[1]]
-        np.maximum(region, ink[:region.shape[0], :region.shape[1]], out=region)
+        region = canvas[y : y + ink.shape[0], x : x + ink.shape[1]]
+        np.maximum(region, ink[: region.shape[0], : region.shape[1]], out=region)
         x += ink.shape[1] + (gaps[k] if k < len(gaps) else 0)
     return Image.fromarray(255 - canvas, mode="L")
 
 
 # --- the sets --------------------------------------------------------------------------------------
+
 
 def numbers(count: int, seed: int, mnist_images: np.ndarray, mnist_labels: np.ndarray) -> list[Drawing]:
     """Whole numbers of 2-5 digits: half from MNIST test digits, half drawn as pen strokes."""
@@ -342,7 +381,7 @@ def real_digits(count: int, seed: int, mnist_images: np.ndarray, mnist_labels: n
 # --- photos of handwriting on paper, and small blurry scans --------------------------------------
 
 PHOTO_SIZES = ((480, 640), (768, 1024), (1200, 1600), (3000, 4000))  # (short, long) side; the last is 12 MP
-SCENE_SIDE = 1024   # photos are composed at most this big, then scaled up: 12 MP costs little more to make
+SCENE_SIDE = 1024  # photos are composed at most this big, then scaled up: 12 MP costs little more to make
 INKS = {"blue pen": ((25, 45, 150), 1.0), "black pen": ((20, 20, 28), 1.0), "grey pencil": ((85, 85, 92), 0.7)}
 
 
@@ -360,15 +399,15 @@ def ruled_paper(rng, height: int, width: int) -> np.ndarray:
         line = np.zeros((height, width), dtype=np.float32)
         offset = rng.uniform(0, spacing)
         for y in np.arange(offset, height, spacing):
-            line[int(y):int(y) + thickness] = 1
+            line[int(y) : int(y) + thickness] = 1
         if kind == "squared":
             for x in np.arange(rng.uniform(0, spacing), width, spacing):
-                line[:, int(x):int(x) + thickness] = 1
+                line[:, int(x) : int(x) + thickness] = 1
         line *= strength
         paper = paper * (1 - line[..., None]) + colour * line[..., None]
     if rng.random() < 0.25:  # a red margin line
         x = int(width * rng.uniform(0.05, 0.15))
-        paper[:, x:x + max(1, height // 400)] = (0.85, 0.35, 0.35)
+        paper[:, x : x + max(1, height // 400)] = (0.85, 0.35, 0.35)
     return paper.astype(np.float32)
 
 
@@ -376,7 +415,7 @@ def written(image28: np.ndarray, rng, height: int) -> np.ndarray:
     """An MNIST digit's ink (0..1) scaled to `height` px, smooth-edged as a pen or pencil line."""
     ink = image28.astype(np.float32) / 255
     rows, cols = np.flatnonzero(ink.max(1) > 0), np.flatnonzero(ink.max(0) > 0)  # all the ink: no cut-off edges
-    ink = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    ink = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     scale = height / ink.shape[0]
     big = Image.fromarray(ink, mode="F").resize((max(1, round(ink.shape[1] * scale)), height), Image.Resampling.BICUBIC)
     return np.clip(np.asarray(big), 0, 1) ** rng.uniform(0.6, 1.2)
@@ -388,7 +427,7 @@ def lighting(rng, height: int, width: int) -> np.ndarray:
     ys, xs = ys / height - 0.5, xs / width - 0.5
     angle = rng.uniform(0, 2 * math.pi)
     light = 1 - rng.uniform(0, 0.35) * (0.5 + xs * math.cos(angle) + ys * math.sin(angle))
-    light *= 1 - rng.uniform(0, 0.5) * (xs ** 2 + ys ** 2)
+    light *= 1 - rng.uniform(0, 0.5) * (xs**2 + ys**2)
     if rng.random() < 0.4:
         angle = rng.uniform(0, 2 * math.pi)
         distance = xs * math.cos(angle) + ys * math.sin(angle) - rng.uniform(0.2, 0.45)  # an edge away from the digit
@@ -432,12 +471,14 @@ def photo(image28: np.ndarray, rng, size: tuple[int, int] | None = None) -> Imag
     # Near the middle, and wholly inside what the frame will show (the page's central 76%, less tilt and jitter):
     # a person photographs the whole digit.
     inner_h, inner_w = 0.2 * scene_h, 0.2 * scene_w
-    top = int(np.clip(scene_h / 2 - h / 2 + rng.uniform(-0.08, 0.08) * scene_h,
-                      inner_h, max(inner_h, scene_h - h - inner_h)))
-    left = int(np.clip(scene_w / 2 - w / 2 + rng.uniform(-0.1, 0.1) * scene_w,
-                       inner_w, max(inner_w, scene_w - w - inner_w)))
-    region = paper[top:top + h, left:left + w]
-    a = np.clip(alpha[:region.shape[0], :region.shape[1], None], 0, 1)
+    top = int(
+        np.clip(scene_h / 2 - h / 2 + rng.uniform(-0.08, 0.08) * scene_h, inner_h, max(inner_h, scene_h - h - inner_h))
+    )
+    left = int(
+        np.clip(scene_w / 2 - w / 2 + rng.uniform(-0.1, 0.1) * scene_w, inner_w, max(inner_w, scene_w - w - inner_w))
+    )
+    region = paper[top : top + h, left : left + w]
+    a = np.clip(alpha[: region.shape[0], : region.shape[1], None], 0, 1)
     region[:] = region * (1 - a) + (np.array(colour) / 255) * a
     scene = paper * lighting(rng, scene_h, scene_w)[..., None]
     picture = perspective(Image.fromarray(np.round(np.clip(scene, 0, 1) * 255).astype(np.uint8)), rng)

@@ -29,8 +29,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--weights", default=None, help="a folder written by train.py (default: the packaged weights)")
     parser.add_argument("--repeats", type=int, default=300, help="timed calls per measurement (default: %(default)s)")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch intra-op threads; app.py serves with 1 (default: %(default)s)")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch intra-op threads; app.py serves with 1 (default: %(default)s)"
+    )
     args = parser.parse_args(argv)
     busy = common.cpu_busy()
 
@@ -58,23 +59,34 @@ def main(argv=None) -> int:
         timings = {
             "classify (800x800 RGBA sketch)": common.time_calls(lambda: classifier.classify(sketch), args.repeats),
             "  preprocessing (to_mnist)": common.time_calls(lambda: to_mnist(sketch), args.repeats),
-            "  forward pass (predict_mnist, 28x28)": common.time_calls(lambda: classifier.predict_mnist(mnist), args.repeats),
-            "classify (the same drawing as a PNG file)": common.time_calls(lambda: classifier.classify(png), args.repeats),
+            "  forward pass (predict_mnist, 28x28)": common.time_calls(
+                lambda: classifier.predict_mnist(mnist), args.repeats
+            ),
+            "classify (the same drawing as a PNG file)": common.time_calls(
+                lambda: classifier.classify(png), args.repeats
+            ),
             "classify (12 MP photo, decoded)": common.time_calls(lambda: classifier.classify(photo), photo_repeats, 2),
-            "classify (the same photo as a JPEG file)": common.time_calls(lambda: classifier.classify(str(jpeg)),
-                                                                         photo_repeats, 2),
+            "classify (the same photo as a JPEG file)": common.time_calls(
+                lambda: classifier.classify(str(jpeg)), photo_repeats, 2
+            ),
         }
 
     print(f"{common.machine()}; torch threads {torch.get_num_threads()}{common.busy_note(busy)}")
-    print(f"weights: {classifier.source} ({classifier.model.arch}); the sketch reads as "
-          f"{max(answer, key=answer.get)} ({max(answer.values()):.1%}), the photo as "
-          f"{max(photo_answer, key=photo_answer.get)} ({max(photo_answer.values()):.1%})")
-    rows = [(name, f"p50 {common.percentile(t, 50):6.2f} ms   p95 {common.percentile(t, 95):6.2f} ms")
-            for name, t in timings.items()]
+    print(
+        f"weights: {classifier.source} ({classifier.model.arch}); the sketch reads as "
+        f"{max(answer, key=answer.get)} ({max(answer.values()):.1%}), the photo as "
+        f"{max(photo_answer, key=photo_answer.get)} ({max(photo_answer.values()):.1%})"
+    )
+    rows = [
+        (name, f"p50 {common.percentile(t, 50):6.2f} ms   p95 {common.percentile(t, 95):6.2f} ms")
+        for name, t in timings.items()
+    ]
     common.print_table(f"latency over {args.repeats} calls each", rows)
     photo_p50 = common.percentile(timings["classify (12 MP photo, decoded)"], 50)
-    print(f"\n12 MP photo: p50 {photo_p50:.1f} ms (goal <= {GOAL_PHOTO_P50_MS:g} ms): "
-          f"{'met' if photo_p50 <= GOAL_PHOTO_P50_MS else 'NOT met'}")
+    print(
+        f"\n12 MP photo: p50 {photo_p50:.1f} ms (goal <= {GOAL_PHOTO_P50_MS:g} ms): "
+        f"{'met' if photo_p50 <= GOAL_PHOTO_P50_MS else 'NOT met'}"
+    )
     p50 = common.percentile(timings["classify (800x800 RGBA sketch)"], 50)
     return common.verdict(f"p50 of {p50:.2f} ms", p50, GOAL_P50_MS) or int(photo_p50 > GOAL_PHOTO_P50_MS)
 

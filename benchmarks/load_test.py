@@ -40,13 +40,17 @@ CANVAS = 400
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     parser.add_argument("--clients", type=int, default=16, help="concurrent gradio_client users")
     parser.add_argument("--requests", type=int, default=20, help="sketches each client sends")
     parser.add_argument("--sketches", type=int, default=40, help="distinct MNIST test digits to draw from")
-    parser.add_argument("--data-dir", default=os.environ.get("MNIST_DATA_DIR", "../shared/data"),
-                        help="folder holding MNIST/raw ($MNIST_DATA_DIR)")
+    parser.add_argument(
+        "--data-dir",
+        default=os.environ.get("MNIST_DATA_DIR", "../shared/data"),
+        help="folder holding MNIST/raw ($MNIST_DATA_DIR)",
+    )
     parser.add_argument("--timeout", type=float, default=600, help="stop the whole run after this many seconds")
     return parser.parse_args()
 
@@ -107,8 +111,9 @@ def one_client(url: str, sketches, count: int, offset: int, deadline: float) -> 
             path, expected = sketches[(offset + i) % len(sketches)]
             start = time.perf_counter()
             try:
-                answer = client.predict({"background": None, "layers": [], "composite": handle_file(str(path))},
-                                        api_name="/predict")["label"]
+                answer = client.predict(
+                    {"background": None, "layers": [], "composite": handle_file(str(path))}, api_name="/predict"
+                )["label"]
             except Exception as error:  # counted as a failure, with its message
                 answer = f"error: {error}"
             results.append((time.perf_counter() - start, answer == expected, f"{expected} -> {answer}"))
@@ -135,8 +140,10 @@ def main():
             sampler.start()
             started = time.perf_counter()
             with ThreadPoolExecutor(args.clients) as pool:
-                futures = [pool.submit(one_client, url, sketches, args.requests, c * args.requests, deadline)
-                           for c in range(args.clients)]
+                futures = [
+                    pool.submit(one_client, url, sketches, args.requests, c * args.requests, deadline)
+                    for c in range(args.clients)
+                ]
                 wait(futures, timeout=max(1.0, deadline - time.perf_counter()))
             elapsed = time.perf_counter() - started
             sampler.done.set()
@@ -150,19 +157,37 @@ def main():
     wrong = [text for _, right, text in results if not right]
     expected_total = args.clients * args.requests
     peak = max(sampler.samples, default=final)
-    print_table(f"{args.clients} clients x {args.requests} sketches on /predict{busy_note()}", [
-        ("answered", f"{len(results)} of {expected_total}"
-         + (f" ({len(errors)} clients failed: {errors[:1]})" if errors else "")),
-        ("right digit", f"{len(results) - len(wrong)} of {len(results)}" + (f"; wrong: {wrong[:5]}" if wrong else "")),
-        ("throughput", f"{len(results) / elapsed:.1f} requests/s over {elapsed:.1f} s"),
-        ("latency p50 / p95 / max", " / ".join(f"{percentile(latencies, q) * 1000:.0f} ms" for q in (50, 95))
-         + f" / {latencies[-1] * 1000:.0f} ms" if latencies else "none"),
-        ("server RSS", f"{baseline:.0f} MB after warm-up ({len(warm)} calls), peak {peak:.0f} MB, "
-                       f"final {final:.0f} MB: growth {final - baseline:+.0f} MB (budget < {MEMORY_BUDGET_MB} MB)"),
-    ])
+    print_table(
+        f"{args.clients} clients x {args.requests} sketches on /predict{busy_note()}",
+        [
+            (
+                "answered",
+                f"{len(results)} of {expected_total}"
+                + (f" ({len(errors)} clients failed: {errors[:1]})" if errors else ""),
+            ),
+            (
+                "right digit",
+                f"{len(results) - len(wrong)} of {len(results)}" + (f"; wrong: {wrong[:5]}" if wrong else ""),
+            ),
+            ("throughput", f"{len(results) / elapsed:.1f} requests/s over {elapsed:.1f} s"),
+            (
+                "latency p50 / p95 / max",
+                " / ".join(f"{percentile(latencies, q) * 1000:.0f} ms" for q in (50, 95))
+                + f" / {latencies[-1] * 1000:.0f} ms"
+                if latencies
+                else "none",
+            ),
+            (
+                "server RSS",
+                f"{baseline:.0f} MB after warm-up ({len(warm)} calls), peak {peak:.0f} MB, "
+                f"final {final:.0f} MB: growth {final - baseline:+.0f} MB (budget < {MEMORY_BUDGET_MB} MB)",
+            ),
+        ],
+    )
     print_reproduce()
-    passed = (len(results) == expected_total and not wrong and not errors
-              and max(final, peak) - baseline < MEMORY_BUDGET_MB)
+    passed = (
+        len(results) == expected_total and not wrong and not errors and max(final, peak) - baseline < MEMORY_BUDGET_MB
+    )
     print("PASS" if passed else "FAIL")
     sys.exit(0 if passed else 1)
 

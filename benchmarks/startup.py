@@ -52,8 +52,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     busy = common.cpu_busy()
 
-    launches = {"app": ["app.py"] + (["--weights", args.weights] if args.weights else []),
-                "bare": ["benchmarks/bare_app.py"]}
+    launches = {
+        "app": ["app.py"] + (["--weights", args.weights] if args.weights else []),
+        "bare": ["benchmarks/bare_app.py"],
+    }
     times = {name: [] for name in launches}
     with tempfile.TemporaryDirectory() as folder:
         sketch = str(common.save_sketch(Path(folder) / "sketch.png"))
@@ -67,15 +69,21 @@ def main(argv=None) -> int:
     answer = {name: [a for _, a in runs] for name, runs in times.items()}
     ratio = statistics.median(page["app"]) / statistics.median(page["bare"])
     print(f"{common.machine()}{common.busy_note(busy)}")
-    common.print_table(f"start-up to the first page, {args.repeats} alternating launches each (median, min-max)", [
-        ("python app.py", spread(page["app"])),
-        ("bare Gradio app, same components", spread(page["bare"])),
-        ("ratio", f"{ratio:5.2f}x"),
-    ])
-    common.print_table("start-up to the first /classify answer (the page first, then one gradio_client call)", [
-        ("python app.py (torch and the model loaded by then)", spread(answer["app"])),
-        ("bare Gradio app (a fixed answer)", spread(answer["bare"])),
-    ])
+    common.print_table(
+        f"start-up to the first page, {args.repeats} alternating launches each (median, min-max)",
+        [
+            ("python app.py", spread(page["app"])),
+            ("bare Gradio app, same components", spread(page["bare"])),
+            ("ratio", f"{ratio:5.2f}x"),
+        ],
+    )
+    common.print_table(
+        "start-up to the first /classify answer (the page first, then one gradio_client call)",
+        [
+            ("python app.py (torch and the model loaded by then)", spread(answer["app"])),
+            ("bare Gradio app (a fixed answer)", spread(answer["bare"])),
+        ],
+    )
     return common.verdict("ratio", ratio, GOAL_RATIO)
 
 

@@ -23,18 +23,27 @@ import common
 
 GOAL_RATIO = 1.2
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-STROKE_PAUSE_S = 0.25   # a person lifts the pen and moves to the next stroke
-SETTLE_S = 1.5          # the answer has arrived when the probabilities stay put this long after the last stroke
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+STROKE_PAUSE_S = 0.25  # a person lifts the pen and moves to the next stroke
+SETTLE_S = 1.5  # the answer has arrived when the probabilities stay put this long after the last stroke
 TIMEOUT_S = 30
-STEPS_PER_SEGMENT = 4   # mouse events between two points of a stroke
+STEPS_PER_SEGMENT = 4  # mouse events between two points of a stroke
 
 
 def arc(cx, cy, rx, ry, start, end, n):
     """Points along an ellipse's arc, in fractions of the canvas (angles in degrees, clockwise on screen)."""
-    return [(cx + rx * math.cos(math.radians(a)), cy + ry * math.sin(math.radians(a)))
-            for a in (start + (end - start) * k / (n - 1) for k in range(n))]
+    return [
+        (cx + rx * math.cos(math.radians(a)), cy + ry * math.sin(math.radians(a)))
+        for a in (start + (end - start) * k / (n - 1) for k in range(n))
+    ]
 
 
 # Pen-stroke digits, each a list of strokes, in fractions of the canvas (the packaged model reads each right).
@@ -102,11 +111,13 @@ def stroke_to_answer(page, strokes) -> tuple[float | None, str]:
 
 def clear(page) -> None:
     page.get_by_label("Clear canvas").first.click()
-    page.wait_for_function(f"() => document.querySelector('{TOP_LABEL}')?.innerText.trim() === 'Draw a digit'",
-                           timeout=TIMEOUT_S * 1000)
+    page.wait_for_function(
+        f"() => document.querySelector('{TOP_LABEL}')?.innerText.trim() === 'Draw a digit'", timeout=TIMEOUT_S * 1000
+    )
     page.wait_for_selector("#sketchpad button[title=Brush].highlight", timeout=TIMEOUT_S * 1000)
-    page.wait_for_function("() => document.querySelector('#sketchpad button[title=\"Undo\"]')?.disabled",
-                           timeout=TIMEOUT_S * 1000)
+    page.wait_for_function(
+        "() => document.querySelector('#sketchpad button[title=\"Undo\"]')?.disabled", timeout=TIMEOUT_S * 1000
+    )
 
 
 def measure(pages: dict, digits: str, rounds: int) -> dict:
@@ -140,8 +151,10 @@ def main(argv=None) -> int:
     busy = common.cpu_busy()
     from playwright.sync_api import sync_playwright
 
-    servers = {"app.py": ["app.py"] + (["--weights", args.weights] if args.weights else []),
-               "bare Gradio app": ["benchmarks/bare_app.py"]}
+    servers = {
+        "app.py": ["app.py"] + (["--weights", args.weights] if args.weights else []),
+        "bare Gradio app": ["benchmarks/bare_app.py"],
+    }
     processes = {}
     try:
         urls = {}
@@ -160,17 +173,23 @@ def main(argv=None) -> int:
 
     app, bare = results["app.py"], results["bare Gradio app"]
     wrong = [(digit, answer) for digit, _, answer in app if answer != digit]
-    ratio = (statistics.median(ms for _, ms, _ in app if ms is not None)
-             / statistics.median(ms for _, ms, _ in bare if ms is not None))
+    ratio = statistics.median(ms for _, ms, _ in app if ms is not None) / statistics.median(
+        ms for _, ms, _ in bare if ms is not None
+    )
     print(f"{common.machine()}{common.busy_note(busy)}")
-    print(f"app.py read {len(app) - len(wrong)} of {len(app)} digits right"
-          + (": wrong " + ", ".join(f"{d} as {a!r}" for d, a in wrong) if wrong else ""))
+    print(
+        f"app.py read {len(app) - len(wrong)} of {len(app)} digits right"
+        + (": wrong " + ", ".join(f"{d} as {a!r}" for d, a in wrong) if wrong else "")
+    )
     print("app.py, per digit (ms): " + ", ".join(f"{d}: {ms:.0f}" if ms else f"{d}: -" for d, ms, _ in app))
-    common.print_table(f"last mouse-up of a digit to its answer on the page, {len(app)} digits each", [
-        ("app.py", summary(app)),
-        ("bare Gradio app (same Sketchpad, instant answer)", summary(bare)),
-        ("ratio of medians", f"{ratio:.2f}x"),
-    ])
+    common.print_table(
+        f"last mouse-up of a digit to its answer on the page, {len(app)} digits each",
+        [
+            ("app.py", summary(app)),
+            ("bare Gradio app (same Sketchpad, instant answer)", summary(bare)),
+            ("ratio of medians", f"{ratio:.2f}x"),
+        ],
+    )
     code = common.verdict("ratio", ratio, GOAL_RATIO)
     return code or (1 if wrong else 0)
 

@@ -29,8 +29,18 @@ TARGET_ACCURACY = 0.99
 def run_fast_preset(data_dir: str, seed: int) -> tuple[float, float]:
     """(wall seconds of the whole `python train.py --preset fast` process, its test accuracy)."""
     with tempfile.TemporaryDirectory(prefix="fast-preset-") as out:
-        command = [sys.executable, "train.py", "--preset", "fast", "--data-dir", data_dir, "--out", out,
-                   "--seed", str(seed)]
+        command = [
+            sys.executable,
+            "train.py",
+            "--preset",
+            "fast",
+            "--data-dir",
+            data_dir,
+            "--out",
+            out,
+            "--seed",
+            str(seed),
+        ]
         started = time.perf_counter()
         finished = subprocess.run(command, cwd=common.ROOT, capture_output=True, text=True)
         seconds = time.perf_counter() - started
@@ -41,8 +51,16 @@ def run_fast_preset(data_dir: str, seed: int) -> tuple[float, float]:
 
 
 def run_baseline(data_dir: str, max_epochs: int) -> dict:
-    command = [sys.executable, "benchmarks/tutorial_recipe.py", "--data-dir", data_dir, "--max-epochs", str(max_epochs),
-               "--target", str(TARGET_ACCURACY)]
+    command = [
+        sys.executable,
+        "benchmarks/tutorial_recipe.py",
+        "--data-dir",
+        data_dir,
+        "--max-epochs",
+        str(max_epochs),
+        "--target",
+        str(TARGET_ACCURACY),
+    ]
     finished = subprocess.run(command, cwd=common.ROOT, capture_output=True, text=True)
     if finished.returncode != 0:
         sys.exit(f"the tutorial recipe failed (exit {finished.returncode}):\n{finished.stderr[-2000:]}")
@@ -55,8 +73,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", default=None, help="folder holding MNIST/raw (default: $MNIST_DATA_DIR)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="seeds of the fast preset runs (default: 0)")
-    parser.add_argument("--baseline-epochs", type=int, default=5,
-                        help="cap on the baseline's epochs (default: %(default)s)")
+    parser.add_argument(
+        "--baseline-epochs", type=int, default=5, help="cap on the baseline's epochs (default: %(default)s)"
+    )
     args = parser.parse_args(argv)
     busy = common.cpu_busy()
     from mnist_demo.data import default_data_dir
@@ -75,16 +94,23 @@ def main(argv=None) -> int:
     ratio = baseline["seconds"] / fast_seconds
     bound = "" if baseline["reached"] else ">= "  # a baseline stopped by the cap would only have taken longer
     print(f"\n{common.machine()}{common.busy_note(busy)}")
-    common.print_table("time to >= 99.0% MNIST test accuracy", [
-        ("tutorial recipe (training epochs only)",
-         f"{bound}{baseline['seconds']:6.1f} s   {baseline['epochs']} epoch(s), "
-         f"test accuracy {baseline['test_acc']:.2%}"
-         + ("" if baseline["reached"] else f"  (below 99.0% after the {args.baseline_epochs}-epoch cap)")),
-        (f"python train.py --preset fast (whole process, median of {len(fast)})",
-         f"{fast_seconds:6.1f} s   test accuracy {worst_accuracy:.2%}"
-         + (" (the worst seed)" if len(fast) > 1 else "")),
-        ("ratio", f"{bound}{ratio:.1f}x"),
-    ])
+    common.print_table(
+        "time to >= 99.0% MNIST test accuracy",
+        [
+            (
+                "tutorial recipe (training epochs only)",
+                f"{bound}{baseline['seconds']:6.1f} s   {baseline['epochs']} epoch(s), "
+                f"test accuracy {baseline['test_acc']:.2%}"
+                + ("" if baseline["reached"] else f"  (below 99.0% after the {args.baseline_epochs}-epoch cap)"),
+            ),
+            (
+                f"python train.py --preset fast (whole process, median of {len(fast)})",
+                f"{fast_seconds:6.1f} s   test accuracy {worst_accuracy:.2%}"
+                + (" (the worst seed)" if len(fast) > 1 else ""),
+            ),
+            ("ratio", f"{bound}{ratio:.1f}x"),
+        ],
+    )
     met = ratio >= GOAL_RATIO and worst_accuracy >= TARGET_ACCURACY
     print(f"\ngoal >= {GOAL_RATIO:g}x faster with >= 99.0% test accuracy: {'met' if met else 'NOT met'}")
     common.print_reproduce()

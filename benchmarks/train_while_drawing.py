@@ -28,10 +28,14 @@ IDLE_CALLS = 30
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", default=os.environ.get("MNIST_DATA_DIR"),
-                        help="folder holding MNIST/raw (default: $MNIST_DATA_DIR)")
-    parser.add_argument("--model", default="cnn-fast", choices=sorted(GOAL_ACCURACY),
-                        help="network to train (default: %(default)s)")
+    parser.add_argument(
+        "--data-dir",
+        default=os.environ.get("MNIST_DATA_DIR"),
+        help="folder holding MNIST/raw (default: $MNIST_DATA_DIR)",
+    )
+    parser.add_argument(
+        "--model", default="cnn-fast", choices=sorted(GOAL_ACCURACY), help="network to train (default: %(default)s)"
+    )
     parser.add_argument("--epochs", type=int, default=1, help="epochs (default: %(default)s)")
     args = parser.parse_args(argv)
     busy = common.cpu_busy()
@@ -61,15 +65,27 @@ def main(argv=None) -> int:
 
     final = training["updates"][-1]
     print(f"{common.machine()}{common.busy_note(busy)}")
-    common.print_table(f"/train {args.model}, {args.epochs} epoch(s), from a second client", [
-        ("progress updates streamed", f"{len(training['updates'])}"),
-        ("test accuracy", f"{final['test_accuracy']:.2f}% ({final['test_mistakes']} of {final['test_images']} wrong)"),
-        ("wall time of the call", f"{training['seconds']:.1f} s (the server's own count: {final['seconds']:.1f} s)"),
-    ])
-    common.print_table("/classify from another client (a drawn 2, PNG file)", [
-        (f"alone ({len(idle)} calls)", figures(idle)),
-        (f"while it trains ({len(during)} calls)", figures(during)),
-    ])
+    common.print_table(
+        f"/train {args.model}, {args.epochs} epoch(s), from a second client",
+        [
+            ("progress updates streamed", f"{len(training['updates'])}"),
+            (
+                "test accuracy",
+                f"{final['test_accuracy']:.2f}% ({final['test_mistakes']} of {final['test_images']} wrong)",
+            ),
+            (
+                "wall time of the call",
+                f"{training['seconds']:.1f} s (the server's own count: {final['seconds']:.1f} s)",
+            ),
+        ],
+    )
+    common.print_table(
+        "/classify from another client (a drawn 2, PNG file)",
+        [
+            (f"alone ({len(idle)} calls)", figures(idle)),
+            (f"while it trains ({len(during)} calls)", figures(during)),
+        ],
+    )
     p95 = common.percentile(during, 95)
     goals = [
         (f">= {GOAL_UPDATES} progress updates", len(training["updates"]) >= GOAL_UPDATES),
@@ -106,8 +122,10 @@ def train_and_draw(client, classify_seconds, model: str, epochs: int) -> tuple[d
 
 
 def figures(seconds: list[float]) -> str:
-    return (f"p50 {1000 * common.percentile(seconds, 50):7.1f} ms   p95 {1000 * common.percentile(seconds, 95):7.1f} ms"
-            f"   max {1000 * max(seconds):7.1f} ms")
+    return (
+        f"p50 {1000 * common.percentile(seconds, 50):7.1f} ms   p95 {1000 * common.percentile(seconds, 95):7.1f} ms"
+        f"   max {1000 * max(seconds):7.1f} ms"
+    )
 
 
 if __name__ == "__main__":

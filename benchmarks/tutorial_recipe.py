@@ -34,8 +34,10 @@ def loaders(data_dir: str) -> tuple[DataLoader, DataLoader]:
     to_input = transforms.Compose([transforms.ToTensor(), transforms.Normalize((MNIST_MEAN,), (MNIST_STD,))])
     train = datasets.MNIST(data_dir, train=True, download=True, transform=to_input)
     test = datasets.MNIST(data_dir, train=False, download=True, transform=to_input)
-    return (DataLoader(train, batch_size=64, shuffle=True, num_workers=2),
-            DataLoader(test, batch_size=1000, shuffle=False, num_workers=2))
+    return (
+        DataLoader(train, batch_size=64, shuffle=True, num_workers=2),
+        DataLoader(test, batch_size=1000, shuffle=False, num_workers=2),
+    )
 
 
 def train_epoch(model, loader, optimizer) -> float:
@@ -59,10 +61,12 @@ def test_accuracy(model, loader) -> float:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", default=None,
-                        help="folder holding MNIST/raw (default: $MNIST_DATA_DIR, else ~/.cache/mnist-demo)")
-    parser.add_argument("--max-epochs", type=int, default=5,
-                        help="stop here even below the target (default: %(default)s)")
+    parser.add_argument(
+        "--data-dir", default=None, help="folder holding MNIST/raw (default: $MNIST_DATA_DIR, else ~/.cache/mnist-demo)"
+    )
+    parser.add_argument(
+        "--max-epochs", type=int, default=5, help="stop here even below the target (default: %(default)s)"
+    )
     parser.add_argument("--target", type=float, default=0.99, help="test accuracy to reach (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     args = parser.parse_args(argv)
@@ -85,8 +89,18 @@ def main(argv=None) -> int:
         if accuracy >= args.target:
             break
     reached = history[-1]["test_acc"] >= args.target
-    print(json.dumps({"reached": reached, "epochs": len(history), "seconds": training_seconds,
-                      "test_acc": history[-1]["test_acc"], "threads": torch.get_num_threads(), "history": history}))
+    print(
+        json.dumps(
+            {
+                "reached": reached,
+                "epochs": len(history),
+                "seconds": training_seconds,
+                "test_acc": history[-1]["test_acc"],
+                "threads": torch.get_num_threads(),
+                "history": history,
+            }
+        )
+    )
     return 0
 
 

@@ -102,16 +102,25 @@ def main(argv=None) -> int:
         classify, classify_cpu, classify_outcome = slowest_seconds(classifier.classify, picture, args.repeats)
         worst_read, worst_classify = max(worst_read, read), max(worst_classify, classify)
         worst_cpu = max(worst_cpu[0], read_cpu), max(worst_cpu[1], classify_cpu)
-        rows.append((name, f"read {read:5.3f} s (CPU {read_cpu:5.3f}, {read_outcome})   classify {classify:5.3f} s "
-                           f"(CPU {classify_cpu:5.3f}, {classify_outcome})   PNG {png.tell() / 1e6:4.1f} MB, "
-                           f"decoding {decode:5.3f} s"))
+        rows.append(
+            (
+                name,
+                f"read {read:5.3f} s (CPU {read_cpu:5.3f}, {read_outcome})   classify {classify:5.3f} s "
+                f"(CPU {classify_cpu:5.3f}, {classify_outcome})   PNG {png.tell() / 1e6:4.1f} MB, "
+                f"decoding {decode:5.3f} s",
+            )
+        )
     print(f"{common.machine()}; torch threads 1{common.busy_note(busy)}")
     common.print_table(f"slowest of {args.repeats} calls per picture", rows)
-    print(f"\nslowest read {worst_read:.3f} s, CPU {worst_cpu[0]:.3f} s (goal <= {GOAL_READ_S} s); slowest classify "
-          f"{worst_classify:.3f} s, CPU {worst_cpu[1]:.3f} s (goal <= {GOAL_CLASSIFY_S} s)")
+    print(
+        f"\nslowest read {worst_read:.3f} s, CPU {worst_cpu[0]:.3f} s (goal <= {GOAL_READ_S} s); slowest classify "
+        f"{worst_classify:.3f} s, CPU {worst_cpu[1]:.3f} s (goal <= {GOAL_CLASSIFY_S} s)"
+    )
     classify_code = 0 if worst_classify <= GOAL_CLASSIFY_S else 1
-    print(f"\ngoal slowest classify of {worst_classify:.3f} s <= {GOAL_CLASSIFY_S:g}: "
-          f"{'met' if not classify_code else 'NOT met'}")
+    print(
+        f"\ngoal slowest classify of {worst_classify:.3f} s <= {GOAL_CLASSIFY_S:g}: "
+        f"{'met' if not classify_code else 'NOT met'}"
+    )
     return common.verdict(f"slowest read of {worst_read:.3f} s", worst_read, GOAL_READ_S) or classify_code
 
 

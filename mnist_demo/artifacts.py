@@ -1,11 +1,11 @@
 """What train.py leaves in its output folder, written atomically, and how the app reads it back.
 
-    model.safetensors, config.json   the weights and the arguments that rebuild the model
-    README.md                        the model card (YAML metadata for the Hub, then the text)
-    metrics.json                     per-epoch history, val/test accuracy, calibration, timing
-    training_curves.png              loss and accuracy per epoch
-    confusion_matrix.png             the test set's 10x10 confusion matrix
-    misclassified.safetensors        every test image the model gets wrong, with its probabilities
+model.safetensors, config.json   the weights and the arguments that rebuild the model
+README.md                        the model card (YAML metadata for the Hub, then the text)
+metrics.json                     per-epoch history, val/test accuracy, calibration, timing
+training_curves.png              loss and accuracy per epoch
+confusion_matrix.png             the test set's 10x10 confusion matrix
+misclassified.safetensors        every test image the model gets wrong, with its probabilities
 """
 
 import json
@@ -73,13 +73,16 @@ def read_metrics(folder: Path) -> dict:
 def save_misclassified(out: Path, images: np.ndarray, labels: np.ndarray, probabilities: np.ndarray) -> None:
     """Every test image whose predicted digit differs from its label."""
     wrong = probabilities.argmax(axis=1) != labels
-    atomic_save_tensors(Path(out) / MISCLASSIFIED_FILE, {
-        "images": np.ascontiguousarray(images[wrong], dtype=np.uint8),
-        "labels": labels[wrong].astype(np.int64),
-        "predictions": probabilities[wrong].argmax(axis=1).astype(np.int64),
-        "probabilities": probabilities[wrong].astype(np.float32),
-        "indices": np.flatnonzero(wrong).astype(np.int64),
-    })
+    atomic_save_tensors(
+        Path(out) / MISCLASSIFIED_FILE,
+        {
+            "images": np.ascontiguousarray(images[wrong], dtype=np.uint8),
+            "labels": labels[wrong].astype(np.int64),
+            "predictions": probabilities[wrong].argmax(axis=1).astype(np.int64),
+            "probabilities": probabilities[wrong].astype(np.float32),
+            "indices": np.flatnonzero(wrong).astype(np.int64),
+        },
+    )
 
 
 def load_misclassified(folder: Path) -> dict[str, np.ndarray] | None:
@@ -94,6 +97,7 @@ def confusion_matrix(labels: np.ndarray, predictions: np.ndarray, classes: int =
 def plot_training_curves(out: Path, history: list[dict]) -> None:
     """Loss and accuracy per epoch, train and validation, as the tutorials plot them."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -115,6 +119,7 @@ def plot_training_curves(out: Path, history: list[dict]) -> None:
 
 def plot_confusion_matrix(out: Path, matrix: np.ndarray) -> None:
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -123,8 +128,13 @@ def plot_confusion_matrix(out: Path, matrix: np.ndarray) -> None:
     ax.imshow(off_diagonal, cmap="Reds")
     for (i, j), count in np.ndenumerate(matrix):
         ax.text(j, i, str(count), ha="center", va="center", fontsize=7, color="black" if i != j else "green")
-    ax.set(xticks=range(10), yticks=range(10), xlabel="predicted", ylabel="true",
-           title=f"Test set: {int(off_diagonal.sum())} of {int(matrix.sum()):,} wrong")
+    ax.set(
+        xticks=range(10),
+        yticks=range(10),
+        xlabel="predicted",
+        ylabel="true",
+        title=f"Test set: {int(off_diagonal.sum())} of {int(matrix.sum()):,} wrong",
+    )
     fig.tight_layout()
     atomic_write(Path(out) / CONFUSION_FILE, lambda tmp: fig.savefig(tmp, format="png", dpi=100))
     plt.close(fig)

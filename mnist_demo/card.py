@@ -58,28 +58,31 @@ Inputs are MNIST-style 28x28 images, white digit on black; `classify` turns any 
 ARCH_TEXT = {
     "mlp": "the tutorial's fully connected network, 784 -> 128 -> 64 -> 10 with ReLU.",
     "tutorial-cnn": "the tutorial's two-block CNN: conv 32 and conv 64 (3x3, BatchNorm, ReLU, max-pool), "
-                    "dropout 0.4, a 128-unit head.",
+    "dropout 0.4, a 128-unit head.",
     "cnn": "a 5x5 conv stem (32), two 3x3 convs at 14x14 (64), two at 7x7 (128), each stage max-pooled, "
-           "BatchNorm and ReLU throughout, dropout and a linear head on the 3x3 map.",
+    "BatchNorm and ReLU throughout, dropout and a linear head on the 3x3 map.",
     "cnn-small": "the same design as `cnn` at half the width (16 / 32 / 64 channels).",
     "cnn-fast": "two unpadded convs, 5x5 (16) and 3x3 (32), each max-pooled before BatchNorm and ReLU, then a "
-                "128-unit hidden layer: the fast preset's network, a seventh of `cnn-small`'s compute.",
+    "128-unit hidden layer: the fast preset's network, a seventh of `cnn-small`'s compute.",
 }
 
 
 def not_a_digit_row(detector: dict | None) -> str:
     if not detector:
         return ""
-    return (f"\n| 'Not a digit' detector: held-out non-digits flagged / validation digits flagged | "
-            f"{detector['held_out_non_digits_flagged']:.1%} / {detector['val_digits_flagged']:.1%} |")
+    return (
+        f"\n| 'Not a digit' detector: held-out non-digits flagged / validation digits flagged | "
+        f"{detector['held_out_non_digits_flagged']:.1%} / {detector['val_digits_flagged']:.1%} |"
+    )
 
 
 def temperature_note(metrics: dict) -> str:
     """The temperature used, or why none is (train.py keeps it only when it lowers the validation ECE)."""
     if metrics.get("temperature_kept", True):
         return f"(T = {metrics['temperature']:.3f})"
-    return (f"(not scaled: the fitted T = {metrics['fitted_temperature']:.3f} did not lower the validation ECE, "
-            "so T = 1)")
+    return (
+        f"(not scaled: the fitted T = {metrics['fitted_temperature']:.3f} did not lower the validation ECE, so T = 1)"
+    )
 
 
 def write_model_card(out: Path, metrics: dict, command: str, recipe: str, repo_id: str | None = None) -> ModelCard:
@@ -92,22 +95,41 @@ def write_model_card(out: Path, metrics: dict, command: str, recipe: str, repo_i
         metrics=["accuracy"],
         tags=["mnist", "image-classification", "pytorch", "pytorch_model_hub_mixin"],
         model_name=repo_id or "mnist-demo-cnn",
-        eval_results=[EvalResult(
-            task_type="image-classification", task_name="Image Classification",
-            dataset_type="ylecun/mnist", dataset_name="MNIST", dataset_split="test",
-            metric_type="accuracy", metric_name="Test accuracy", metric_value=round(test["accuracy"], 4),
-        )],
+        eval_results=[
+            EvalResult(
+                task_type="image-classification",
+                task_name="Image Classification",
+                dataset_type="ylecun/mnist",
+                dataset_name="MNIST",
+                dataset_split="test",
+                metric_type="accuracy",
+                metric_name="Test accuracy",
+                metric_value=round(test["accuracy"], 4),
+            )
+        ],
     )
     body = CARD_BODY.format(
         title=repo_id or "mnist-demo CNN",
-        test_acc=test["accuracy"], test_errors=test["errors"], test_total=test["total"],
-        val_acc=metrics["val"]["accuracy"], val_total=metrics["val"].get("total", 5000),
+        test_acc=test["accuracy"],
+        test_errors=test["errors"],
+        test_total=test["total"],
+        val_acc=metrics["val"]["accuracy"],
+        val_total=metrics["val"].get("total", 5000),
         not_a_digit=not_a_digit_row(metrics.get("not_a_digit")),
-        ece_bins=ECE_BINS, ece_before=test["ece_uncalibrated"], ece_after=test["ece"],
+        ece_bins=ECE_BINS,
+        ece_before=test["ece_uncalibrated"],
+        ece_after=test["ece"],
         scaling=temperature_note(metrics),
-        parameters=metrics["parameters"], seconds=metrics["seconds"], device=metrics["device"],
-        curves=CURVES_FILE, confusion=CONFUSION_FILE, arch=metrics["arch"], arch_text=ARCH_TEXT[metrics["arch"]],
-        command=command, recipe=recipe, repo=repo_id or "path/to/this/folder",
+        parameters=metrics["parameters"],
+        seconds=metrics["seconds"],
+        device=metrics["device"],
+        curves=CURVES_FILE,
+        confusion=CONFUSION_FILE,
+        arch=metrics["arch"],
+        arch_text=ARCH_TEXT[metrics["arch"]],
+        command=command,
+        recipe=recipe,
+        repo=repo_id or "path/to/this/folder",
         where="or a folder written by train.py" if repo_id else "the folder train.py wrote, or a Hub repo id",
     )
     card = ModelCard(f"---\n{card_data.to_yaml()}\n---\n{body}")

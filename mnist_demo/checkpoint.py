@@ -36,11 +36,17 @@ def save_checkpoint(run, out: Path) -> None:
     tensors["rng.shuffle"] = run.shuffle.get_state()
     tensors["rng.torch"] = torch.get_rng_state()
     tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
-    info = json.dumps({
-        "args": run.recipe.as_dict(), "history": run.history, "best_val_acc": run.best_val_acc,
-        "seconds": run.seconds, "optimizer_param_groups": optimizer_state["param_groups"],
-        "scheduler": run.scheduler.state_dict(),
-    }, default=str)
+    info = json.dumps(
+        {
+            "args": run.recipe.as_dict(),
+            "history": run.history,
+            "best_val_acc": run.best_val_acc,
+            "seconds": run.seconds,
+            "optimizer_param_groups": optimizer_state["param_groups"],
+            "scheduler": run.scheduler.state_dict(),
+        },
+        default=str,
+    )
     # The info travels inside the tensors file: an interruption cannot pair mismatched halves.
     atomic_write(Path(out) / CHECKPOINT_FILE, lambda tmp: save_file(tensors, str(tmp), metadata={"info": info}))
     atomic_write_text(Path(out) / CHECKPOINT_INFO, info)  # a readable copy of the progress
@@ -62,11 +68,16 @@ def check_resumable(out: Path, recipe) -> None:
     """Resuming only makes sense with the recipe the checkpoint was made with: say which flags differ."""
     saved = read_checkpoint_info(out)["args"]
     current = recipe.as_dict()
-    different = [f"--{flag(name)} {saved[name]}" if saved[name] is not None else f"no --{flag(name)}"
-                 for name in RECIPE_FLAGS if name in saved and saved[name] != current[name]]
+    different = [
+        f"--{flag(name)} {saved[name]}" if saved[name] is not None else f"no --{flag(name)}"
+        for name in RECIPE_FLAGS
+        if name in saved and saved[name] != current[name]
+    ]
     if different:
-        raise CheckpointError(f"Cannot resume: the checkpoint in {out} was made with {', '.join(different)}; "
-                              "pass the same flags, or train afresh into another --out.")
+        raise CheckpointError(
+            f"Cannot resume: the checkpoint in {out} was made with {', '.join(different)}; "
+            "pass the same flags, or train afresh into another --out."
+        )
 
 
 def flag(name: str) -> str:
@@ -92,4 +103,4 @@ def load_checkpoint(run, out: Path) -> None:
 
 
 def strip_prefix(tensors: dict, prefix: str) -> dict:
-    return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+    return {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}

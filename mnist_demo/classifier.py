@@ -66,8 +66,10 @@ class Classifier:
         if images.ndim == 2:
             images = images[None]
         if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (28, 28):
-            raise ValueError(f"predict_mnist takes uint8 images of shape [N, 28, 28] (MNIST's format), not "
-                             f"{images.dtype} {list(images.shape)}; classify() accepts any picture.")
+            raise ValueError(
+                f"predict_mnist takes uint8 images of shape [N, 28, 28] (MNIST's format), not "
+                f"{images.dtype} {list(images.shape)}; classify() accepts any picture."
+            )
         x = torch.from_numpy(np.ascontiguousarray(images))
         probabilities = [
             torch.softmax(self.model.calibrated_logits(batch.unsqueeze(1).float() / 255), dim=1)
@@ -120,8 +122,9 @@ def load_folder(weights: Weights) -> DigitNet:
             return DigitNet.from_pretrained(folder, strict=True, **config)
     except RuntimeError as error:  # check_shapes has caught what load_state_dict checks; this is the safety net
         reason = " ".join(str(error).split())[:300]
-        raise WeightsError(f"Cannot load {source}: {WEIGHTS_FILE} does not fit the architecture in {CONFIG_FILE}: "
-                           f"{reason}") from None
+        raise WeightsError(
+            f"Cannot load {source}: {WEIGHTS_FILE} does not fit the architecture in {CONFIG_FILE}: {reason}"
+        ) from None
     except Exception as error:  # safetensors' own errors: data cut short after a valid header, ...
         raise WeightsError(f"Cannot load {source}: {WEIGHTS_FILE} is damaged ({error}).") from None
 
@@ -139,18 +142,25 @@ def check_shapes(found: dict[str, list[int]], model: DigitNet, source: str) -> N
         problems.append(f"{len(unexpected)} unexpected tensor(s), e.g. {unexpected[0]}")
     if wrong_shape:
         name = wrong_shape[0]
-        problems.append(f"{len(wrong_shape)} tensor(s) of the wrong shape, e.g. {name} is {found[name]} "
-                        f"where {expected[name]} is expected")
+        problems.append(
+            f"{len(wrong_shape)} tensor(s) of the wrong shape, e.g. {name} is {found[name]} "
+            f"where {expected[name]} is expected"
+        )
     if problems:
-        raise WeightsError(f"Cannot load {source}: {WEIGHTS_FILE} does not fit the {model.arch!r} architecture "
-                           f"named in {CONFIG_FILE}: {'; '.join(problems)}.")
+        raise WeightsError(
+            f"Cannot load {source}: {WEIGHTS_FILE} does not fit the {model.arch!r} architecture "
+            f"named in {CONFIG_FILE}: {'; '.join(problems)}."
+        )
 
 
 def check_config(config: dict, source: str) -> None:
     if config.get("arch") not in ARCHITECTURES:
-        raise WeightsError(f"Cannot load {source}: {CONFIG_FILE} must name an architecture, "
-                           f"one of {', '.join(ARCHITECTURES)}.")
+        raise WeightsError(
+            f"Cannot load {source}: {CONFIG_FILE} must name an architecture, one of {', '.join(ARCHITECTURES)}."
+        )
     unknown = sorted(set(config) - set(inspect.signature(DigitNet).parameters))
     if unknown:
-        raise WeightsError(f"Cannot load {source}: {CONFIG_FILE} has settings this version of mnist-demo does not "
-                           f"know: {', '.join(unknown)}.")
+        raise WeightsError(
+            f"Cannot load {source}: {CONFIG_FILE} has settings this version of mnist-demo does not "
+            f"know: {', '.join(unknown)}."
+        )

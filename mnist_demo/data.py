@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 VALIDATION_SIZE = 5000  # held out of the 60,000 training images to pick checkpoints and calibrate
-SPLIT_SEED = 1234       # fixed, so every run validates on the same 5,000 images
+SPLIT_SEED = 1234  # fixed, so every run validates on the same 5,000 images
 
 
 class DataError(ValueError):
@@ -66,9 +66,11 @@ def download(root: Path, train: bool) -> None:
         MNIST(str(root), train=train, download=True)
     except Exception as error:  # offline, a proxy, a full disk...
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise DataError(f"MNIST is not in {root / 'MNIST' / 'raw'} and could not be downloaded ({reason.rstrip(':')}). "
-                        "Point --data-dir or MNIST_DATA_DIR at a folder holding MNIST/raw/*-ubyte, or connect to the "
-                        "internet.") from None
+        raise DataError(
+            f"MNIST is not in {root / 'MNIST' / 'raw'} and could not be downloaded ({reason.rstrip(':')}). "
+            "Point --data-dir or MNIST_DATA_DIR at a folder holding MNIST/raw/*-ubyte, or connect to the "
+            "internet."
+        ) from None
 
 
 def read_idx(path: Path) -> torch.Tensor:
@@ -80,8 +82,10 @@ def read_idx(path: Path) -> torch.Tensor:
         raise DataError(f"{path} is not a uint8 IDX file (MNIST's format): delete it to download it again")
     shape = struct.unpack(f">{ndim}I", data[4:header])
     if len(data) - header != math.prod(shape):
-        raise DataError(f"{path} is truncated: {len(data) - header} bytes of data where its header says "
-                        f"{math.prod(shape)}; delete it to download it again")
+        raise DataError(
+            f"{path} is truncated: {len(data) - header} bytes of data where its header says "
+            f"{math.prod(shape)}; delete it to download it again"
+        )
     return torch.frombuffer(bytearray(data), dtype=torch.uint8, offset=header).reshape(shape)
 
 
@@ -98,8 +102,13 @@ def to_unit_float(images: torch.Tensor) -> torch.Tensor:
     return images.unsqueeze(1).float().div_(255)
 
 
-def index_batches(n: int, batch_size: int, shuffle: bool, generator: torch.Generator | None = None,
-                  device: torch.device | str | None = None):
+def index_batches(
+    n: int,
+    batch_size: int,
+    shuffle: bool,
+    generator: torch.Generator | None = None,
+    device: torch.device | str | None = None,
+):
     """Index tensors covering range(n) in batches (shuffled with `generator` when asked), on `device`.
 
     The order is drawn on the CPU (so a seed gives the same order everywhere) and copied
@@ -109,8 +118,9 @@ def index_batches(n: int, batch_size: int, shuffle: bool, generator: torch.Gener
     return order.to(device).split(batch_size) if device is not None else order.split(batch_size)
 
 
-def random_affine(x: torch.Tensor, rotate_deg: float = 12.0, scale: float = 0.12, shear_deg: float = 10.0,
-                  translate: float = 0.12) -> torch.Tensor:
+def random_affine(
+    x: torch.Tensor, rotate_deg: float = 12.0, scale: float = 0.12, shear_deg: float = 10.0, translate: float = 0.12
+) -> torch.Tensor:
     """Rotate, scale, shear and shift every image of a batch by its own random amount.
 
     One affine grid for the batch and one grid_sample: no per-image Python. Translation
@@ -123,10 +133,13 @@ def random_affine(x: torch.Tensor, rotate_deg: float = 12.0, scale: float = 0.12
     zoom = 1 + uniform(scale)
     cos, sin, tan = torch.cos(angle), torch.sin(angle), torch.tan(shear)
     # grid_sample maps output coordinates to input ones, so this is the inverse transform.
-    theta = torch.stack([
-        torch.stack([cos / zoom, (-sin + cos * tan) / zoom, uniform(2 * translate)], dim=1),
-        torch.stack([sin / zoom, (cos + sin * tan) / zoom, uniform(2 * translate)], dim=1),
-    ], dim=1)
+    theta = torch.stack(
+        [
+            torch.stack([cos / zoom, (-sin + cos * tan) / zoom, uniform(2 * translate)], dim=1),
+            torch.stack([sin / zoom, (cos + sin * tan) / zoom, uniform(2 * translate)], dim=1),
+        ],
+        dim=1,
+    )
     grid = F.affine_grid(theta.to(x.dtype), list(x.shape), align_corners=False)
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
@@ -171,8 +184,9 @@ def augment(x: torch.Tensor) -> torch.Tensor:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--data-dir", default=None,
-                        help="folder holding MNIST/raw (default: $MNIST_DATA_DIR or a cache)")
+    parser.add_argument(
+        "--data-dir", default=None, help="folder holding MNIST/raw (default: $MNIST_DATA_DIR or a cache)"
+    )
     args = parser.parse_args()
     try:
         images, labels = load_mnist(args.data_dir, train=True)

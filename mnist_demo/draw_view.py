@@ -27,12 +27,12 @@ from .preprocess import BlankImageError, ImageError, open_image, picture_argumen
 from .segment import Digit, read_digits, reading
 
 SALIENCY_SCALE = 6  # 28x28 maps shown as 168x168, like "what the model sees"
-GAP = 4             # pixels between the digits of a strip ...
-GAP_SHADE = 128     # ... in mid grey, to tell black backgrounds apart
-BOXES_SIDE = 800    # the boxed drawing is shown at most this big: a 5000 px upload need not travel back whole
-OK_COLOUR = (22, 163, 74)      # green box: a digit
-DOUBT_COLOUR = (220, 38, 38)   # red box: a part that is not a digit
-FOR = np.array([220, 30, 30], dtype=np.float32)      # heat map, red: evidence for the digit
+GAP = 4  # pixels between the digits of a strip ...
+GAP_SHADE = 128  # ... in mid grey, to tell black backgrounds apart
+BOXES_SIDE = 800  # the boxed drawing is shown at most this big: a 5000 px upload need not travel back whole
+OK_COLOUR = (22, 163, 74)  # green box: a digit
+DOUBT_COLOUR = (220, 38, 38)  # red box: a part that is not a digit
+FOR = np.array([220, 30, 30], dtype=np.float32)  # heat map, red: evidence for the digit
 AGAINST = np.array([30, 90, 230], dtype=np.float32)  # blue: evidence against it
 
 
@@ -40,24 +40,24 @@ AGAINST = np.array([30, 90, 230], dtype=np.float32)  # blue: evidence against it
 class DrawAnswer:
     """The answer to a drawing, before its pictures: what people wait for."""
 
-    headline: str                             # Markdown
-    label_value: dict[str, float] | str       # for the gr.Label: ten probabilities, the number, or a message
-    model_input: np.ndarray | None = None     # one digit: the uint8 [28, 28] image the model saw
-    digits: tuple[Digit, ...] = ()            # a whole number: its digits, left to right ...
+    headline: str  # Markdown
+    label_value: dict[str, float] | str  # for the gr.Label: ten probabilities, the number, or a message
+    model_input: np.ndarray | None = None  # one digit: the uint8 [28, 28] image the model saw
+    digits: tuple[Digit, ...] = ()  # a whole number: its digits, left to right ...
     drawing: Image.Image | str | None = None  # ... the picture they were read from ...
-    reading: dict | None = None               # ... and Classifier.read's answer
+    reading: dict | None = None  # ... and Classifier.read's answer
 
 
 @dataclass(frozen=True)
 class DrawView:
     """Everything the Draw tab shows for one drawing."""
 
-    headline: str                          # Markdown
-    label_value: dict[str, float] | str    # for the gr.Label: ten probabilities, the number, or a message
-    model_input: np.ndarray | None         # uint8 [28, 28], or the digits' images side by side
-    saliency: np.ndarray | None            # RGB uint8 overlay(s), same layout as model_input
-    boxes: Image.Image | None = None       # the drawing with a box per digit; only for several digits
-    reading: dict | None = None            # Classifier.read's answer; only for several digits
+    headline: str  # Markdown
+    label_value: dict[str, float] | str  # for the gr.Label: ten probabilities, the number, or a message
+    model_input: np.ndarray | None  # uint8 [28, 28], or the digits' images side by side
+    saliency: np.ndarray | None  # RGB uint8 overlay(s), same layout as model_input
+    boxes: Image.Image | None = None  # the drawing with a box per digit; only for several digits
+    reading: dict | None = None  # Classifier.read's answer; only for several digits
 
 
 def view_drawing(classifier, picture, blank_label: str) -> DrawView:
@@ -75,8 +75,13 @@ def answer_drawing(classifier, picture, blank_label: str) -> DrawAnswer:
     if len(digits) < 2:
         return plain_answer(prediction)
     answer = reading(digits, classifier.not_a_digit(np.stack([d.probabilities for d in digits])))
-    return DrawAnswer(reading_headline(answer), NOT_A_DIGIT if answer["not_a_digit"] else answer["number"],
-                      digits=tuple(digits), drawing=drawing, reading=answer)
+    return DrawAnswer(
+        reading_headline(answer),
+        NOT_A_DIGIT if answer["not_a_digit"] else answer["number"],
+        digits=tuple(digits),
+        drawing=drawing,
+        reading=answer,
+    )
 
 
 def plain_answer(prediction: Prediction) -> DrawAnswer:
@@ -87,9 +92,14 @@ def plain_answer(prediction: Prediction) -> DrawAnswer:
 def with_pictures(classifier, answer: DrawAnswer) -> DrawView:
     """The answer with what the model saw and why: the saliency maps, and a whole number's boxes."""
     if answer.digits:
-        return DrawView(answer.headline, answer.label_value, model_input=strip([d.mnist for d in answer.digits]),
-                        saliency=strip([saliency_overlay(classifier, d.mnist) for d in answer.digits]),
-                        boxes=draw_boxes(answer.drawing, answer.reading), reading=answer.reading)
+        return DrawView(
+            answer.headline,
+            answer.label_value,
+            model_input=strip([d.mnist for d in answer.digits]),
+            saliency=strip([saliency_overlay(classifier, d.mnist) for d in answer.digits]),
+            boxes=draw_boxes(answer.drawing, answer.reading),
+            reading=answer.reading,
+        )
     saliency = None if answer.model_input is None else saliency_overlay(classifier, answer.model_input)
     return DrawView(answer.headline, answer.label_value, answer.model_input, saliency)
 
@@ -144,17 +154,22 @@ def box_blur(image: np.ndarray) -> np.ndarray:
     """The mean over each pixel's 3x3 neighbourhood (zeros beyond the border)."""
     padded = np.pad(image, 1)
     h, w = image.shape
-    return sum(padded[dy:dy + h, dx:dx + w] for dy in range(3) for dx in range(3)) / 9
+    return sum(padded[dy : dy + h, dx : dx + w] for dy in range(3) for dx in range(3)) / 9
 
 
 def reading_headline(answer: dict) -> str:
     """Markdown: the number and each digit's confidence, or which part is not a digit."""
     parts = answer["digits"]
     if answer["not_a_digit"]:
-        doubtful = [f"part {k} (best guess {p['digit']}, only {percent(p['confidence'])})"
-                    for k, p in enumerate(parts, 1) if p["not_a_digit"]]
-        return (f"## {NOT_A_DIGIT}\nNot all of this looks like handwritten digits to the model: "
-                f"{', '.join(doubtful)} of {len(parts)}. Its best reading, {answer['number']}, is only a guess.")
+        doubtful = [
+            f"part {k} (best guess {p['digit']}, only {percent(p['confidence'])})"
+            for k, p in enumerate(parts, 1)
+            if p["not_a_digit"]
+        ]
+        return (
+            f"## {NOT_A_DIGIT}\nNot all of this looks like handwritten digits to the model: "
+            f"{', '.join(doubtful)} of {len(parts)}. Its best reading, {answer['number']}, is only a guess."
+        )
     listed = ", ".join(f"{p['digit']} ({percent(p['confidence'])})" for p in parts)
     return f"## {answer['number']}\nRead as {len(parts)} digits, left to right: {listed}."
 
@@ -183,8 +198,12 @@ def draw_boxes(image, answer: dict) -> Image.Image:
         x0, y0, x1, y1 = (round(v * scale) for v in part["box"])
         colour = DOUBT_COLOUR if part["not_a_digit"] else OK_COLOUR
         pen.rectangle((x0 - pad, y0 - pad, x1 - 1 + pad, y1 - 1 + pad), outline=colour, width=max(2, size // 8))
-        pen.text((x0 - pad, max(0, y0 - pad - size - 2)), "?" if part["not_a_digit"] else part["digit"],
-                 fill=colour, font=font)
+        pen.text(
+            (x0 - pad, max(0, y0 - pad - size - 2)),
+            "?" if part["not_a_digit"] else part["digit"],
+            fill=colour,
+            font=font,
+        )
     return picture
 
 

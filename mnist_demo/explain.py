@@ -21,8 +21,9 @@ import torch
 STEPS = 16  # points on the path (midpoint rule): the sum is within a few % of the exact integral
 
 
-def integrated_gradients(model: torch.nn.Module, mnist: np.ndarray, target: int | None = None,
-                         steps: int = STEPS) -> tuple[np.ndarray, int]:
+def integrated_gradients(
+    model: torch.nn.Module, mnist: np.ndarray, target: int | None = None, steps: int = STEPS
+) -> tuple[np.ndarray, int]:
     """Per-pixel attributions float32 [28, 28] for `target` (default: the predicted digit), and that digit.
 
     `model` maps 0..1 images [N, 1, 28, 28] to logits; `mnist` is uint8 [28, 28] as MNIST.
@@ -35,7 +36,7 @@ def integrated_gradients(model: torch.nn.Module, mnist: np.ndarray, target: int 
         if target is None:
             with torch.no_grad():
                 target = int(model(x).argmax(dim=1))
-        gradients, = torch.autograd.grad(logits[:, target].sum(), path)
+        (gradients,) = torch.autograd.grad(logits[:, target].sum(), path)
     attributions = (x * gradients.mean(dim=0, keepdim=True))[0, 0]
     return attributions.detach().numpy().astype(np.float32), target
 

@@ -30,8 +30,13 @@ def push_to_hub(out: Path, repo_id: str, private: bool) -> None:
         raise PushError("no Hub token: set HF_TOKEN or log in with `hf auth login`")
     api = HfApi()  # the token comes from HF_TOKEN or the cached login; never printed
     api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
-    api.upload_folder(folder_path=str(out), repo_id=repo_id, repo_type="model",
-                      ignore_patterns=HUB_IGNORE, commit_message="Upload mnist-demo weights and artifacts")
+    api.upload_folder(
+        folder_path=str(out),
+        repo_id=repo_id,
+        repo_type="model",
+        ignore_patterns=HUB_IGNORE,
+        commit_message="Upload mnist-demo weights and artifacts",
+    )
 
 
 def upload_command(repo_id: str, out: Path) -> str:

@@ -23,15 +23,15 @@ from .loading import Weights
 NETWORKS = ("mlp", "tutorial-cnn", "cnn-fast")  # the tutorials' two networks, and the fast preset's
 DEFAULT_NETWORK = "cnn-fast"
 MAX_EPOCHS = 3
-MAX_SECONDS = 120          # a run's cap, so one person cannot hold the one training slot for long
-MAX_BATCH_SIZE = 2048     # 27 steps an epoch at least: enough for the OneCycle schedule
+MAX_SECONDS = 120  # a run's cap, so one person cannot hold the one training slot for long
+MAX_BATCH_SIZE = 2048  # 27 steps an epoch at least: enough for the OneCycle schedule
 MAX_LR = 1.0
-DEFAULT_LR = 1e-2          # the fast preset's, which also suits the mlp and the tutorial CNN in 1-3 epochs
+DEFAULT_LR = 1e-2  # the fast preset's, which also suits the mlp and the tutorial CNN in 1-3 epochs
 DEFAULT_BATCH_SIZE = 256
-BETA2 = 0.9                # Adam's second moment over ~10 steps, not ~1000: it adapts in time in a short run
-SESSION_MODELS = 4         # models kept server-wide; each is 0.1-1.7 MB, the cap bounds the memory anyway
-UPDATES_PER_EPOCH = 10     # points on the curves per epoch
-VAL_SAMPLE = 1000          # validation images scored at each point inside an epoch (all 5,000 at its end)
+BETA2 = 0.9  # Adam's second moment over ~10 steps, not ~1000: it adapts in time in a short run
+SESSION_MODELS = 4  # models kept server-wide; each is 0.1-1.7 MB, the cap bounds the memory anyway
+UPDATES_PER_EPOCH = 10  # points on the curves per epoch
+VAL_SAMPLE = 1000  # validation images scored at each point inside an epoch (all 5,000 at its end)
 MISTAKES_SHOWN = 12
 SOURCE = "your model, trained in this browser session"
 
@@ -40,22 +40,36 @@ class TrainingError(Exception):
     """A run that could not start (no MNIST, say); the message is for a person."""
 
 
-def checked_recipe(model: str = DEFAULT_NETWORK, epochs: int = 1, lr: float = DEFAULT_LR,
-                   batch_size: int = DEFAULT_BATCH_SIZE, augment: bool = False):
+def checked_recipe(
+    model: str = DEFAULT_NETWORK,
+    epochs: int = 1,
+    lr: float = DEFAULT_LR,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    augment: bool = False,
+):
     """The Recipe for these choices, or a ValueError saying in plain words which value is wrong and why."""
     from .training import Recipe
 
     if model not in NETWORKS:
         raise ValueError(f"Unknown network {model!r}: choose one of {', '.join(NETWORKS)}.")
     if not is_whole(epochs) or not 1 <= epochs <= MAX_EPOCHS:
-        raise ValueError(f"Epochs must be a whole number from 1 to {MAX_EPOCHS}, not {epochs!r}: "
-                         "training here is capped so that everyone gets a turn.")
+        raise ValueError(
+            f"Epochs must be a whole number from 1 to {MAX_EPOCHS}, not {epochs!r}: "
+            "training here is capped so that everyone gets a turn."
+        )
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr <= MAX_LR:
         raise ValueError(f"The learning rate must be a number above 0 and at most {MAX_LR:g}, not {lr!r}.")
     if not is_whole(batch_size) or not 1 <= batch_size <= MAX_BATCH_SIZE:
         raise ValueError(f"The batch size must be a whole number from 1 to {MAX_BATCH_SIZE}, not {batch_size!r}.")
-    return Recipe(arch=model, epochs=int(epochs), lr=float(lr), batch_size=int(batch_size), augment=bool(augment),
-                  beta2=BETA2, device="cpu")
+    return Recipe(
+        arch=model,
+        epochs=int(epochs),
+        lr=float(lr),
+        batch_size=int(batch_size),
+        augment=bool(augment),
+        beta2=BETA2,
+        device="cpu",
+    )
 
 
 def is_whole(value) -> bool:
@@ -92,8 +106,9 @@ class SessionModels:
 class Trainer:
     """The app's one training slot: MNIST loaded once, one run at a time, each capped at `max_seconds`."""
 
-    def __init__(self, data_dir: str | Path | None = None, models: SessionModels | None = None,
-                 max_seconds: float = MAX_SECONDS):
+    def __init__(
+        self, data_dir: str | Path | None = None, models: SessionModels | None = None, max_seconds: float = MAX_SECONDS
+    ):
         self.data_dir = data_dir
         self.models = models if models is not None else SessionModels()
         self.max_seconds = max_seconds
@@ -139,8 +154,7 @@ class Trainer:
     def _relay(self, recipe, session: str):
         data = self.data()
         updates: queue.Queue = queue.Queue()
-        thread = threading.Thread(target=self._run, args=(recipe, data, session, updates), name="training",
-                                  daemon=True)
+        thread = threading.Thread(target=self._run, args=(recipe, data, session, updates), name="training", daemon=True)
         thread.start()
         while True:
             update = updates.get()
@@ -172,14 +186,26 @@ class Trainer:
 
         def on_epoch(record: dict) -> None:
             steps = run.steps
-            relay({"epoch": record["epoch"], "step": record["epoch"] * steps // recipe.epochs, "steps": steps,
-                   "loss": record["train_loss"], "val_accuracy": record["val_acc"]})
+            relay(
+                {
+                    "epoch": record["epoch"],
+                    "step": record["epoch"] * steps // recipe.epochs,
+                    "steps": steps,
+                    "loss": record["train_loss"],
+                    "val_accuracy": record["val_acc"],
+                }
+            )
 
         try:
             run = Run(recipe, data)
             with contextlib.suppress(StopTraining):
-                run.fit(on_progress=relay, on_epoch=on_epoch, updates_per_epoch=UPDATES_PER_EPOCH,
-                        val_sample=VAL_SAMPLE, should_stop=should_stop)
+                run.fit(
+                    on_progress=relay,
+                    on_epoch=on_epoch,
+                    updates_per_epoch=UPDATES_PER_EPOCH,
+                    val_sample=VAL_SAMPLE,
+                    should_stop=should_stop,
+                )
             updates.put(self._finish(run, session, started, stopped["reason"]))
         except BaseException as error:  # relayed to the consumer, which raises it
             updates.put(error)
@@ -198,15 +224,31 @@ class Trainer:
         classifier = Classifier(run.model.cpu().eval(), Weights(Path("."), SOURCE))
         self.models.put(session, classifier)
         last = run.history[-1] if run.history else {}
-        return with_timing({
-            "epoch": len(run.history), "step": run.scheduler.last_epoch, "steps": run.steps,
-            "loss": last.get("train_loss", float("nan")), "val_accuracy": run.best_val_acc if run.history else None,
-            "test_accuracy": round(100 * float((predictions == labels).mean()), 2), "test_mistakes": len(wrong),
-            "test_images": len(labels),
-            "mistakes": [{"index": int(i), "label": int(labels[i]), "predicted": int(predictions[i]),
-                          "confidence": round(float(probabilities[i].max()), 4)} for i in wrong[:MISTAKES_SHOWN]],
-            "stopped": stopped, "done": True,
-        }, started, self.max_seconds)
+        return with_timing(
+            {
+                "epoch": len(run.history),
+                "step": run.scheduler.last_epoch,
+                "steps": run.steps,
+                "loss": last.get("train_loss", float("nan")),
+                "val_accuracy": run.best_val_acc if run.history else None,
+                "test_accuracy": round(100 * float((predictions == labels).mean()), 2),
+                "test_mistakes": len(wrong),
+                "test_images": len(labels),
+                "mistakes": [
+                    {
+                        "index": int(i),
+                        "label": int(labels[i]),
+                        "predicted": int(predictions[i]),
+                        "confidence": round(float(probabilities[i].max()), 4),
+                    }
+                    for i in wrong[:MISTAKES_SHOWN]
+                ],
+                "stopped": stopped,
+                "done": True,
+            },
+            started,
+            self.max_seconds,
+        )
 
 
 def with_timing(update: dict, started: float, cap: float) -> dict:
@@ -229,9 +271,11 @@ def mnist_note(data_dir) -> str | None:
     if mnist_on_disk(data_dir):
         return None
     folder = Path(data_dir) if data_dir else default_data_dir()
-    return (f"MNIST is not in {folder / 'MNIST' / 'raw'} yet: the first training downloads it there (about 11 MB). "
-            "Without an internet connection, start the app with `--data-dir` (or set `MNIST_DATA_DIR`) pointing at "
-            "a folder that holds `MNIST/raw/*-ubyte`.")
+    return (
+        f"MNIST is not in {folder / 'MNIST' / 'raw'} yet: the first training downloads it there (about 11 MB). "
+        "Without an internet connection, start the app with `--data-dir` (or set `MNIST_DATA_DIR`) pointing at "
+        "a folder that holds `MNIST/raw/*-ubyte`."
+    )
 
 
 def progress_text(update: dict) -> str:
@@ -239,13 +283,16 @@ def progress_text(update: dict) -> str:
     if update.get("done"):
         return f"Done in {update['seconds']:.0f} s" + (f" ({update['stopped']})." if update.get("stopped") else ".")
     val = f" · validation accuracy {update['val_accuracy']:.1f}%" if update.get("val_accuracy") is not None else ""
-    return (f"Epoch {update['epoch']} · step {update['step']} of {update['steps']} · loss {update['loss']:.3f}{val}"
-            f" · about {update['seconds_left']:.0f} s left")
+    return (
+        f"Epoch {update['epoch']} · step {update['step']} of {update['steps']} · loss {update['loss']:.3f}{val}"
+        f" · about {update['seconds_left']:.0f} s left"
+    )
 
 
 def results_text(final: dict) -> str:
     """The test figures of a finished (or stopped) run."""
-    return (f"### Test accuracy: {final['test_accuracy']:.2f}%\n{final['test_mistakes']:,} of the "
-            f"{final['test_images']:,} MNIST test images wrong (the test images were never trained on). Draw on the "
-            "Draw tab to see your model and the packaged one read the same drawing side by side.")
-
+    return (
+        f"### Test accuracy: {final['test_accuracy']:.2f}%\n{final['test_mistakes']:,} of the "
+        f"{final['test_images']:,} MNIST test images wrong (the test images were never trained on). Draw on the "
+        "Draw tab to see your model and the packaged one read the same drawing side by side."
+    )

@@ -118,8 +118,10 @@ def hub_failure(error: Exception, revision: str | None) -> str:
     if isinstance(error, GatedRepoError):
         return "the repo is gated: accept its conditions on its Hub page, then log in (hf auth login) or set HF_TOKEN."
     if isinstance(error, RepositoryNotFoundError):
-        return ("the repo was not found on the Hub: it does not exist, or it is private and no token with access "
-                "to it was given (set HF_TOKEN or run hf auth login).")
+        return (
+            "the repo was not found on the Hub: it does not exist, or it is private and no token with access "
+            "to it was given (set HF_TOKEN or run hf auth login)."
+        )
     if isinstance(error, RevisionNotFoundError):
         return f"the repo has no revision {revision!r}."
     if isinstance(error, HFValidationError):
@@ -152,8 +154,9 @@ def check_files(weights: Weights) -> tuple[dict, dict[str, list[int]]]:
             names = file.keys()  # a safetensors file, not a dict: `in file` does not list its tensors
             shapes = {name: list(file.get_slice(name).get_shape()) for name in names}
     except Exception as error:  # truncated, empty, not safetensors at all, a damaged header...
-        raise WeightsError(f"Cannot load {source}: {WEIGHTS_FILE} is damaged or not a safetensors file "
-                           f"({error}).") from None
+        raise WeightsError(
+            f"Cannot load {source}: {WEIGHTS_FILE} is damaged or not a safetensors file ({error})."
+        ) from None
     return config, shapes
 
 
@@ -174,8 +177,10 @@ def pickle_note(folder: Path) -> str:
     pickles = sorted(p.name for p in folder.glob("*") if p.suffix in PICKLE_SUFFIXES)
     if not pickles:
         return ""
-    return (f" It holds {', '.join(pickles)}, but only safetensors weights are read: pickle files are never loaded, "
-            "since loading one can run arbitrary code.")
+    return (
+        f" It holds {', '.join(pickles)}, but only safetensors weights are read: pickle files are never loaded, "
+        "since loading one can run arbitrary code."
+    )
 
 
 class ClassifierLoader:

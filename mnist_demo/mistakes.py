@@ -18,21 +18,21 @@ import numpy as np
 from .artifacts import load_misclassified, read_metrics
 from .prediction import DIGIT_LABELS, percent
 
-ANY = "any"      # the filter value that keeps every digit
+ANY = "any"  # the filter value that keeps every digit
 MAX_TILES = 100  # a gallery shows at most this many (the most confident): a weak model's 300+ would
-                 # cost the app's start-up ~1 ms each and no one scrolls through them all
+# cost the app's start-up ~1 ms each and no one scrolls through them all
 
 
 @dataclass(frozen=True)
 class Mistakes:
     """Misclassified test images, most confident first, and the test set's size and accuracy."""
 
-    images: np.ndarray         # uint8 [N, 28, 28], white digit on black as in MNIST
-    labels: np.ndarray         # int [N], the true digits
-    predictions: np.ndarray    # int [N], what the model read
+    images: np.ndarray  # uint8 [N, 28, 28], white digit on black as in MNIST
+    labels: np.ndarray  # int [N], the true digits
+    predictions: np.ndarray  # int [N], what the model read
     probabilities: np.ndarray  # float32 [N, 10], calibrated
-    indices: np.ndarray        # int [N], positions in the MNIST test set
-    test_total: int | None     # None when metrics.json is missing
+    indices: np.ndarray  # int [N], positions in the MNIST test set
+    test_total: int | None  # None when metrics.json is missing
     test_accuracy: float | None
     confusion: np.ndarray | None = None  # int [10, 10], rows true digit, columns predicted; None without metrics.json
 
@@ -168,8 +168,10 @@ def cell_filter(row: int, column: int) -> tuple[str, str]:
 def describe_mistake(mistakes: Mistakes, position: int) -> str:
     """One line about one mistake: which test image it is and what the model thought."""
     i = position
-    return (f"Test image #{int(mistakes.indices[i]):,}: a {int(mistakes.labels[i])}, read as "
-            f"{int(mistakes.predictions[i])} with {percent(float(mistakes.confidences[i]))} confidence.")
+    return (
+        f"Test image #{int(mistakes.indices[i]):,}: a {int(mistakes.labels[i])}, read as "
+        f"{int(mistakes.predictions[i])} with {percent(float(mistakes.confidences[i]))} confidence."
+    )
 
 
 def main():

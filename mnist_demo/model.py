@@ -36,8 +36,10 @@ class TutorialMLP(nn.Module):
         super().__init__()
         self.layers = nn.Sequential(
             nn.Flatten(),
-            nn.Linear(28 * 28, 128), nn.ReLU(),
-            nn.Linear(128, 64), nn.ReLU(),
+            nn.Linear(28 * 28, 128),
+            nn.ReLU(),
+            nn.Linear(128, 64),
+            nn.ReLU(),
             nn.Linear(64, NUM_CLASSES),
         )
 
@@ -51,13 +53,16 @@ class TutorialCNN(nn.Module):
     def __init__(self):
         super().__init__()
         self.features = nn.Sequential(
-            conv_bn_relu(1, 32), nn.MaxPool2d(2),   # 28 -> 14
-            conv_bn_relu(32, 64), nn.MaxPool2d(2),  # 14 -> 7
+            conv_bn_relu(1, 32),
+            nn.MaxPool2d(2),  # 28 -> 14
+            conv_bn_relu(32, 64),
+            nn.MaxPool2d(2),  # 14 -> 7
         )
         self.head = nn.Sequential(
             nn.Flatten(),
             nn.Dropout(0.4),
-            nn.Linear(64 * 7 * 7, 128), nn.ReLU(),
+            nn.Linear(64 * 7 * 7, 128),
+            nn.ReLU(),
             nn.Dropout(0.4),
             nn.Linear(128, NUM_CLASSES),
         )
@@ -79,9 +84,14 @@ class DigitCNN(nn.Module):
         super().__init__()
         c1, c2, c3 = width, 2 * width, 4 * width
         self.features = nn.Sequential(
-            conv_bn_relu(1, c1, kernel_size=5), nn.MaxPool2d(2),   # 28 -> 14
-            conv_bn_relu(c1, c2), conv_bn_relu(c2, c2), nn.MaxPool2d(2),  # 14 -> 7
-            conv_bn_relu(c2, c3), conv_bn_relu(c3, c3), nn.MaxPool2d(2),  # 7 -> 3
+            conv_bn_relu(1, c1, kernel_size=5),
+            nn.MaxPool2d(2),  # 28 -> 14
+            conv_bn_relu(c1, c2),
+            conv_bn_relu(c2, c2),
+            nn.MaxPool2d(2),  # 14 -> 7
+            conv_bn_relu(c2, c3),
+            conv_bn_relu(c3, c3),
+            nn.MaxPool2d(2),  # 7 -> 3
         )
         self.head = nn.Sequential(nn.Flatten(), nn.Dropout(dropout), nn.Linear(c3 * 3 * 3, NUM_CLASSES))
 
@@ -100,11 +110,18 @@ class FastCNN(nn.Module):
     def __init__(self, c1: int = 16, c2: int = 32, hidden: int = 128):
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv2d(1, c1, 5, bias=False), nn.MaxPool2d(2), nn.BatchNorm2d(c1), nn.ReLU(inplace=True),
-            nn.Conv2d(c1, c2, 3, bias=False), nn.MaxPool2d(2), nn.BatchNorm2d(c2), nn.ReLU(inplace=True),
+            nn.Conv2d(1, c1, 5, bias=False),
+            nn.MaxPool2d(2),
+            nn.BatchNorm2d(c1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(c1, c2, 3, bias=False),
+            nn.MaxPool2d(2),
+            nn.BatchNorm2d(c2),
+            nn.ReLU(inplace=True),
         )
-        self.head = nn.Sequential(nn.Flatten(), nn.Linear(c2 * 5 * 5, hidden), nn.ReLU(inplace=True),
-                                  nn.Linear(hidden, NUM_CLASSES))
+        self.head = nn.Sequential(
+            nn.Flatten(), nn.Linear(c2 * 5 * 5, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, NUM_CLASSES)
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))

@@ -34,8 +34,11 @@ def summary_markdown(weights: Weights, model=None) -> str:
         from .model import count_parameters  # torch is loaded already when a model is given
 
         parameters = count_parameters(model)
-    parts = [f"### Weights\n{weights_source(weights)}", results_table(metrics, parameters),
-             f"### Architecture\n`{arch}`: {ARCH_TEXT.get(arch, '')}"]
+    parts = [
+        f"### Weights\n{weights_source(weights)}",
+        results_table(metrics, parameters),
+        f"### Architecture\n`{arch}`: {ARCH_TEXT.get(arch, '')}",
+    ]
     recipe = card_section(weights.folder / CARD_FILE, "Training recipe") or recipe_table(metrics)
     if recipe:
         parts.append(f"### Training recipe\n{recipe}")
@@ -59,9 +62,13 @@ def results_table(metrics: dict, parameters: int | None) -> str:
     if "accuracy" in metrics.get("val", {}):
         rows.append(("Validation accuracy", f"{metrics['val']['accuracy']:.2%}"))
     if "ece" in test and "ece_uncalibrated" in test:
-        rows.append((f"Expected calibration error on the test set ({ECE_BINS} equal-width bins), "
-                     "before / after temperature scaling",
-                     f"{test['ece_uncalibrated']:.2%} / {test['ece']:.2%}"))
+        rows.append(
+            (
+                f"Expected calibration error on the test set ({ECE_BINS} equal-width bins), "
+                "before / after temperature scaling",
+                f"{test['ece_uncalibrated']:.2%} / {test['ece']:.2%}",
+            )
+        )
     if "seconds" in metrics:
         rows.append(("Training time", f"{metrics['seconds']:.0f} s on {metrics.get('device', '?')}"))
     if not rows:

@@ -85,8 +85,10 @@ def draw_shape(draw, rng, fonts) -> None:
             draw.ellipse([x - width, y - width, x + width, y + width], fill=0)
     else:
         angles = np.sort(rng.uniform(0, 2 * math.pi, 7))
-        draw.polygon([(c + r * rng.uniform(0.5, 1) * math.cos(a), c + r * rng.uniform(0.5, 1) * math.sin(a))
-                      for a in angles], fill=0)
+        draw.polygon(
+            [(c + r * rng.uniform(0.5, 1) * math.cos(a), c + r * rng.uniform(0.5, 1) * math.sin(a)) for a in angles],
+            fill=0,
+        )
 
 
 DRAWERS = (draw_character, draw_character, draw_scribble, draw_shape)

@@ -25,10 +25,10 @@ DIGIT_LABELS = tuple(str(d) for d in range(10))  # the model's ten classes, as e
 
 @dataclass(frozen=True)
 class Prediction:
-    headline: str                                  # Markdown: the digit and how sure, or why there is none
-    label: str                                     # the digit ("7"), NO_DIGIT, DRAW_PROMPT, NOT_A_DIGIT or NOT_AN_IMAGE
+    headline: str  # Markdown: the digit and how sure, or why there is none
+    label: str  # the digit ("7"), NO_DIGIT, DRAW_PROMPT, NOT_A_DIGIT or NOT_AN_IMAGE
     probabilities: dict[str, float] | None = None  # {"0": p0, ..., "9": p9}; None when there was no ink
-    model_input: np.ndarray | None = None          # uint8 [28, 28], what the network was given
+    model_input: np.ndarray | None = None  # uint8 [28, 28], what the network was given
 
     @property
     def label_value(self) -> dict[str, float] | str:
@@ -48,8 +48,10 @@ def predict(classifier, picture, blank_label: str = NO_DIGIT) -> Prediction:
     by_label = probabilities_by_label(probabilities)
     digit, confidence = int(probabilities.argmax()), float(probabilities.max())
     if confidence < ood_threshold(classifier):
-        headline = (f"## {NOT_A_DIGIT}\nThis does not look like a handwritten digit to the model: "
-                    f"its best guess, a {digit}, has only {percent(confidence)}.")
+        headline = (
+            f"## {NOT_A_DIGIT}\nThis does not look like a handwritten digit to the model: "
+            f"its best guess, a {digit}, has only {percent(confidence)}."
+        )
         return Prediction(headline, NOT_A_DIGIT, by_label, mnist)
     return Prediction(f"## {digit}\n{percent(confidence)} sure", str(digit), by_label, mnist)
 

@@ -20,33 +20,33 @@ import numpy as np
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
 MNIST_SIZE = 28
-DIGIT_BOX = 20           # MNIST scales the longest side of a digit to 20 px
-MNIST_CENTER = 14.0      # where MNIST puts the centre of mass (row and column: 14.00 on average over its training set)
-WORK_SIDE = 400          # huge images are box-reduced to about this first: bounded work
-DETAIL_SCALE = 4         # stroke widths are measured and fixed at 4x the final size (80 px)
+DIGIT_BOX = 20  # MNIST scales the longest side of a digit to 20 px
+MNIST_CENTER = 14.0  # where MNIST puts the centre of mass (row and column: 14.00 on average over its training set)
+WORK_SIDE = 400  # huge images are box-reduced to about this first: bounded work
+DETAIL_SCALE = 4  # stroke widths are measured and fixed at 4x the final size (80 px)
 # MNIST's stroke widths, measured by stroke_width() at the 80 px detail scale on its test set:
 # 15th percentile, median, 99th percentile. Strokes thinner than most of MNIST's, or thicker
 # than nearly all, are brought to its median; the rest are left as drawn.
 MNIST_STROKE_WIDTH = {"thinnest": 8.0, "median": 10.8, "thickest": 22.0}
-INK_FLOOR = 0.06         # ink below this is paper texture or compression noise
-BLANK_PIXELS = 3         # fewer clearly inked pixels than this is a blank image
+INK_FLOOR = 0.06  # ink below this is paper texture or compression noise
+BLANK_PIXELS = 3  # fewer clearly inked pixels than this is a blank image
 # Photos of paper (`paper_ink`). Set on photos made from MNIST *validation* digits, not the held-out sets.
-UNIFORM_LEVELS = 3       # a drawing's background: border pixels within this many grey levels of its median ...
-UNIFORM_SHARE = 0.6      # ... at least this share of them; fewer is a photo or scan of paper
-PHOTO_MIN_SIDE = 24      # smaller pictures are read as drawings
-PHOTO_SIDE = 320         # photos are read at about this size: their digit is 15-60% of it, their ruled lines faint
-PAPER_WINDOW = 0.25      # the closing that estimates the paper's light: this share of the short side, wider than strokes
-LINE_LENGTH = 0.85       # a straight run longer than this share of the side is a ruled line (no stroke is that long)
+UNIFORM_LEVELS = 3  # a drawing's background: border pixels within this many grey levels of its median ...
+UNIFORM_SHARE = 0.6  # ... at least this share of them; fewer is a photo or scan of paper
+PHOTO_MIN_SIDE = 24  # smaller pictures are read as drawings
+PHOTO_SIDE = 320  # photos are read at about this size: their digit is 15-60% of it, their ruled lines faint
+PAPER_WINDOW = 0.25  # the closing that estimates the paper's light: this share of the short side, wider than strokes
+LINE_LENGTH = 0.85  # a straight run longer than this share of the side is a ruled line (no stroke is that long)
 LINE_TILTS = (-9, -6, -3, 0, 3, 6, 9)  # degrees: lines are looked for at these tilts ...
-LINE_DRIFT = 0.04        # ... and this much (share of the side) across them
-STROKE_OVER_LINE = 1.5   # contrast this many times a line's, where the line runs, is a stroke crossing it
-NOISE_SIGMAS = 4.0       # the contrast this many noise deviations above the paper's is ink
+LINE_DRIFT = 0.04  # ... and this much (share of the side) across them
+STROKE_OVER_LINE = 1.5  # contrast this many times a line's, where the line runs, is a stroke crossing it
+NOISE_SIGMAS = 4.0  # the contrast this many noise deviations above the paper's is ink
 MIN_PHOTO_CONTRAST = 0.1  # less contrast than this anywhere is plain paper
-STROKE_CORE = 0.8        # strokes reaching this share of the peak contrast are solid, as MNIST's cores
-SPECK_SHARE = 0.08       # marks smaller than this share of the largest one are specks
-EDGE_MARGIN = 0.01       # marks this close to the frame's edge (share of the side) are cut by it
+STROKE_CORE = 0.8  # strokes reaching this share of the peak contrast are solid, as MNIST's cores
+SPECK_SHARE = 0.08  # marks smaller than this share of the largest one are specks
+EDGE_MARGIN = 0.01  # marks this close to the frame's edge (share of the side) are cut by it
 EDGE_DIGIT_SHARE = 0.02  # a mark cut by the edge, and alone, is a digit when it covers this share of the frame
-MAX_PHOTO_INK = 0.2      # digits 60% of the frame's height ink under a tenth of it; more is a pattern (wood, cloth)
+MAX_PHOTO_INK = 0.2  # digits 60% of the frame's height ink under a tenth of it; more is a pattern (wood, cloth)
 
 
 class ImageError(ValueError):
@@ -84,8 +84,9 @@ def open_image(source) -> Image.Image:
     except Image.DecompressionBombError:
         raise ImageError("This image has too many pixels to process safely.") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise ImageError("This file could not be read as an image: it may be truncated, corrupt or not an image "
-                         "at all.") from None
+        raise ImageError(
+            "This file could not be read as an image: it may be truncated, corrupt or not an image at all."
+        ) from None
     return image
 
 
@@ -162,7 +163,7 @@ def ink_from_grey(grey: np.ndarray) -> np.ndarray:
     background = float(np.median(border_of(grey)))
     if background > 0.5:  # dark ink on light paper
         ink = (background - grey) / max(background, 1e-6)
-    else:                 # light ink on a dark ground, as MNIST itself
+    else:  # light ink on a dark ground, as MNIST itself
         ink = (grey - background) / max(1 - background, 1e-6)
     return clean(ink)
 
@@ -211,15 +212,19 @@ def located_ink(image: Image.Image) -> tuple[np.ndarray, float, tuple[int, int]]
     if scale == 1 or bottom - top >= DIGIT_BOX * DETAIL_SCALE:
         return ink, scale, (0, 0)
     margin = 2  # reduced pixels of background around the ink: the border that tells paper from ink
-    region = (max(0, int((left - margin) * scale)), max(0, int((top - margin) * scale)),
-              min(image.width, math.ceil((right + margin) * scale)),
-              min(image.height, math.ceil((bottom + margin) * scale)))
+    region = (
+        max(0, int((left - margin) * scale)),
+        max(0, int((top - margin) * scale)),
+        min(image.width, math.ceil((right + margin) * scale)),
+        min(image.height, math.ceil((bottom + margin) * scale)),
+    )
     factor = max(1, int((bottom - top) * scale) // (DIGIT_BOX * DETAIL_SCALE))
     crop = image.crop(region)
     return ink_map(crop.reduce(factor) if factor > 1 else crop), factor, region[:2]
 
 
 # --- photos and scans of paper ---------------------------------------------------------------------
+
 
 def border_of(grey: np.ndarray) -> np.ndarray:
     return np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
@@ -250,8 +255,10 @@ def paper_ink(grey: np.ndarray) -> np.ndarray:
         grey = 1 - grey
     contrast = np.clip(1 - grey / np.maximum(paper_light(grey), 0.02), 0, 1)
     if np.count_nonzero(contrast > 0.5 * contrast.max()) > MAX_PHOTO_INK * contrast.size:
-        raise TooMuchInkError("Too much ink to read as digits: this looks like a photo of a pattern or of things, "
-                              "not of digits written on paper.")
+        raise TooMuchInkError(
+            "Too much ink to read as digits: this looks like a photo of a pattern or of things, "
+            "not of digits written on paper."
+        )
     contrast = without_lines(contrast)
     sample = contrast[::3, ::3]  # the paper's noise level from a ninth of the pixels: as good, and cheaper
     noise = float(np.median(sample))
@@ -277,8 +284,12 @@ def paper_light(grey: np.ndarray) -> np.ndarray:
     small = fit_within(grey, max(grey.shape) // 2)
     window = odd(PAPER_WINDOW * min(small.shape))
     # Mirrored beyond the frame: a shadow over a corner stays as wide as the window there, so the closing keeps it.
-    closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (window, window)),
-                              borderType=cv2.BORDER_REFLECT)
+    closed = cv2.morphologyEx(
+        small,
+        cv2.MORPH_CLOSE,
+        cv2.getStructuringElement(cv2.MORPH_RECT, (window, window)),
+        borderType=cv2.BORDER_REFLECT,
+    )
     return cv2.resize(closed, grey.shape[::-1], interpolation=cv2.INTER_LINEAR)
 
 
@@ -306,8 +317,9 @@ def straight_runs(image: np.ndarray, slope: float) -> np.ndarray:
     shear = np.float32([[1, 0, 0], [-slope, 1, slope * width / 2]])
     level = cv2.warpAffine(image, shear, (width, height), flags=cv2.INTER_LINEAR)
     level = cv2.dilate(level, cv2.getStructuringElement(cv2.MORPH_RECT, (1, odd(LINE_DRIFT * height))))
-    level = cv2.morphologyEx(level, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT,
-                                                                               (odd(LINE_LENGTH * width), 1)))
+    level = cv2.morphologyEx(
+        level, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (odd(LINE_LENGTH * width), 1))
+    )
     return cv2.warpAffine(level, shear, (width, height), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
 
 
@@ -392,7 +404,7 @@ def center_by_mass(digit: np.ndarray) -> np.ndarray:
     top = int(np.clip(round(MNIST_CENTER - cy), 0, MNIST_SIZE - h))
     left = int(np.clip(round(MNIST_CENTER - cx), 0, MNIST_SIZE - w))
     field = np.zeros((MNIST_SIZE, MNIST_SIZE), dtype=np.float32)
-    field[top:top + h, left:left + w] = digit
+    field[top : top + h, left : left + w] = digit
     return field
 
 

@@ -37,28 +37,38 @@ from .preprocess import (
     standard_mode,
 )
 
-INK_LEVEL = 0.25          # a pixel is ink above this fraction of the darkest ink (as crop_to_ink)
+INK_LEVEL = 0.25  # a pixel is ink above this fraction of the darkest ink (as crop_to_ink)
 SUBORDINATE_HEIGHT = 0.75  # a piece shorter than this (of the tallest) sharing a taller piece's columns joins it
-SPECK_SIZE = 0.2          # isolated specks smaller than this (of the tallest piece) are noise
-WIDE = 0.9                # components wider than this times their height may be touching digits
-MIN_DIGIT_WIDTH = 0.2     # no cut closer than this (of the height) to a component's side
-CUT_SPACING = 0.15        # nor to another cut
-MAX_CUTS = 10             # per component, the ones through the least ink
-MAX_PIECES_PER_DIGIT = 6   # a digit is at most this many neighbouring pieces
-MAX_DIGIT_WIDTH = 1.6     # no digit wider than this times the tallest piece
-MAX_GAP = 0.3             # nor with a gap wider than this (of the tallest piece) between its strokes
-MAX_PIECES = 40           # more pieces than this is not a number: read the drawing as one piece
-MAX_CANDIDATES = 64      # groupings of pieces read by the model per picture: bounded work (one forward pass each)
-MAX_COMPONENTS = 200      # more separate marks than this (noise, a texture) is too much ink to read: bounded work
-CUT_COST = 0.3            # log-odds a reading pays for each cut through a connected stroke
-OVERLAP_COST = 1.5        # ... for separating two pieces that share columns (times the shared fraction)
-GAP_COST = 8.0            # ... for joining pieces across a gap (times gap / height)
-SHORT_COST = 12.0         # ... for a digit much shorter than the tallest (times the shortfall)
-ASPECT_COST = 2.0         # ... for a digit much wider than that digit usually is (per std beyond 2)
+SPECK_SIZE = 0.2  # isolated specks smaller than this (of the tallest piece) are noise
+WIDE = 0.9  # components wider than this times their height may be touching digits
+MIN_DIGIT_WIDTH = 0.2  # no cut closer than this (of the height) to a component's side
+CUT_SPACING = 0.15  # nor to another cut
+MAX_CUTS = 10  # per component, the ones through the least ink
+MAX_PIECES_PER_DIGIT = 6  # a digit is at most this many neighbouring pieces
+MAX_DIGIT_WIDTH = 1.6  # no digit wider than this times the tallest piece
+MAX_GAP = 0.3  # nor with a gap wider than this (of the tallest piece) between its strokes
+MAX_PIECES = 40  # more pieces than this is not a number: read the drawing as one piece
+MAX_CANDIDATES = 64  # groupings of pieces read by the model per picture: bounded work (one forward pass each)
+MAX_COMPONENTS = 200  # more separate marks than this (noise, a texture) is too much ink to read: bounded work
+CUT_COST = 0.3  # log-odds a reading pays for each cut through a connected stroke
+OVERLAP_COST = 1.5  # ... for separating two pieces that share columns (times the shared fraction)
+GAP_COST = 8.0  # ... for joining pieces across a gap (times gap / height)
+SHORT_COST = 12.0  # ... for a digit much shorter than the tallest (times the shortfall)
+ASPECT_COST = 2.0  # ... for a digit much wider than that digit usually is (per std beyond 2)
 # log(width / height) of MNIST's training digits, per digit: mean and standard deviation. A "1"
 # as wide as an "8", or an "8" as wide as two, is two digits read as one.
-MNIST_LOG_ASPECT = [(-0.105, 0.195), (-0.930, 0.459), (-0.072, 0.217), (-0.234, 0.211), (-0.240, 0.211),
-                    (-0.074, 0.259), (-0.325, 0.216), (-0.264, 0.216), (-0.281, 0.221), (-0.394, 0.205)]
+MNIST_LOG_ASPECT = [
+    (-0.105, 0.195),
+    (-0.930, 0.459),
+    (-0.072, 0.217),
+    (-0.234, 0.211),
+    (-0.240, 0.211),
+    (-0.074, 0.259),
+    (-0.325, 0.216),
+    (-0.264, 0.216),
+    (-0.281, 0.221),
+    (-0.394, 0.205),
+]
 
 
 @dataclass
@@ -66,8 +76,8 @@ class Digit:
     """One digit of a reading: its box in the input image's pixels and its probabilities."""
 
     box: tuple[int, int, int, int]  # x0, y0, x1, y1, right and bottom exclusive (PIL's crop box)
-    mnist: np.ndarray               # uint8 [28, 28], what the model saw
-    probabilities: np.ndarray       # float32 [10]
+    mnist: np.ndarray  # uint8 [28, 28], what the model saw
+    probabilities: np.ndarray  # float32 [10]
 
 
 @dataclass
@@ -103,34 +113,52 @@ def read_digits(source, predict) -> list[Digit]:
     if len(boxes) == 0:  # the region read again at full resolution can turn out fainter than the reduced copy
         raise BlankImageError("No digit found: the image is blank.")
     if len(boxes) > MAX_COMPONENTS:
-        raise TooMuchInkError(f"Too much ink to read as digits: the picture has {len(boxes):,} separate marks "
-                              f"(at most {MAX_COMPONENTS} are read). Is it a picture of a number?")
+        raise TooMuchInkError(
+            f"Too much ink to read as digits: the picture has {len(boxes):,} separate marks "
+            f"(at most {MAX_COMPONENTS} are read). Is it a picture of a number?"
+        )
     pieces = cut_wide(labels, join_subordinates(boxes))
     if len(pieces) > MAX_PIECES:
         pieces = [whole_drawing(pieces)]
     candidates = candidate_digits(pieces)
     images = np.stack([digit_image(ink, labels, pieces[i:j]) for i, j in candidates])
     probabilities = np.asarray(predict(images), dtype=np.float32)
-    scores = {(i, j): prior + digit_fit(pieces[i:j], p)
-              for ((i, j), prior), p in zip(candidates.items(), probabilities)}
+    scores = {
+        (i, j): prior + digit_fit(pieces[i:j], p) for ((i, j), prior), p in zip(candidates.items(), probabilities)
+    }
     reading = best_reading(pieces, scores)
     index = {span: k for k, span in enumerate(candidates)}
-    return [Digit(box=input_box(pieces[i:j], scale, origin, image.size), mnist=images[index[i, j]],
-                  probabilities=probabilities[index[i, j]]) for i, j in reading]
+    return [
+        Digit(
+            box=input_box(pieces[i:j], scale, origin, image.size),
+            mnist=images[index[i, j]],
+            probabilities=probabilities[index[i, j]],
+        )
+        for i, j in reading
+    ]
 
 
 def reading(digits: list[Digit], flags: np.ndarray) -> dict:
     """The JSON-ready answer of `Classifier.read`: the number, each digit, and whether any part is not a digit."""
-    parts = [{"digit": str(int(d.probabilities.argmax())), "confidence": float(d.probabilities.max()),
-              "box": [int(v) for v in d.box], "not_a_digit": bool(flag)} for d, flag in zip(digits, flags)]
+    parts = [
+        {
+            "digit": str(int(d.probabilities.argmax())),
+            "confidence": float(d.probabilities.max()),
+            "box": [int(v) for v in d.box],
+            "not_a_digit": bool(flag),
+        }
+        for d, flag in zip(digits, flags)
+    ]
     return {"number": "".join(p["digit"] for p in parts), "digits": parts, "not_a_digit": bool(np.any(flags))}
 
 
 def label_components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """8-connected components: int32 labels [H, W] (0 = background, 1..n) and boxes [n, 4] (x0, y0, x1, y1)."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8, ltype=cv2.CV_32S)
-    x, y, w, h = (stats[1:, k].astype(np.int64) for k in (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP, cv2.CC_STAT_WIDTH,
-                                                           cv2.CC_STAT_HEIGHT))
+    x, y, w, h = (
+        stats[1:, k].astype(np.int64)
+        for k in (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP, cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT)
+    )
     return labels, np.stack([x, y, x + w, y + h], axis=1).reshape(count - 1, 4)
 
 
@@ -147,8 +175,11 @@ def join_subordinates(boxes: np.ndarray) -> list[Piece]:
         x0, y0, x1, y1 = boxes[i]
         if y1 - y0 >= SUBORDINATE_HEIGHT * tallest:
             continue
-        shared = [(overlap(x0, x1, b[0], b[2]), k) for k, b in enumerate(boxes)
-                  if k != i and b[3] - b[1] > y1 - y0 and owner[k] == k]
+        shared = [
+            (overlap(x0, x1, b[0], b[2]), k)
+            for k, b in enumerate(boxes)
+            if k != i and b[3] - b[1] > y1 - y0 and owner[k] == k
+        ]
         best_shared, host = max(shared, default=(0, None))
         if host is not None and best_shared >= 0.5 * (x1 - x0):
             groups[host] += groups.pop(i)
@@ -165,8 +196,14 @@ def overlap(a0: int, a1: int, b0: int, b1: int) -> int:
 
 def piece_of(boxes: np.ndarray, members: list[int]) -> Piece:
     chosen = boxes[members]
-    return Piece(ids=tuple(int(m) + 1 for m in members), x0=int(chosen[:, 0].min()), y0=int(chosen[:, 1].min()),
-                 x1=int(chosen[:, 2].max()), y1=int(chosen[:, 3].max()), component=-1)
+    return Piece(
+        ids=tuple(int(m) + 1 for m in members),
+        x0=int(chosen[:, 0].min()),
+        y0=int(chosen[:, 1].min()),
+        x1=int(chosen[:, 2].max()),
+        y1=int(chosen[:, 3].max()),
+        component=-1,
+    )
 
 
 def cut_wide(labels: np.ndarray, pieces: list[Piece]) -> list[Piece]:
@@ -176,13 +213,21 @@ def cut_wide(labels: np.ndarray, pieces: list[Piece]) -> list[Piece]:
         if piece.width <= WIDE * piece.height:
             out.append(piece)
             continue
-        mask = np.isin(labels[piece.y0:piece.y1, piece.x0:piece.x1], piece.ids)
+        mask = np.isin(labels[piece.y0 : piece.y1, piece.x0 : piece.x1], piece.ids)
         cuts = [0, *cut_columns(mask.sum(axis=0), piece.height), piece.width]
         for left, right in zip(cuts, cuts[1:]):
             rows = np.flatnonzero(mask[:, left:right].any(axis=1))
             if len(rows):
-                out.append(Piece(ids=piece.ids, x0=piece.x0 + left, x1=piece.x0 + right, y0=piece.y0 + int(rows[0]),
-                                 y1=piece.y0 + int(rows[-1]) + 1, component=number))
+                out.append(
+                    Piece(
+                        ids=piece.ids,
+                        x0=piece.x0 + left,
+                        x1=piece.x0 + right,
+                        y0=piece.y0 + int(rows[0]),
+                        y1=piece.y0 + int(rows[-1]) + 1,
+                        component=number,
+                    )
+                )
     return out
 
 
@@ -198,10 +243,13 @@ def cut_columns(profile: np.ndarray, height: int) -> list[int]:
 
     def lowest(x: int) -> int:
         """The column of least ink near x."""
-        return min(range(max(margin, x - window), min(width - margin, x + window + 1)), key=lambda c: smooth[c],
-                   default=min(max(x, margin), width - margin - 1))
+        return min(
+            range(max(margin, x - window), min(width - margin, x + window + 1)),
+            key=lambda c: smooth[c],
+            default=min(max(x, margin), width - margin - 1),
+        )
 
-    dips = [x for x in range(margin, width - margin) if smooth[x] == smooth[max(0, x - window):x + window + 1].min()]
+    dips = [x for x in range(margin, width - margin) if smooth[x] == smooth[max(0, x - window) : x + window + 1].min()]
     most_digits = min(math.ceil(width / (0.5 * height)), MAX_CUTS + 1)  # bounded: a 3000x40 stroke is not 150 digits
     meets = [lowest(round(width * i / k)) for k in range(2, most_digits + 1) for i in range(1, k)]
     chosen: list[int] = []
@@ -212,8 +260,14 @@ def cut_columns(profile: np.ndarray, height: int) -> list[int]:
 
 
 def whole_drawing(pieces: list[Piece]) -> Piece:
-    return Piece(ids=tuple(sorted({i for p in pieces for i in p.ids})), x0=min(p.x0 for p in pieces),
-                 y0=min(p.y0 for p in pieces), x1=max(p.x1 for p in pieces), y1=max(p.y1 for p in pieces), component=-1)
+    return Piece(
+        ids=tuple(sorted({i for p in pieces for i in p.ids})),
+        x0=min(p.x0 for p in pieces),
+        y0=min(p.y0 for p in pieces),
+        x1=max(p.x1 for p in pieces),
+        y1=max(p.y1 for p in pieces),
+        component=-1,
+    )
 
 
 def candidate_digits(pieces: list[Piece]) -> dict[tuple[int, int], float]:
@@ -313,14 +367,19 @@ def boundary_cost(left: Piece, right: Piece) -> float:
     return OVERLAP_COST * shared
 
 
-def input_box(group: list[Piece], scale: float, origin: tuple[int, int],
-              size: tuple[int, int]) -> tuple[int, int, int, int]:
+def input_box(
+    group: list[Piece], scale: float, origin: tuple[int, int], size: tuple[int, int]
+) -> tuple[int, int, int, int]:
     """The group's box in the input image's pixels (the ink map may be of a reduced copy or a crop)."""
     x0, x1 = min(p.x0 for p in group), max(p.x1 for p in group)
     y0, y1 = min(p.y0 for p in group), max(p.y1 for p in group)
     left, top = origin
-    return (left + int(x0 * scale), top + int(y0 * scale),
-            min(size[0], left + math.ceil(x1 * scale)), min(size[1], top + math.ceil(y1 * scale)))
+    return (
+        left + int(x0 * scale),
+        top + int(y0 * scale),
+        min(size[0], left + math.ceil(x1 * scale)),
+        min(size[1], top + math.ceil(y1 * scale)),
+    )
 
 
 def main():

@@ -24,10 +24,10 @@ from .calibration import expected_calibration_error, fit_temperature
 from .data import VALIDATION_SIZE, augment, index_batches, load_mnist, split_train_val, to_unit_float
 from .model import DigitNet
 
-NEGATIVE_WEIGHT = 0.5      # weight of the outlier-exposure loss against the digits' cross-entropy
-NEGATIVE_FRACTION = 0.25   # negatives added to each batch, as a fraction of its digits
+NEGATIVE_WEIGHT = 0.5  # weight of the outlier-exposure loss against the digits' cross-entropy
+NEGATIVE_FRACTION = 0.25  # negatives added to each batch, as a fraction of its digits
 MAX_FLAGGED_DIGITS = 0.01  # the "not a digit" threshold flags at most 1% of validation digits
-MIN_STEPS = 8              # OneCycle warms up over a quarter of the steps, and that needs two of them at least
+MIN_STEPS = 8  # OneCycle warms up over a quarter of the steps, and that needs two of them at least
 WEIGHT_DECAY = 5e-4
 FULL_TRAIN_SIZE = 60_000 - VALIDATION_SIZE  # MNIST training images once validation is held out
 
@@ -39,10 +39,10 @@ class Recipe:
     arch: str
     epochs: int
     batch_size: int
-    lr: float              # the OneCycle schedule's peak
+    lr: float  # the OneCycle schedule's peak
     augment: bool = False
-    beta2: float = 0.999   # AdamW's second-moment decay
-    negatives: int = 0     # generated non-digits for the "not a digit" detector
+    beta2: float = 0.999  # AdamW's second-moment decay
+    negatives: int = 0  # generated non-digits for the "not a digit" detector
     seed: int = 0
     limit: int | None = None  # train on the first N training images only
     device: str = "auto"
@@ -87,9 +87,11 @@ def too_few_steps(images: int, batch_size: int, epochs: int) -> str | None:
     steps = total_steps(images, batch_size, epochs)
     if steps >= MIN_STEPS:
         return None
-    return (f"{images:,} training images in batches of {batch_size} for {epochs} epoch(s) make {steps} "
-            f"optimizer step(s); the OneCycle learning-rate schedule needs at least {MIN_STEPS}: raise --limit or "
-            "--epochs, or lower --batch-size.")
+    return (
+        f"{images:,} training images in batches of {batch_size} for {epochs} epoch(s) make {steps} "
+        f"optimizer step(s); the OneCycle learning-rate schedule needs at least {MIN_STEPS}: raise --limit or "
+        "--epochs, or lower --batch-size."
+    )
 
 
 def pick_device(name: str) -> torch.device:
@@ -121,8 +123,9 @@ class Run:
         self.device = pick_device(recipe.device)
         self.autocast_dtype = pick_autocast_dtype(recipe.precision, self.device)
         # Built once and entered wherever the model runs (nanoGPT's `ctx`).
-        self.ctx = torch.autocast(self.device.type, dtype=self.autocast_dtype or torch.float32,
-                                  enabled=self.autocast_dtype is not None)
+        self.ctx = torch.autocast(
+            self.device.type, dtype=self.autocast_dtype or torch.float32, enabled=self.autocast_dtype is not None
+        )
         torch.manual_seed(recipe.seed)
         limit = slice(None, recipe.limit)
         self.train_x, self.train_y = data.train_x[limit].to(self.device), data.train_y[limit].to(self.device)
@@ -135,11 +138,13 @@ class Run:
         if self.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.forward = torch.compile(self.model) if recipe.compile else self.model
-        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=recipe.lr, betas=(0.9, recipe.beta2),
-                                           weight_decay=WEIGHT_DECAY)
+        self.optimizer = torch.optim.AdamW(
+            self.model.parameters(), lr=recipe.lr, betas=(0.9, recipe.beta2), weight_decay=WEIGHT_DECAY
+        )
         self.steps = total_steps(len(self.train_x), recipe.batch_size, recipe.epochs)
-        self.scheduler = torch.optim.lr_scheduler.OneCycleLR(self.optimizer, max_lr=recipe.lr,
-                                                             total_steps=self.steps, pct_start=0.25)
+        self.scheduler = torch.optim.lr_scheduler.OneCycleLR(
+            self.optimizer, max_lr=recipe.lr, total_steps=self.steps, pct_start=0.25
+        )
         self.shuffle = torch.Generator().manual_seed(recipe.seed)
         self.history: list[dict] = []
         self.best_state: dict[str, torch.Tensor] | None = None
@@ -154,10 +159,10 @@ class Run:
         with self.ctx:
             batch = x if negatives is None else torch.cat([x, negatives])
             logits = self.forward(augment(batch) if self.recipe.augment else batch).float()
-            digit_logits = logits[:len(x)]
+            digit_logits = logits[: len(x)]
             loss = F.cross_entropy(digit_logits, y)
             if negatives is not None:  # outlier exposure: cross-entropy to the uniform distribution
-                loss = loss + NEGATIVE_WEIGHT * -F.log_softmax(logits[len(x):], dim=1).mean()
+                loss = loss + NEGATIVE_WEIGHT * -F.log_softmax(logits[len(x) :], dim=1).mean()
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
@@ -170,13 +175,15 @@ class Run:
         count = max(1, int(batch_size * NEGATIVE_FRACTION))
         return self.inputs(self.negatives[torch.randint(len(self.negatives), (count,), device=self.device)])
 
-    def train_epoch(self, epoch: int, on_progress=None, updates: int = 0, val_sample: int = 0,
-                    should_stop=None) -> tuple[float, float]:
+    def train_epoch(
+        self, epoch: int, on_progress=None, updates: int = 0, val_sample: int = 0, should_stop=None
+    ) -> tuple[float, float]:
         """One pass over the training images; `updates` times in it, `on_progress` gets the loss so far
         (and the accuracy on `val_sample` validation images, when asked); `should_stop()` ends it early."""
         self.model.train()
-        batches = index_batches(len(self.train_x), self.recipe.batch_size, shuffle=True, generator=self.shuffle,
-                                device=self.device)
+        batches = index_batches(
+            len(self.train_x), self.recipe.batch_size, shuffle=True, generator=self.shuffle, device=self.device
+        )
         every = max(1, len(batches) // updates) if updates else 0
         loss_sum = torch.zeros((), device=self.device)
         correct = torch.zeros((), device=self.device, dtype=torch.long)
@@ -184,15 +191,20 @@ class Run:
         for step, index in enumerate(batches, 1):
             if should_stop is not None and should_stop():
                 raise StopTraining
-            batch_loss, batch_correct = self.train_step(self.inputs(self.train_x[index]), self.train_y[index],
-                                                        self.sample_negatives(len(index)))
+            batch_loss, batch_correct = self.train_step(
+                self.inputs(self.train_x[index]), self.train_y[index], self.sample_negatives(len(index))
+            )
             loss_sum += batch_loss
             correct += batch_correct
             seen += len(index)
             if on_progress is not None and every and step % every == 0 and step < len(batches):
                 # reading the loss syncs the GPU: only at these few points
-                update = {"epoch": epoch, "step": done_before + step, "steps": self.steps,
-                          "loss": loss_sum.item() / seen}
+                update = {
+                    "epoch": epoch,
+                    "step": done_before + step,
+                    "steps": self.steps,
+                    "loss": loss_sum.item() / seen,
+                }
                 if val_sample:
                     update["val_accuracy"] = self.accuracy(self.val_x[:val_sample], self.val_y[:val_sample])
                     self.model.train()
@@ -212,8 +224,14 @@ class Run:
     def accuracy(self, images: torch.Tensor, labels: torch.Tensor) -> float:
         return (self.logits(images).argmax(1) == labels).float().mean().item()
 
-    def fit(self, on_progress: Callable[[dict], None] | None = None, on_epoch: Callable[[dict], None] | None = None,
-            updates_per_epoch: int = 0, val_sample: int = 0, should_stop: Callable[[], bool] | None = None) -> None:
+    def fit(
+        self,
+        on_progress: Callable[[dict], None] | None = None,
+        on_epoch: Callable[[dict], None] | None = None,
+        updates_per_epoch: int = 0,
+        val_sample: int = 0,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> None:
         """Train the epochs not yet in `history`. `on_progress` gets `updates_per_epoch` dicts per epoch
         ("epoch", "step", "steps", "loss", and "val_accuracy" on `val_sample` images when non-zero);
         `on_epoch` gets each epoch's history record, after the full validation. StopTraining when
@@ -224,8 +242,15 @@ class Run:
             val_loss, val_acc = self.evaluate(self.val_x, self.val_y)
             seconds = time.perf_counter() - started
             self.seconds += seconds
-            record = {"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc, "val_loss": val_loss,
-                      "val_acc": val_acc, "lr": self.scheduler.get_last_lr()[0], "seconds": seconds}
+            record = {
+                "epoch": epoch,
+                "train_loss": train_loss,
+                "train_acc": train_acc,
+                "val_loss": val_loss,
+                "val_acc": val_acc,
+                "lr": self.scheduler.get_last_lr()[0],
+                "seconds": seconds,
+            }
             self.history.append(record)
             if val_acc > self.best_val_acc:
                 self.best_val_acc = val_acc
@@ -262,11 +287,17 @@ def temperature_choice(val_logits: torch.Tensor, val_labels: torch.Tensor) -> di
     """The fitted temperature when it lowers the validation ECE, else 1 (no scaling); both ECEs and the choice."""
     fitted = fit_temperature(val_logits, val_labels)
     labels = val_labels.cpu().numpy()
-    ece = {name: expected_calibration_error(torch.softmax(val_logits / t, 1).cpu().numpy(), labels)
-           for name, t in (("unscaled", 1.0), ("scaled", fitted))}
+    ece = {
+        name: expected_calibration_error(torch.softmax(val_logits / t, 1).cpu().numpy(), labels)
+        for name, t in (("unscaled", 1.0), ("scaled", fitted))
+    }
     kept = ece["scaled"] < ece["unscaled"]
-    return {"temperature": fitted if kept else 1.0, "fitted_temperature": fitted, "temperature_kept": kept,
-            "val_ece": ece}
+    return {
+        "temperature": fitted if kept else 1.0,
+        "fitted_temperature": fitted,
+        "temperature_kept": kept,
+        "val_ece": ece,
+    }
 
 
 def probabilities_on_test_set(run: Run) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -275,4 +306,3 @@ def probabilities_on_test_set(run: Run) -> tuple[np.ndarray, np.ndarray, np.ndar
     temperature = float(run.model.temperature)
     calibrated = torch.softmax(logits / temperature, 1).cpu().numpy()
     return calibrated, torch.softmax(logits, 1).cpu().numpy(), run.test_y.cpu().numpy()
-

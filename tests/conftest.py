@@ -93,7 +93,7 @@ def synthetic_digits(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     labels = rng.integers(0, 10, count).astype(np.uint8)
     images = (rng.random((count, 28, 28)) * 40).astype(np.uint8)
     for image, label in zip(images, labels):
-        image[4 + 2 * label: 6 + 2 * label, 4:24] = 255
+        image[4 + 2 * label : 6 + 2 * label, 4:24] = 255
     return images, labels
 
 

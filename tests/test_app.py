@@ -76,8 +76,9 @@ def files(tmp_path_factory) -> Path:
 def stroke_image(size: int, points, mode: str = "L") -> Image.Image:
     """Black strokes through `points` (fractions of the side) on white paper."""
     image = Image.new(mode, (size, size), 255)
-    ImageDraw.Draw(image).line([(x * size, y * size) for x, y in points], fill=0, width=max(2, size // 14),
-                               joint="curve")
+    ImageDraw.Draw(image).line(
+        [(x * size, y * size) for x, y in points], fill=0, width=max(2, size // 14), joint="curve"
+    )
     return image
 
 
@@ -167,13 +168,25 @@ def test_uploads_over_the_limit_are_refused(client, server, files):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("probe", [
-    str(REPO / "app.py"), "app.py", str(REPO / "mnist_demo" / "weights" / "model.safetensors"),
-    "mnist_demo/weights/model.safetensors", "/etc/passwd", "/proc/self/environ",
-    "../../../../etc/passwd", "%2e%2e/%2e%2e/%2e%2e/etc/passwd", "..%2f..%2f..%2fapp.py", "%2Fetc%2Fpasswd",
-    "/tmp/gradio/../../etc/passwd", "file:///etc/passwd",
-    "http://127.0.0.1:7860/gradio_api/file=/etc/passwd", "http://169.254.169.254/latest/meta-data/",
-])
+@pytest.mark.parametrize(
+    "probe",
+    [
+        str(REPO / "app.py"),
+        "app.py",
+        str(REPO / "mnist_demo" / "weights" / "model.safetensors"),
+        "mnist_demo/weights/model.safetensors",
+        "/etc/passwd",
+        "/proc/self/environ",
+        "../../../../etc/passwd",
+        "%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+        "..%2f..%2f..%2fapp.py",
+        "%2Fetc%2Fpasswd",
+        "/tmp/gradio/../../etc/passwd",
+        "file:///etc/passwd",
+        "http://127.0.0.1:7860/gradio_api/file=/etc/passwd",
+        "http://169.254.169.254/latest/meta-data/",
+    ],
+)
 def test_no_project_or_system_file_is_served(server, probe):
     response = httpx.get(f"{server[1]}gradio_api/file={probe}")
     assert response.status_code in (403, 404)
@@ -300,7 +313,8 @@ def test_a_port_in_use_is_explained_not_a_traceback(monkeypatch):
             app.main(["--port", str(port)])
     assert str(exit_info.value) == (
         f"app.py: cannot serve on 127.0.0.1:{port}: the port is in use (another app.py?) or the address is not one "
-        "of this machine's. Choose another with --port (or GRADIO_SERVER_PORT) or --host.")
+        "of this machine's. Choose another with --port (or GRADIO_SERVER_PORT) or --host."
+    )
 
 
 @pytest.mark.slow
@@ -375,7 +389,8 @@ def test_a_blank_stroke_and_an_unreadable_upload_clear_the_pictures(classifier, 
     (_, headline, label, *_), (*_, model_input, saliency, boxes) = draw_tab_event(demo, "on_drawing").fn(blank)
     assert label == "Draw a digit" and model_input is None and saliency is None and boxes.visible is False
     (_, headline, label, *_), (*_, model_input, _, _) = draw_tab_event(demo, "on_upload").fn(
-        {"path": str(files / "text.png")})
+        {"path": str(files / "text.png")}
+    )
     assert label == "Not an image" and UNREADABLE in headline and model_input is None
 
 

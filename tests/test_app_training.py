@@ -51,12 +51,15 @@ def test_the_api_page_lists_train_beside_the_other_endpoints(client):
     assert names == ["model", "epochs", "lr", "batch_size", "augment"]
 
 
-@pytest.mark.parametrize("values, words", [
-    ({"model": "resnet"}, "Unknown network 'resnet'"),
-    ({"epochs": 0}, "Epochs must be a whole number from 1 to 3, not 0"),
-    ({"epochs": 50}, "Epochs must be a whole number from 1 to 3, not 50"),
-    ({"lr": -0.01}, "The learning rate must be a number above 0"),
-])
+@pytest.mark.parametrize(
+    "values, words",
+    [
+        ({"model": "resnet"}, "Unknown network 'resnet'"),
+        ({"epochs": 0}, "Epochs must be a whole number from 1 to 3, not 0"),
+        ({"epochs": 50}, "Epochs must be a whole number from 1 to 3, not 50"),
+        ({"lr": -0.01}, "The learning rate must be a number above 0"),
+    ],
+)
 def test_bad_values_get_plain_words(client, values, words):
     with pytest.raises(AppError, match=words):
         client.predict(api_name="/train", **values)

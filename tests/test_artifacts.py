@@ -82,8 +82,10 @@ def test_confusion_matrix_counts_pairs():
 
 
 def test_plots_are_pngs(tmp_path):
-    history = [{"epoch": e, "train_loss": 1 / e, "val_loss": 1.1 / e, "train_acc": 1 - 0.1 / e, "val_acc": 1 - 0.12 / e}
-               for e in (1, 2, 3)]
+    history = [
+        {"epoch": e, "train_loss": 1 / e, "val_loss": 1.1 / e, "train_acc": 1 - 0.1 / e, "val_acc": 1 - 0.12 / e}
+        for e in (1, 2, 3)
+    ]
     artifacts.plot_training_curves(tmp_path, history)
     artifacts.plot_confusion_matrix(tmp_path, np.diag(np.full(10, 100)) + 1)
     for name in (artifacts.CURVES_FILE, artifacts.CONFUSION_FILE):

@@ -31,8 +31,15 @@ sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.slow
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
 PREDICTION_TIMEOUT_MS = 30_000  # headless software rendering and a busy CPU make each stroke slow
 QUIET_MS = 2_000  # after a Clear, no answer in flight changes the page for this long: it has settled
@@ -124,8 +131,11 @@ def touch_draw(page, strokes):
     for stroke in strokes:
         before = probabilities_text(page)
         points = [(left + fx * side, top + fy * side) for fx, fy in stroke]
-        path = [(x0 + (x1 - x0) * k / 4, y0 + (y1 - y0) * k / 4)
-                for (x0, y0), (x1, y1) in zip(points, points[1:]) for k in range(1, 5)]
+        path = [
+            (x0 + (x1 - x0) * k / 4, y0 + (y1 - y0) * k / 4)
+            for (x0, y0), (x1, y1) in zip(points, points[1:])
+            for k in range(1, 5)
+        ]
         cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [touch(*points[0])]})
         for point in path:
             cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [touch(*point)]})
@@ -152,13 +162,18 @@ def wait_until_settled(page):
         window.answerWatch.observe(document.querySelector('#probabilities'),
                                    {subtree: true, childList: true, characterData: true});
     }""")
-    page.wait_for_function(f"() => performance.now() - window.answerChangedAt > {QUIET_MS}",
-                           timeout=PREDICTION_TIMEOUT_MS)
+    page.wait_for_function(
+        f"() => performance.now() - window.answerChangedAt > {QUIET_MS}", timeout=PREDICTION_TIMEOUT_MS
+    )
 
 
 def inside_the_screen(box: dict) -> bool:
-    return box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= PHONE_SCREEN["width"] \
+    return (
+        box["x"] >= 0
+        and box["y"] >= 0
+        and box["x"] + box["width"] <= PHONE_SCREEN["width"]
         and box["y"] + box["height"] <= PHONE_SCREEN["height"]
+    )
 
 
 LABEL = "#probabilities .container"  # the label and its bars, without the progress timer
@@ -169,14 +184,17 @@ def probabilities_text(page) -> str:
 
 
 def wait_until_changed(page, before: str):
-    page.wait_for_function(f"before => document.querySelector('{LABEL}')?.innerText !== before",
-                           arg=before, timeout=PREDICTION_TIMEOUT_MS)
+    page.wait_for_function(
+        f"before => document.querySelector('{LABEL}')?.innerText !== before", arg=before, timeout=PREDICTION_TIMEOUT_MS
+    )
 
 
 def wait_for_label(page, text: str):
     page.wait_for_function(
         "text => document.querySelector('#probabilities [data-testid=label-output-value]')?.innerText.trim() === text",
-        arg=text, timeout=PREDICTION_TIMEOUT_MS)
+        arg=text,
+        timeout=PREDICTION_TIMEOUT_MS,
+    )
 
 
 def top_label(page) -> str:
@@ -248,8 +266,9 @@ def test_clear_right_after_fast_strokes_leaves_the_blank_state_ten_times_out_of_
 def test_on_a_phone_the_answer_shows_beside_the_whole_canvas_without_scrolling(phone):
     touch_draw(phone, SEVEN)
     wait_for_label(phone, "7")
-    phone.wait_for_function("() => document.querySelector('#answer-line h2')?.innerText.trim() === '7'",
-                            timeout=PREDICTION_TIMEOUT_MS)
+    phone.wait_for_function(
+        "() => document.querySelector('#answer-line h2')?.innerText.trim() === '7'", timeout=PREDICTION_TIMEOUT_MS
+    )
     assert "sure" in phone.locator("#answer-line").inner_text()  # the digit and how sure, in one line
     assert phone.evaluate("() => window.scrollY") == 0
     assert inside_the_screen(phone.locator("#answer-line").bounding_box())
@@ -284,9 +303,11 @@ def test_mistakes_tab_shows_a_tiles_probabilities(page):
     page.get_by_role("tab", name="Mistakes").click()
     assert " wrong — test accuracy " in page.locator("#mistakes-header").inner_text()
     page.locator("#mistakes button").first.click()
-    page.wait_for_function("() => document.querySelectorAll('#mistake-probabilities .confidence-set, "
-                           "#mistake-probabilities [data-testid=label-output-value]').length > 0",
-                           timeout=PREDICTION_TIMEOUT_MS)
+    page.wait_for_function(
+        "() => document.querySelectorAll('#mistake-probabilities .confidence-set, "
+        "#mistake-probabilities [data-testid=label-output-value]').length > 0",
+        timeout=PREDICTION_TIMEOUT_MS,
+    )
     assert "Test image #" in page.locator("#mistake-description").inner_text()
     page.screenshot(path=str(SCREENSHOTS / "mistakes.png"), full_page=True)
 
@@ -298,15 +319,24 @@ def test_a_confusion_matrix_cell_filters_the_mistakes(page, classifier):
     page.get_by_role("tab", name="Mistakes").click()
     page.locator(f"#confusion [data-testid='cell-{true}-{predicted + 1}']").click()
     expected = f"Showing {wrong.max()} of {len(mistakes)}."
-    page.wait_for_function("text => document.querySelector('#mistakes-count')?.innerText.trim() === text",
-                           arg=expected, timeout=PREDICTION_TIMEOUT_MS)
-    page.wait_for_function("n => document.querySelectorAll('#mistakes button img').length === n",
-                           arg=int(wrong.max()), timeout=PREDICTION_TIMEOUT_MS)
+    page.wait_for_function(
+        "text => document.querySelector('#mistakes-count')?.innerText.trim() === text",
+        arg=expected,
+        timeout=PREDICTION_TIMEOUT_MS,
+    )
+    page.wait_for_function(
+        "n => document.querySelectorAll('#mistakes button img').length === n",
+        arg=int(wrong.max()),
+        timeout=PREDICTION_TIMEOUT_MS,
+    )
     captions = page.locator("#mistakes").inner_text()
     assert captions.count(f"true {true} → predicted {predicted}") == wrong.max()
     page.locator("#mistakes button").first.click()
-    page.wait_for_function("text => document.querySelector('#mistake-description')?.innerText.includes(text)",
-                           arg=f"a {true}, read as {predicted}", timeout=PREDICTION_TIMEOUT_MS)
+    page.wait_for_function(
+        "text => document.querySelector('#mistake-description')?.innerText.includes(text)",
+        arg=f"a {true}, read as {predicted}",
+        timeout=PREDICTION_TIMEOUT_MS,
+    )
     for close in page.locator(".toast-close").all():  # an earlier test's warning, not part of this view
         close.click()
     page.screenshot(path=str(SCREENSHOTS / "confusion.png"), full_page=True)
@@ -316,6 +346,7 @@ def test_model_tab_lists_the_layers_once_the_model_has_loaded(page):
     page.get_by_role("tab", name="Model").click()
     assert "Test accuracy" in page.locator("#model-summary").inner_text()
     page.get_by_text("The layers, as PyTorch prints them").click()
-    page.wait_for_function("() => document.querySelector('#layers')?.innerText.includes('Conv2d')",
-                           timeout=PREDICTION_TIMEOUT_MS)
+    page.wait_for_function(
+        "() => document.querySelector('#layers')?.innerText.includes('Conv2d')", timeout=PREDICTION_TIMEOUT_MS
+    )
     assert "(the model is loading)" not in page.locator("#layers").inner_text()

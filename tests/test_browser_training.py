@@ -67,8 +67,10 @@ def test_train_the_mlp_watch_the_curves_grow_then_draw_with_both_models(page):
     page.evaluate(WATCH_THE_CURVE)
     page.locator("#train-button").click()
 
-    page.wait_for_function("() => document.querySelector('#train-results')?.innerText.includes('Test accuracy')",
-                           timeout=TRAINING_TIMEOUT_MS)
+    page.wait_for_function(
+        "() => document.querySelector('#train-results')?.innerText.includes('Test accuracy')",
+        timeout=TRAINING_TIMEOUT_MS,
+    )
     assert page.locator("#train-status").inner_text().startswith("Done")
     page.wait_for_timeout(500)  # the plot redraws after its data arrives
     points = page.evaluate("() => window.lossPoints")
@@ -85,6 +87,7 @@ def test_train_the_mlp_watch_the_curves_grow_then_draw_with_both_models(page):
     page.get_by_label("Brush").first.click()
     draw(page, SEVEN)
     wait_for_label(page, "7")  # the packaged model
-    page.wait_for_function(f"() => /^[0-9]$/.test(document.querySelector('{YOUR_LABEL}')?.innerText.trim())",
-                           timeout=TRAINING_TIMEOUT_MS)  # and yours, beside it
+    page.wait_for_function(
+        f"() => /^[0-9]$/.test(document.querySelector('{YOUR_LABEL}')?.innerText.trim())", timeout=TRAINING_TIMEOUT_MS
+    )  # and yours, beside it
     page.screenshot(path=str(SCREENSHOTS / "draw-with-your-model.png"), full_page=True)

@@ -8,7 +8,10 @@ from mnist_demo.card import write_model_card
 
 def metrics(not_a_digit: bool = True) -> dict:
     figures = {
-        "arch": "cnn", "parameters": 289_642, "seconds": 812.4, "device": "cpu",
+        "arch": "cnn",
+        "parameters": 289_642,
+        "seconds": 812.4,
+        "device": "cpu",
         "val": {"accuracy": 0.9962, "loss": 0.014, "total": 5000},
         "test": {"accuracy": 0.99671, "errors": 33, "total": 10_000, "ece": 0.004, "ece_uncalibrated": 0.011},
         "temperature": 1.234,
@@ -20,8 +23,13 @@ def metrics(not_a_digit: bool = True) -> dict:
 
 @pytest.fixture
 def card(tmp_path) -> ModelCard:
-    write_model_card(tmp_path, metrics(), command="python train.py --preset best", recipe="15 epochs of OneCycle.",
-                     repo_id="someone/mnist-cnn")
+    write_model_card(
+        tmp_path,
+        metrics(),
+        command="python train.py --preset best",
+        recipe="15 epochs of OneCycle.",
+        repo_id="someone/mnist-cnn",
+    )
     return ModelCard.load(tmp_path / "README.md")
 
 
@@ -32,7 +40,11 @@ def test_metadata_is_what_the_hub_expects(card):
     assert data.datasets == ["ylecun/mnist"] and data.metrics == ["accuracy"]
     [result] = data.eval_results
     assert (result.metric_type, result.metric_value, result.dataset_type, result.dataset_split) == (
-        "accuracy", 0.9967, "ylecun/mnist", "test")
+        "accuracy",
+        0.9967,
+        "ylecun/mnist",
+        "test",
+    )
     assert data.to_dict()["model-index"][0]["name"] == "someone/mnist-cnn"
 
 

@@ -43,6 +43,7 @@ def weights_folder(tmp_path) -> Path:
 @pytest.fixture
 def no_pickle(monkeypatch):
     """Make every way of unpickling fail loudly, so a test proves none is used."""
+
     def refuse(*args, **kwargs):
         raise AssertionError("pickle must never be loaded")
 
@@ -56,6 +57,7 @@ def hub_error(cls, status: int, message: str = "error"):
 
 
 # --- loading ---
+
 
 def test_packaged_weights_load_offline_in_eval_mode(classifier):
     assert classifier.source == "packaged" and classifier.folder == PACKAGED_WEIGHTS
@@ -83,23 +85,36 @@ def rewrite_weights(folder: Path, change) -> None:
 BROKEN = {
     "weights missing": (lambda f: (f / "model.safetensors").unlink(), ["model.safetensors", "missing"]),
     "config missing": (lambda f: (f / "config.json").unlink(), ["config.json", "missing"]),
-    "weights truncated": (lambda f: (f / "model.safetensors").write_bytes(
-                              (f / "model.safetensors").read_bytes()[:-100]),
-                          ["model.safetensors", "damaged"]),
+    "weights truncated": (
+        lambda f: (f / "model.safetensors").write_bytes((f / "model.safetensors").read_bytes()[:-100]),
+        ["model.safetensors", "damaged"],
+    ),
     "weights empty": (lambda f: (f / "model.safetensors").write_bytes(b""), ["model.safetensors", "damaged"]),
-    "weights not safetensors": (lambda f: (f / "model.safetensors").write_bytes(b"<html>404</html>" * 50),
-                                ["model.safetensors", "not a safetensors file"]),
-    "wrong shape": (lambda f: rewrite_weights(f, lambda t: t.update({"net.head.2.weight": torch.zeros(10, 5)})),
-                    ["model.safetensors", "wrong shape", "net.head.2.weight", "[10, 5]", "[10, 576]"]),
-    "tensor missing": (lambda f: rewrite_weights(f, lambda t: t.pop("temperature")),
-                       ["model.safetensors", "missing", "temperature"]),
-    "other architecture": (lambda f: (f / "config.json").write_text('{"arch": "cnn"}'),
-                           ["model.safetensors", "'cnn' architecture", "config.json", "wrong shape"]),
+    "weights not safetensors": (
+        lambda f: (f / "model.safetensors").write_bytes(b"<html>404</html>" * 50),
+        ["model.safetensors", "not a safetensors file"],
+    ),
+    "wrong shape": (
+        lambda f: rewrite_weights(f, lambda t: t.update({"net.head.2.weight": torch.zeros(10, 5)})),
+        ["model.safetensors", "wrong shape", "net.head.2.weight", "[10, 5]", "[10, 576]"],
+    ),
+    "tensor missing": (
+        lambda f: rewrite_weights(f, lambda t: t.pop("temperature")),
+        ["model.safetensors", "missing", "temperature"],
+    ),
+    "other architecture": (
+        lambda f: (f / "config.json").write_text('{"arch": "cnn"}'),
+        ["model.safetensors", "'cnn' architecture", "config.json", "wrong shape"],
+    ),
     "config not json": (lambda f: (f / "config.json").write_text('{"arch": '), ["config.json", "not valid JSON"]),
-    "unknown architecture": (lambda f: (f / "config.json").write_text('{"arch": "resnet"}'),
-                             ["config.json", "architecture", "cnn-small"]),
-    "unknown setting": (lambda f: (f / "config.json").write_text('{"arch": "cnn", "width": 3}'),
-                        ["config.json", "width"]),
+    "unknown architecture": (
+        lambda f: (f / "config.json").write_text('{"arch": "resnet"}'),
+        ["config.json", "architecture", "cnn-small"],
+    ),
+    "unknown setting": (
+        lambda f: (f / "config.json").write_text('{"arch": "cnn", "width": 3}'),
+        ["config.json", "width"],
+    ),
 }
 
 
@@ -204,25 +219,30 @@ def test_fallback_to_packaged_weights_with_a_warning(tmp_path, caplog):
 @pytest.mark.slow
 def test_offline_hub_repo_falls_back_to_packaged_weights(tmp_path):
     """The real thing: HF_HUB_OFFLINE=1, an empty Hub cache, an uncached repo id."""
-    script = ("import logging; logging.basicConfig(format='%(levelname)s %(name)s: %(message)s')\n"
-              "from mnist_demo import Classifier\n"
-              "from mnist_demo.loading import locate_with_fallback\n"
-              "weights, warning = locate_with_fallback('someone/never-downloaded')\n"
-              "classifier = Classifier.from_weights(weights)\n"
-              "print('source:', classifier.source)\n")
+    script = (
+        "import logging; logging.basicConfig(format='%(levelname)s %(name)s: %(message)s')\n"
+        "from mnist_demo import Classifier\n"
+        "from mnist_demo.loading import locate_with_fallback\n"
+        "weights, warning = locate_with_fallback('someone/never-downloaded')\n"
+        "classifier = Classifier.from_weights(weights)\n"
+        "print('source:', classifier.source)\n"
+    )
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"), "PYTHONPATH": str(REPO_ROOT)}
     env.pop("HF_HUB_CACHE", None)
-    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120,
-                          cwd=tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout == "source: packaged\n"  # nothing else printed
     assert done.stderr.strip() == (
         "WARNING mnist_demo: Cannot load weights from the Hub repo someone/never-downloaded: Hub downloads are "
         "switched off (HF_HUB_OFFLINE is set) and the repo is not in the local Hub cache. Using the packaged weights "
-        "instead.")
+        "instead."
+    )
 
 
 # --- predicting ---
+
 
 def test_probabilities_are_float32_and_sum_to_one(classifier):
     images = np.random.default_rng(0).integers(0, 256, (37, 28, 28), dtype=np.uint8)
@@ -234,8 +254,9 @@ def test_probabilities_are_float32_and_sum_to_one(classifier):
 
 def test_batching_does_not_change_predictions(classifier):
     images = np.random.default_rng(1).integers(0, 256, (25, 28, 28), dtype=np.uint8)
-    np.testing.assert_allclose(classifier.predict_mnist(images, batch_size=7), classifier.predict_mnist(images),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        classifier.predict_mnist(images, batch_size=7), classifier.predict_mnist(images), atol=1e-6
+    )
     np.testing.assert_array_equal(classifier.predict_mnist(images[3]), classifier.predict_mnist(images[3:4]))
 
 

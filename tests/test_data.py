@@ -45,7 +45,8 @@ def test_missing_files_that_cannot_be_downloaded_say_where_to_point(tmp_path, mo
     assert str(error.value) == (
         f"MNIST is not in {tmp_path / 'MNIST' / 'raw'} and could not be downloaded (Error downloading "
         "train-images-idx3-ubyte.gz). Point --data-dir or MNIST_DATA_DIR at a folder holding MNIST/raw/*-ubyte, "
-        "or connect to the internet.")
+        "or connect to the internet."
+    )
 
 
 def test_default_data_dir_follows_the_environment(monkeypatch, tmp_path):

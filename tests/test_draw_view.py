@@ -69,8 +69,11 @@ def test_the_answer_needs_no_saliency_and_the_pictures_complete_it(classifier, m
     value = answer.label_value
     assert (value if isinstance(value, str) else max(value, key=value.get)) == label
     completed = with_pictures(classifier, answer)
-    assert (completed.headline, completed.label_value, completed.reading) == (view.headline, view.label_value,
-                                                                              view.reading)
+    assert (completed.headline, completed.label_value, completed.reading) == (
+        view.headline,
+        view.label_value,
+        view.reading,
+    )
     assert (completed.model_input == view.model_input).all() and (completed.saliency == view.saliency).all()
     assert (completed.boxes is None) == (len(label) == 1)
 
@@ -126,7 +129,8 @@ def test_headlines_list_the_digits_or_the_doubtful_parts():
     part = {"digit": "4", "confidence": 0.995, "box": [0, 0, 1, 1], "not_a_digit": False}
     doubtful = {"digit": "2", "confidence": 0.41, "box": [2, 0, 3, 1], "not_a_digit": True}
     assert reading_headline({"number": "44", "digits": [part, part], "not_a_digit": False}) == (
-        "## 44\nRead as 2 digits, left to right: 4 (99.5%), 4 (99.5%).")
+        "## 44\nRead as 2 digits, left to right: 4 (99.5%), 4 (99.5%)."
+    )
     text = reading_headline({"number": "42", "digits": [part, doubtful], "not_a_digit": True})
     assert text.startswith(f"## {NOT_A_DIGIT}\n") and "part 2 (best guess 2, only 41%) of 2" in text
     assert "best reading, 42, is only a guess" in text
@@ -141,8 +145,11 @@ def test_strip_puts_images_side_by_side():
 
 def test_boxes_are_drawn_on_white_paper_around_the_ink():
     drawing = sketch(ONE)
-    answer = {"number": "1", "not_a_digit": False,
-              "digits": [{"digit": "1", "confidence": 0.9, "box": [66, 86, 95, 315], "not_a_digit": False}]}
+    answer = {
+        "number": "1",
+        "not_a_digit": False,
+        "digits": [{"digit": "1", "confidence": 0.9, "box": [66, 86, 95, 315], "not_a_digit": False}],
+    }
     boxed = np.asarray(draw_boxes(drawing, answer))
     assert (boxed[5, 5] == 255).all()  # transparent canvas -> white paper
     assert (boxed[200, 80] == 0).all()  # the ink stays black inside the box
@@ -152,8 +159,11 @@ def test_boxes_are_drawn_on_white_paper_around_the_ink():
 
 def test_a_huge_picture_is_boxed_at_a_size_worth_sending():
     huge = Image.new("L", (4000, 2000), 255)
-    answer = {"number": "1", "not_a_digit": False,
-              "digits": [{"digit": "1", "confidence": 0.9, "box": [1000, 400, 1200, 1600], "not_a_digit": False}]}
+    answer = {
+        "number": "1",
+        "not_a_digit": False,
+        "digits": [{"digit": "1", "confidence": 0.9, "box": [1000, 400, 1200, 1600], "not_a_digit": False}],
+    }
     boxed = draw_boxes(huge, answer)
     assert boxed.size == (BOXES_SIDE, BOXES_SIDE // 2)
     green = (np.asarray(boxed) == OK_COLOUR).all(axis=2)

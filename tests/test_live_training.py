@@ -126,9 +126,11 @@ def test_one_run_at_a_time_and_the_training_takes_one_core(trainer, monkeypatch)
 
 def test_without_mnist_and_internet_the_trainer_says_where_to_get_it(tmp_path, monkeypatch):
     def offline(root, train):
-        raise data.DataError(f"MNIST is not in {root / 'MNIST' / 'raw'} and could not be downloaded (offline). Point "
-                             "--data-dir or MNIST_DATA_DIR at a folder holding MNIST/raw/*-ubyte, or connect to the "
-                             "internet.")
+        raise data.DataError(
+            f"MNIST is not in {root / 'MNIST' / 'raw'} and could not be downloaded (offline). Point "
+            "--data-dir or MNIST_DATA_DIR at a folder holding MNIST/raw/*-ubyte, or connect to the "
+            "internet."
+        )
 
     monkeypatch.setattr(data, "download", offline)
     with pytest.raises(TrainingError, match="--data-dir or MNIST_DATA_DIR"):
@@ -142,11 +144,25 @@ def test_no_note_when_mnist_is_there(tiny_mnist_dir):
 
 
 def test_progress_and_results_read_as_sentences():
-    update = {"epoch": 1, "step": 50, "steps": 215, "loss": 0.4213, "val_accuracy": 95.25, "seconds": 3.0,
-              "seconds_left": 9.9}
-    assert live_training.progress_text(update) == ("Epoch 1 · step 50 of 215 · loss 0.421 · validation accuracy "
-                                                   "95.2% · about 10 s left")
-    final = {"done": True, "seconds": 12.3, "stopped": "stopped", "test_accuracy": 98.5, "test_mistakes": 150,
-             "test_images": 10000}
+    update = {
+        "epoch": 1,
+        "step": 50,
+        "steps": 215,
+        "loss": 0.4213,
+        "val_accuracy": 95.25,
+        "seconds": 3.0,
+        "seconds_left": 9.9,
+    }
+    assert live_training.progress_text(update) == (
+        "Epoch 1 · step 50 of 215 · loss 0.421 · validation accuracy 95.2% · about 10 s left"
+    )
+    final = {
+        "done": True,
+        "seconds": 12.3,
+        "stopped": "stopped",
+        "test_accuracy": 98.5,
+        "test_mistakes": 150,
+        "test_images": 10000,
+    }
     assert live_training.progress_text(final) == "Done in 12 s (stopped)."
     assert live_training.results_text(final).startswith("### Test accuracy: 98.50%\n150 of the 10,000 MNIST test")

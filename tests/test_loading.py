@@ -54,14 +54,22 @@ def test_damaged_files_fall_back_before_anything_loads(tmp_path, caplog):
 @pytest.mark.slow
 def test_finding_and_checking_the_weights_does_not_import_torch():
     """What app.py does before it serves its page: neither this nor building the page may wait for torch."""
-    script = ("import sys\n"
-              "import app\n"
-              "from mnist_demo.loading import ClassifierLoader, locate_with_fallback\n"
-              "weights, warning = locate_with_fallback(None)\n"
-              "app.build_demo(ClassifierLoader(weights), warning)\n"
-              "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.')))\n")
-    done = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
-                          env={"GRADIO_ANALYTICS_ENABLED": "False", "PATH": "/usr/bin:/bin", "HOME": str(Path.home())})
+    script = (
+        "import sys\n"
+        "import app\n"
+        "from mnist_demo.loading import ClassifierLoader, locate_with_fallback\n"
+        "weights, warning = locate_with_fallback(None)\n"
+        "app.build_demo(ClassifierLoader(weights), warning)\n"
+        "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"GRADIO_ANALYTICS_ENABLED": "False", "PATH": "/usr/bin:/bin", "HOME": str(Path.home())},
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
 

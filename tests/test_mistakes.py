@@ -36,7 +36,10 @@ def test_header_and_captions(folder):
     assert m.mistakes_header(mistakes) == "3 of 10,000 wrong — test accuracy 99.97%"
     items = m.gallery_items(mistakes, m.matching_mistakes(mistakes))
     assert [caption for _, caption in items] == [
-        "true 7 → predicted 1 (90%)", "true 9 → predicted 4 (70%)", "true 4 → predicted 9 (60%)"]
+        "true 7 → predicted 1 (90%)",
+        "true 9 → predicted 4 (70%)",
+        "true 4 → predicted 9 (60%)",
+    ]
     assert (items[0][0] == mistakes.images[0]).all()
 
 

@@ -18,17 +18,23 @@ def linear(n_in: int, n_out: int) -> int:
 
 
 def digit_cnn(w: int) -> int:
-    return (conv(1, w, 5) + conv(w, 2 * w, 3) + conv(2 * w, 2 * w, 3) + conv(2 * w, 4 * w, 3)
-            + conv(4 * w, 4 * w, 3) + linear(4 * w * 3 * 3, 10))
+    return (
+        conv(1, w, 5)
+        + conv(w, 2 * w, 3)
+        + conv(2 * w, 2 * w, 3)
+        + conv(2 * w, 4 * w, 3)
+        + conv(4 * w, 4 * w, 3)
+        + linear(4 * w * 3 * 3, 10)
+    )
 
 
 # Counted by hand from each architecture's description, independently of the code.
 PARAMETERS = {
-    "mlp": linear(784, 128) + linear(128, 64) + linear(64, 10),                                   # 109,386
+    "mlp": linear(784, 128) + linear(128, 64) + linear(64, 10),  # 109,386
     "tutorial-cnn": conv(1, 32, 3) + conv(32, 64, 3) + linear(64 * 7 * 7, 128) + linear(128, 10),  # 421,738
-    "cnn": digit_cnn(32),                                                                          # 289,642
-    "cnn-small": digit_cnn(16),                                                                    # 75,706
-    "cnn-fast": conv(1, 16, 5) + conv(16, 32, 3) + linear(32 * 5 * 5, 128) + linear(128, 10),     # 108,922
+    "cnn": digit_cnn(32),  # 289,642
+    "cnn-small": digit_cnn(16),  # 75,706
+    "cnn-fast": conv(1, 16, 5) + conv(16, 32, 3) + linear(32 * 5 * 5, 128) + linear(128, 10),  # 108,922
 }
 
 

@@ -17,8 +17,15 @@ from mnist_demo.model_summary import (
 
 def test_summary_of_the_packaged_weights(classifier):
     text = summary_markdown(classifier.weights, classifier.model)
-    for part in ("### Weights", "### Results", "Test accuracy", "### Architecture", "### Training recipe",
-                 f"{count_parameters(classifier.model):,}", f"`{classifier.model.arch}`"):
+    for part in (
+        "### Weights",
+        "### Results",
+        "Test accuracy",
+        "### Architecture",
+        "### Training recipe",
+        f"{count_parameters(classifier.model):,}",
+        f"`{classifier.model.arch}`",
+    ):
         assert part in text
     assert "Conv2d" in layer_listing(classifier)
     assert training_curves_plot(classifier.weights).size[0] > 100

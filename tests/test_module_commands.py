@@ -21,14 +21,22 @@ BAD_INPUT = {  # the command's arguments -> the one line it must print
     "segment": ([], "usage: python -m mnist_demo.segment IMAGE"),
     "draw_view": ([MISSING], f"No such image file: {MISSING}."),
     "model_summary": (["/no/such/folder"], "Cannot load weights from /no/such/folder: no such folder."),
-    "mistakes": (["/no/such/folder"], "These weights came without a list of their mistakes "
-                                      "(misclassified.safetensors): train.py writes one."),
+    "mistakes": (
+        ["/no/such/folder"],
+        "These weights came without a list of their mistakes (misclassified.safetensors): train.py writes one.",
+    ),
 }
 
 
 def run_module(module: str, *args: str, cwd: Path = REPO_ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", f"mnist_demo.{module}", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=120, env={"PYTHONPATH": str(REPO_ROOT), "PATH": "/usr/bin:/bin"})
+    return subprocess.run(
+        [sys.executable, "-m", f"mnist_demo.{module}", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PYTHONPATH": str(REPO_ROOT), "PATH": "/usr/bin:/bin"},
+    )
 
 
 @pytest.mark.parametrize("module", BAD_INPUT)

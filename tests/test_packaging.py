@@ -41,8 +41,23 @@ def wheel(tmp_path_factory) -> Path:
         shutil.copy(REPO_ROOT / name, source / name)
     shutil.copytree(PACKAGE, source / "mnist_demo", ignore=shutil.ignore_patterns("__pycache__"))
     out = tmp_path_factory.mktemp("wheel")
-    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet",
-                           "--wheel-dir", str(out), str(source)], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--quiet",
+            "--wheel-dir",
+            str(out),
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     (built,) = out.glob("mnist_demo-*.whl")
     return built
@@ -61,21 +76,28 @@ def test_the_wheel_holds_the_package_and_its_weights_but_not_the_scripts(wheel):
 @pytest.mark.slow
 def test_the_installed_package_reads_a_drawn_one_from_another_folder(wheel, tmp_path):
     site = tmp_path / "site"
-    done = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(site),
-                           str(wheel)], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(site), str(wheel)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     one = Image.new("L", (200, 200), 255)
     ImageDraw.Draw(one).line([(100, 30), (100, 170)], fill=0, width=16)
     one.save(elsewhere / "one.png")
-    script = ("import mnist_demo\n"
-              "from mnist_demo import Classifier\n"
-              "probabilities = Classifier.from_pretrained().classify('one.png')\n"
-              "print(max(probabilities, key=probabilities.get), mnist_demo.__file__)\n")
+    script = (
+        "import mnist_demo\n"
+        "from mnist_demo import Classifier\n"
+        "probabilities = Classifier.from_pretrained().classify('one.png')\n"
+        "print(max(probabilities, key=probabilities.get), mnist_demo.__file__)\n"
+    )
     env = {**os.environ, "PYTHONPATH": str(site)}  # the install, not the repository
-    done = subprocess.run([sys.executable, "-c", script], cwd=elsewhere, env=env, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=elsewhere, env=env, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     digit, location = done.stdout.split()
     assert digit == "1"

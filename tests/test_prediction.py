@@ -32,8 +32,15 @@ def test_a_digit_gets_its_probabilities_and_the_image_the_model_saw(classifier):
     assert prediction.headline.startswith("## 1\n")
 
 
-@pytest.mark.parametrize("picture", [None, {"background": None, "layers": [], "composite": None},
-                                     Image.new("RGBA", (300, 300), (0, 0, 0, 0)), np.full((50, 50), 255, np.uint8)])
+@pytest.mark.parametrize(
+    "picture",
+    [
+        None,
+        {"background": None, "layers": [], "composite": None},
+        Image.new("RGBA", (300, 300), (0, 0, 0, 0)),
+        np.full((50, 50), 255, np.uint8),
+    ],
+)
 def test_blank_pictures_get_no_digit(classifier, picture):
     prediction = predict(classifier, picture)
     assert prediction.label_value == NO_DIGIT and prediction.probabilities is None and prediction.model_input is None

@@ -28,8 +28,9 @@ def draw_seven(size=(800, 800), box=(250, 150, 550, 650), width=24, ink=0, paper
     return image
 
 
-def paste_mnist(digit: np.ndarray, scale: int, top_left: tuple[int, int], canvas=(800, 800),
-                dark_ink=True) -> Image.Image:
+def paste_mnist(
+    digit: np.ndarray, scale: int, top_left: tuple[int, int], canvas=(800, 800), dark_ink=True
+) -> Image.Image:
     """An MNIST digit upscaled `scale` times and pasted at `top_left` on a large canvas."""
     big = Image.fromarray(digit).resize((28 * scale, 28 * scale), Image.Resampling.BILINEAR)
     image = Image.new("L", canvas, 0)
@@ -107,13 +108,16 @@ def test_hair_thin_strokes_survive_shrinking():
     assert 1.5 < stroke_width(thin.astype(np.float32) / 255) < 4.5  # MNIST's own strokes are ~2-3 px
 
 
-@pytest.mark.parametrize("make", [
-    lambda: Image.new("L", (800, 800), 255),
-    lambda: Image.new("RGBA", (800, 800), (0, 0, 0, 0)),
-    lambda: Image.new("RGB", (1, 1), (10, 10, 10)),
-    lambda: np.zeros((280, 280, 4), dtype=np.uint8),
-    lambda: {"background": None, "layers": [], "composite": None},
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Image.new("L", (800, 800), 255),
+        lambda: Image.new("RGBA", (800, 800), (0, 0, 0, 0)),
+        lambda: Image.new("RGB", (1, 1), (10, 10, 10)),
+        lambda: np.zeros((280, 280, 4), dtype=np.uint8),
+        lambda: {"background": None, "layers": [], "composite": None},
+    ],
+)
 def test_blank_inputs_raise_blank_image_error(make):
     with pytest.raises(BlankImageError):
         to_mnist(make())
@@ -189,6 +193,7 @@ def test_mnist_digit_pasted_large_and_off_centre_comes_back(mnist_test, classifi
 
 # --- photos of paper ---------------------------------------------------------------------------------
 
+
 def photo_of(drawing: Image.Image, seed: int = 0, lines: str = "ruled", shadow: bool = True) -> Image.Image:
     """`drawing` (dark ink on white, L) as a phone photo of paper: off-white, unevenly lit, a soft shadow
     over one side, light-blue ruled or squared lines, sensor noise, JPEG."""
@@ -199,9 +204,9 @@ def photo_of(drawing: Image.Image, seed: int = 0, lines: str = "ruled", shadow: 
     paper = np.full((height, width, 3), (0.93, 0.91, 0.86), dtype=np.float32)
     line = np.zeros((height, width), dtype=bool)
     spacing = height // 14
-    line[spacing // 2::spacing] = True
+    line[spacing // 2 :: spacing] = True
     if lines == "squared":
-        line[:, spacing // 2::spacing] = True
+        line[:, spacing // 2 :: spacing] = True
     paper[line] = (0.6, 0.72, 0.9)
     colour = np.array((0.1, 0.15, 0.55), dtype=np.float32)  # blue pen
     rgb = paper * (1 - ink[..., None]) + colour * ink[..., None]

@@ -76,8 +76,14 @@ def test_real_digits_are_rarely_flagged(classifier, mnist_test):
     flagged = 0
     for index in rng.choice(len(images), 40, replace=False):
         height = int(rng.integers(60, 300))
-        image, _ = compose([images[index]], [height], [], side=(700, 500), top=int(rng.integers(0, 500 - height)),
-                           left=int(rng.integers(0, 400)))
+        image, _ = compose(
+            [images[index]],
+            [height],
+            [],
+            side=(700, 500),
+            top=int(rng.integers(0, 500 - height)),
+            left=int(rng.integers(0, 400)),
+        )
         flagged += classifier.read(image)["not_a_digit"]
     assert flagged <= 2
 

@@ -50,7 +50,7 @@ def pattern(kind: str, height: int, width: int, rng: np.random.Generator) -> np.
         else:  # blobs
             for _ in range(int(rng.integers(1, 30))):
                 y, x = rng.integers(h), rng.integers(w)
-                small[y:y + int(rng.integers(1, 6)), x:x + int(rng.integers(1, 6))] = 255
+                small[y : y + int(rng.integers(1, 6)), x : x + int(rng.integers(1, 6))] = 255
     if (h, w) == (height, width):
         return small
     return np.asarray(Image.fromarray(small).resize((width, height), Image.Resampling.NEAREST))

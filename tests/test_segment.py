@@ -56,10 +56,10 @@ def compose(digits: list[np.ndarray], heights: list[int], gaps: list[int], side=
     boxes, x = [], left
     for digit, height, gap in zip(digits, heights, gaps + [0]):
         rows, cols = np.flatnonzero(digit.max(1) > 40), np.flatnonzero(digit.max(0) > 40)
-        ink = Image.fromarray(digit[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1])
+        ink = Image.fromarray(digit[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1])
         scale = height / ink.height
         ink = np.asarray(ink.resize((round(ink.width * scale), height), Image.Resampling.BILINEAR))
-        region = alpha[top:top + height, x:x + ink.shape[1]]
+        region = alpha[top : top + height, x : x + ink.shape[1]]
         np.maximum(region, ink, out=region)
         boxes.append((x, top, x + ink.shape[1], top + height))
         x += ink.shape[1] + gap
@@ -125,13 +125,13 @@ def test_the_strokes_of_one_digit_stay_together(classifier):
     image = Image.new("L", (900, 300), 255)
     draw = ImageDraw.Draw(image)
     pen = dict(fill=0, width=14, joint="curve")
-    draw.line([(95, 60), (85, 140)], **pen)                                    # 5: the stem...
-    draw.arc((60, 110, 190, 250), start=-100, end=150, fill=0, width=14)     # ...and the belly
-    draw.line([(110, 52), (190, 48)], **pen)                                  # ...and its top bar, lifted off
-    draw.line([(330, 50), (290, 170), (362, 170)], **pen)                     # 4: the angle...
-    draw.line([(380, 60), (378, 250)], **pen)                                 # ...and the stem, apart
-    draw.line([(520, 60), (640, 60), (560, 250)], **pen)                      # 7
-    draw.line([(540, 150), (630, 150)], **pen)                                # ...its crossbar
+    draw.line([(95, 60), (85, 140)], **pen)  # 5: the stem...
+    draw.arc((60, 110, 190, 250), start=-100, end=150, fill=0, width=14)  # ...and the belly
+    draw.line([(110, 52), (190, 48)], **pen)  # ...and its top bar, lifted off
+    draw.line([(330, 50), (290, 170), (362, 170)], **pen)  # 4: the angle...
+    draw.line([(380, 60), (378, 250)], **pen)  # ...and the stem, apart
+    draw.line([(520, 60), (640, 60), (560, 250)], **pen)  # 7
+    draw.line([(540, 150), (630, 150)], **pen)  # ...its crossbar
     assert label_components(np.asarray(image) < 128)[0].max() == 6, "the test needs the strokes apart"
     assert reading(classifier, image) == "547"
 

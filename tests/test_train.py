@@ -26,15 +26,37 @@ from mnist_demo import Classifier, checkpoint, training
 FAKE_TOKEN = "hf_FakeTokenForTestsOnly0123456789abcdEFGH"
 REPO_ID = "tester/mnist-tiny"
 REPO = Path(__file__).resolve().parent.parent
-ARTIFACTS = {"model.safetensors", "config.json", "README.md", "metrics.json", "training_curves.png",
-             "confusion_matrix.png", "misclassified.safetensors"}
+ARTIFACTS = {
+    "model.safetensors",
+    "config.json",
+    "README.md",
+    "metrics.json",
+    "training_curves.png",
+    "confusion_matrix.png",
+    "misclassified.safetensors",
+}
 CHECKPOINT = {checkpoint.CHECKPOINT_FILE, checkpoint.CHECKPOINT_INFO}
 BATCHES_PER_EPOCH = 4  # --limit 128 of the tiny training images, in batches of 32
 
 
 def tiny_args(data_dir: Path, out: Path, *extra: str) -> list[str]:
-    return ["--data-dir", str(data_dir), "--out", str(out), "--arch", "cnn-small", "--epochs", "2",
-            "--batch-size", "32", "--limit", "128", "--negatives", "200", *extra]
+    return [
+        "--data-dir",
+        str(data_dir),
+        "--out",
+        str(out),
+        "--arch",
+        "cnn-small",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "32",
+        "--limit",
+        "128",
+        "--negatives",
+        "200",
+        *extra,
+    ]
 
 
 class RecordingHfApi:
@@ -51,8 +73,9 @@ class RecordingHfApi:
     def upload_folder(self, *, folder_path, repo_id, ignore_patterns=None, **kwargs):
         present = sorted(p.name for p in Path(folder_path).iterdir())
         uploaded = set(filter_repo_objects(present, ignore_patterns=ignore_patterns))  # how the Hub client filters
-        self.calls.append(("upload_folder", {"folder_path": folder_path, "repo_id": repo_id, "uploaded": uploaded,
-                                              **kwargs}))
+        self.calls.append(
+            ("upload_folder", {"folder_path": folder_path, "repo_id": repo_id, "uploaded": uploaded, **kwargs})
+        )
 
 
 class RefusingHfApi(RecordingHfApi):
@@ -104,8 +127,14 @@ def pushed_run(tiny_mnist_dir, tmp_path_factory):
         patch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", False)
         patch.setattr("huggingface_hub.HfApi", RecordingHfApi)
         code, stdout, stderr, records = run_main(tiny_args(tiny_mnist_dir, out, "--push-to-hub", REPO_ID, "--private"))
-    return {"out": out, "code": code, "stdout": stdout, "stderr": stderr, "records": records,
-            "calls": list(RecordingHfApi.calls)}
+    return {
+        "out": out,
+        "code": code,
+        "stdout": stdout,
+        "stderr": stderr,
+        "records": records,
+        "calls": list(RecordingHfApi.calls),
+    }
 
 
 BAD_FLAGS = {
@@ -116,9 +145,11 @@ BAD_FLAGS = {
     "negative lr": (["--lr", "-1"], "argument --lr: must be a number above 0, not '-1'"),
     "beta2 above 1": (["--beta2", "1.5"], "argument --beta2: must be a number between 0 and 1, not '1.5'"),
     "negative negatives": (["--negatives", "-3"], "argument --negatives: must be a whole number of at least 0"),
-    "too few steps": (["--preset", "fast", "--limit", "1000", "--epochs", "1"],
-                      "1,000 training images in batches of 256 for 1 epoch(s) make 4 optimizer step(s); the OneCycle "
-                      "learning-rate schedule needs at least 8: raise --limit or --epochs, or lower --batch-size."),
+    "too few steps": (
+        ["--preset", "fast", "--limit", "1000", "--epochs", "1"],
+        "1,000 training images in batches of 256 for 1 epoch(s) make 4 optimizer step(s); the OneCycle "
+        "learning-rate schedule needs at least 8: raise --limit or --epochs, or lower --batch-size.",
+    ),
 }
 
 
@@ -134,8 +165,18 @@ def test_bad_flags_are_refused_in_words_before_anything_runs(case, capsys):
 
 def test_a_data_set_too_small_for_the_schedule_is_refused_in_words(tiny_mnist_dir, tmp_path):
     """parse_args assumes MNIST's 55,000 training images; a smaller folder is caught once it is read."""
-    argv = ["--data-dir", str(tiny_mnist_dir), "--out", str(tmp_path / "run"), "--arch", "cnn-small",
-            "--epochs", "1", "--batch-size", "256"]
+    argv = [
+        "--data-dir",
+        str(tiny_mnist_dir),
+        "--out",
+        str(tmp_path / "run"),
+        "--arch",
+        "cnn-small",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "256",
+    ]
     message = r"^train.py: error: 540 training images in batches of 256 for 1 epoch\(s\) make 3 optimizer step"
     with pytest.raises(SystemExit, match=message):
         train.main(argv)
@@ -161,9 +202,24 @@ def test_help_shows_every_flag_with_its_default(capsys):
         train.parse_args(["--help"])
     assert exit_info.value.code == 0
     text = capsys.readouterr().out
-    for flag in ("--data-dir", "--out", "--arch", "--epochs", "--batch-size", "--lr", "--seed", "--device",
-                 "--precision", "--compile", "--limit", "--preset", "--push-to-hub", "--private", "--resume",
-                 "--negatives"):
+    for flag in (
+        "--data-dir",
+        "--out",
+        "--arch",
+        "--epochs",
+        "--batch-size",
+        "--lr",
+        "--seed",
+        "--device",
+        "--precision",
+        "--compile",
+        "--limit",
+        "--preset",
+        "--push-to-hub",
+        "--private",
+        "--resume",
+        "--negatives",
+    ):
         assert flag in text
     options = text.split("options:")[1]
     helps = [block for block in options.split("\n  --")[1:]]
@@ -258,7 +314,7 @@ def test_saved_folder_loads_back_with_the_trained_weights(pushed_run):
     out = pushed_run["out"]
     classifier = Classifier.from_pretrained(out)
     saved = load_file(str(out / checkpoint.CHECKPOINT_FILE))
-    best = {k[len("best."):]: v for k, v in saved.items() if k.startswith("best.")}
+    best = {k[len("best.") :]: v for k, v in saved.items() if k.startswith("best.")}
     weights = classifier.model.state_dict()
     for name, tensor in best.items():
         if name not in ("temperature", "ood_threshold"):  # fitted after training
@@ -294,9 +350,11 @@ def test_failed_push_keeps_the_artifacts_and_hides_the_token(pushed_run, tiny_mn
     assert {p.name for p in out.iterdir()} >= ARTIFACTS
     failure = [line for line in stderr.splitlines() if "failed" in line]
     assert len(failure) == 1, stderr
-    assert failure[0] == (f"push to {REPO_ID} failed: 403 refused for {REPO_ID}: request had Authorization: "
-                          "Bearer ***. "
-                          f"The artifacts are kept in {out}.")
+    assert failure[0] == (
+        f"push to {REPO_ID} failed: 403 refused for {REPO_ID}: request had Authorization: "
+        "Bearer ***. "
+        f"The artifacts are kept in {out}."
+    )
     assert_no_token(out, stdout, stderr, *records)
 
 
@@ -306,8 +364,9 @@ class InterruptedHfApi(RecordingHfApi):
 
 
 @pytest.mark.slow
-def test_ctrl_c_during_the_push_keeps_the_artifacts_and_says_how_to_upload_them(pushed_run, tiny_mnist_dir, tmp_path,
-                                                                                monkeypatch):
+def test_ctrl_c_during_the_push_keeps_the_artifacts_and_says_how_to_upload_them(
+    pushed_run, tiny_mnist_dir, tmp_path, monkeypatch
+):
     out = tmp_path / "run"
     shutil.copytree(pushed_run["out"], out)
     monkeypatch.setenv("HF_TOKEN", FAKE_TOKEN)
@@ -315,9 +374,11 @@ def test_ctrl_c_during_the_push_keeps_the_artifacts_and_says_how_to_upload_them(
     code, stdout, stderr, records = run_main(tiny_args(tiny_mnist_dir, out, "--resume", "--push-to-hub", REPO_ID))
     assert code == 130
     assert {p.name for p in out.iterdir()} >= ARTIFACTS
-    assert stderr.strip().splitlines()[-1] == (f"push to {REPO_ID} interrupted: the artifacts in {out} are whole; "
-                                               "upload "
-                                               f"them with `hf upload {REPO_ID} {out} --exclude 'training_state.*'`")
+    assert stderr.strip().splitlines()[-1] == (
+        f"push to {REPO_ID} interrupted: the artifacts in {out} are whole; "
+        "upload "
+        f"them with `hf upload {REPO_ID} {out} --exclude 'training_state.*'`"
+    )
     assert "Traceback" not in stderr
     assert_no_token(out, stdout, stderr, *records)
 
@@ -351,6 +412,7 @@ def test_crash_ctrl_c_and_resume_continue_the_same_run(pushed_run, tiny_mnist_di
 
     # 2. a crash while the checkpoint of epoch 2 is being written leaves epoch 1's intact
     fail_train_step(monkeypatch, None)
+
     def half_then_fail(tensors, path, metadata=None):
         Path(path).write_bytes(b"half a safetensors file")
         raise OSError("No space left on device")
