@@ -68,6 +68,7 @@ from mnist_demo.prediction import (
     blank_prediction,
     predict,
     probabilities_by_label,
+    refusal_title,
     unreadable_prediction,
 )
 
@@ -586,7 +587,9 @@ def for_scripts(answer, *args):
     try:
         return answer(*args)
     except ImageError as error:
-        raise gr.Error(html.escape(str(error), quote=False), title="Not an image", print_exception=False) from None
+        raise gr.Error(
+            html.escape(str(error), quote=False), title=refusal_title(error), print_exception=False
+        ) from None
 
 
 def answer_for_people(classifier, picture, blank_label: str):
@@ -594,7 +597,7 @@ def answer_for_people(classifier, picture, blank_label: str):
     try:
         return answer_drawing(classifier, picture, blank_label)
     except ImageError as error:
-        gr.Warning(html.escape(str(error), quote=False), title="Not an image")
+        gr.Warning(html.escape(str(error), quote=False), title=refusal_title(error))
         return plain_answer(unreadable_prediction(error))
 
 

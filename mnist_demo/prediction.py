@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .preprocess import BlankImageError, ImageError, picture_argument, to_mnist
+from .preprocess import BlankImageError, ImageError, TooMuchInkError, picture_argument, to_mnist
 
 NO_DIGIT = "No digit"
 DRAW_PROMPT = "Draw a digit"
@@ -68,8 +68,15 @@ def blank_prediction(label: str = DRAW_PROMPT, reason: str = "") -> Prediction:
 
 
 def unreadable_prediction(error: Exception) -> Prediction:
-    """What the app shows for a file that is not a usable image: why, in the error's own words."""
-    return Prediction(f"## {NOT_AN_IMAGE}\n{error}", NOT_AN_IMAGE)
+    """What the app shows for a picture it cannot read: why, in the error's own words. A picture that
+    opens but holds far too much ink (a texture, noise) is "Not a digit", anything else "Not an image"."""
+    label = refusal_title(error)
+    return Prediction(f"## {label}\n{error}", label)
+
+
+def refusal_title(error: Exception) -> str:
+    """The one-line title of an ImageError for people: NOT_A_DIGIT for too much ink, else NOT_AN_IMAGE."""
+    return NOT_A_DIGIT if isinstance(error, TooMuchInkError) else NOT_AN_IMAGE
 
 
 def ood_threshold(classifier) -> float:

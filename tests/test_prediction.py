@@ -81,3 +81,14 @@ def test_model_input_is_what_predict_mnist_scores(classifier):
     prediction = predict(classifier, one())
     direct = classifier.predict_mnist(prediction.model_input)[0]
     assert [prediction.probabilities[str(d)] for d in range(10)] == pytest.approx(direct.tolist())
+
+
+def test_too_much_ink_is_not_a_digit_and_anything_unreadable_is_not_an_image():
+    from mnist_demo.prediction import NOT_A_DIGIT, NOT_AN_IMAGE, unreadable_prediction
+    from mnist_demo.preprocess import ImageError, TooMuchInkError
+
+    texture = unreadable_prediction(TooMuchInkError("Too much ink to read as digits."))
+    corrupt = unreadable_prediction(ImageError("This file could not be read as an image."))
+    assert (texture.label, texture.probabilities) == (NOT_A_DIGIT, None)
+    assert texture.headline == f"## {NOT_A_DIGIT}\nToo much ink to read as digits."
+    assert corrupt.label == NOT_AN_IMAGE and corrupt.headline.startswith(f"## {NOT_AN_IMAGE}\n")
