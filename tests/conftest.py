@@ -1,5 +1,5 @@
 """Shared fixtures: a clean Hub environment for every test, the packaged classifier, real MNIST (from
-MNIST_DATA_DIR) and tiny IDX files.
+MNIST_DATA_DIR), tiny IDX files and a HfApi that records instead of uploading.
 
     MNIST_DATA_DIR=/path/to/data python -m pytest -m "not slow"   # the quick loop
 """
@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from huggingface_hub.utils import filter_repo_objects
 
 from mnist_demo import Classifier
 
@@ -108,3 +109,22 @@ def tiny_mnist_dir(tmp_path_factory) -> Path:
         write_idx(raw / f"{prefix}-images-idx3-ubyte", images)
         write_idx(raw / f"{prefix}-labels-idx1-ubyte", labels)
     return root
+
+
+class RecordingHfApi:
+    """Stands in for huggingface_hub.HfApi: records what would be created and uploaded."""
+
+    calls: list[tuple[str, dict]] = []
+
+    def __init__(self, *args, **kwargs):
+        self.calls.append(("init", kwargs))
+
+    def create_repo(self, repo_id, **kwargs):
+        self.calls.append(("create_repo", {"repo_id": repo_id, **kwargs}))
+
+    def upload_folder(self, *, folder_path, repo_id, ignore_patterns=None, **kwargs):
+        present = sorted(p.name for p in Path(folder_path).iterdir())
+        uploaded = set(filter_repo_objects(present, ignore_patterns=ignore_patterns))  # how the Hub client filters
+        self.calls.append(
+            ("upload_folder", {"folder_path": folder_path, "repo_id": repo_id, "uploaded": uploaded, **kwargs})
+        )

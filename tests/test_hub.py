@@ -9,8 +9,8 @@ from pathlib import Path
 
 import httpx2
 import pytest
+from conftest import RecordingHfApi
 from huggingface_hub.errors import HfHubHTTPError
-from huggingface_hub.utils import filter_repo_objects
 
 from mnist_demo import hub
 from mnist_demo.checkpoint import CHECKPOINT_FILE, CHECKPOINT_INFO
@@ -29,23 +29,6 @@ def hub_env(tmp_path, monkeypatch):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr("huggingface_hub.constants.HF_TOKEN_PATH", str(tmp_path / "token"))
     monkeypatch.setattr("huggingface_hub.constants.HF_STORED_TOKENS_PATH", str(tmp_path / "stored_tokens"))
-
-
-class RecordingHfApi:
-    """Stands in for huggingface_hub.HfApi: records what would be created and uploaded."""
-
-    calls: list[tuple[str, dict]] = []
-
-    def __init__(self, *args, **kwargs):
-        self.calls.append(("init", kwargs))
-
-    def create_repo(self, repo_id, **kwargs):
-        self.calls.append(("create_repo", {"repo_id": repo_id, **kwargs}))
-
-    def upload_folder(self, *, folder_path, repo_id, ignore_patterns=None, **kwargs):
-        present = sorted(p.name for p in Path(folder_path).iterdir())
-        uploaded = set(filter_repo_objects(present, ignore_patterns=ignore_patterns))  # as the Hub client filters
-        self.calls.append(("upload_folder", {"repo_id": repo_id, "uploaded": uploaded, **kwargs}))
 
 
 class UnreachableHfApi(RecordingHfApi):

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import torch
 import yaml
-from huggingface_hub.utils import filter_repo_objects
+from conftest import RecordingHfApi
 from safetensors.torch import load_file
 
 import train
@@ -57,25 +57,6 @@ def tiny_args(data_dir: Path, out: Path, *extra: str) -> list[str]:
         "200",
         *extra,
     ]
-
-
-class RecordingHfApi:
-    """Stands in for huggingface_hub.HfApi: records what would be created and uploaded."""
-
-    calls: list[tuple[str, dict]] = []
-
-    def __init__(self, *args, **kwargs):
-        self.calls.append(("init", kwargs))
-
-    def create_repo(self, repo_id, **kwargs):
-        self.calls.append(("create_repo", {"repo_id": repo_id, **kwargs}))
-
-    def upload_folder(self, *, folder_path, repo_id, ignore_patterns=None, **kwargs):
-        present = sorted(p.name for p in Path(folder_path).iterdir())
-        uploaded = set(filter_repo_objects(present, ignore_patterns=ignore_patterns))  # how the Hub client filters
-        self.calls.append(
-            ("upload_folder", {"folder_path": folder_path, "repo_id": repo_id, "uploaded": uploaded, **kwargs})
-        )
 
 
 class RefusingHfApi(RecordingHfApi):
