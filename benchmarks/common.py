@@ -85,6 +85,14 @@ def start_server(args: list[str], port: int, env: dict | None = None) -> subproc
     )
 
 
+def app_and_bare_app(weights: str | None = None) -> dict[str, list[str]]:
+    """The two servers compared side by side: {name: the arguments after `python`}."""
+    return {
+        "app.py": ["app.py"] + (["--weights", weights] if weights else []),
+        "bare Gradio app": ["benchmarks/bare_app.py"],
+    }
+
+
 def stop(process: subprocess.Popen) -> None:
     process.terminate()
     try:

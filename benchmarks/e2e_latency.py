@@ -37,10 +37,7 @@ def main(argv=None) -> int:
     busy = common.cpu_busy()
     from gradio_client import Client
 
-    servers = {
-        "app.py": ["app.py"] + (["--weights", args.weights] if args.weights else []),
-        "bare Gradio app": ["benchmarks/bare_app.py"],
-    }
+    servers = common.app_and_bare_app(args.weights)
     processes, clients = {}, {}
     with tempfile.TemporaryDirectory() as folder:
         sketch = str(common.save_sketch(Path(folder) / "sketch.png"))

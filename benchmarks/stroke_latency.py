@@ -151,10 +151,7 @@ def main(argv=None) -> int:
     busy = common.cpu_busy()
     from playwright.sync_api import sync_playwright
 
-    servers = {
-        "app.py": ["app.py"] + (["--weights", args.weights] if args.weights else []),
-        "bare Gradio app": ["benchmarks/bare_app.py"],
-    }
+    servers = common.app_and_bare_app(args.weights)
     processes = {}
     try:
         urls = {}
