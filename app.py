@@ -195,8 +195,7 @@ def draw_tab(loader: ClassifierLoader, trainer: Trainer | None = None):
                 height=180,
             )
         with gr.Column():
-            headline, probabilities = answer_panel(start)
-            yours = your_model_panel(trainer) if trainer is not None else None
+            headline, probabilities, yours = answer_panel(start, trainer)
             pictures = picture_panel()
     wire_drawing(loader, sketchpad, upload, [answer_line, headline, probabilities], pictures, start)
     script_endpoints(loader, sketchpad, upload, probabilities)
@@ -222,11 +221,14 @@ def drawing_canvas() -> gr.Sketchpad:
     )
 
 
-def answer_panel(start) -> list:
-    """The headline and the ten probabilities: shown as soon as a prediction exists."""
+def answer_panel(start, trainer: Trainer | None) -> list:
+    """The headline and the ten probabilities, shown as soon as a prediction exists; with a `trainer`, beside
+    them the (hidden) panel of the model trained in this session, or None."""
     headline = gr.Markdown(start.headline, elem_id="prediction")
-    probabilities = gr.Label(start.label_value, num_top_classes=10, label="Probabilities", elem_id="probabilities")
-    return [headline, probabilities]
+    with gr.Row(equal_height=False):
+        probabilities = gr.Label(start.label_value, num_top_classes=10, label="Probabilities", elem_id="probabilities")
+        yours = your_model_panel(trainer) if trainer is not None else None
+    return [headline, probabilities, yours]
 
 
 def picture_panel() -> list:
