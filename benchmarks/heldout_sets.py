@@ -333,16 +333,15 @@ def non_digits(count: int, seed: int) -> list[Drawing]:
     rng = np.random.default_rng(seed)
     fonts = held_out_fonts()
     printable = "ACEFHKLMNPRUVWXYacefhkmnprtuvwxy+=#*%&@?<>{}÷×πΣΩλ€£¥§¶→←♥★✓"
+    kinds = ("strokes", "strokes", "font", "scribble", "coil") if fonts else ("strokes", "strokes", "scribble", "coil")
     drawings = []
-    while len(drawings) < count:
+    while len(drawings) < count:  # a kind per drawing in turn: without held-out fonts, none is printed
         height = int(rng.integers(40, 300))
-        kind = ("strokes", "strokes", "font", "scribble", "coil")[len(drawings) % 5]
+        kind = kinds[len(drawings) % len(kinds)]
         if kind == "strokes":
             name, glyph = stroke_symbol(rng, height)
             kind = f"strokes:{name}"
         elif kind == "font":
-            if not fonts:
-                continue
             font, text = fonts[rng.integers(len(fonts))], printable[rng.integers(len(printable))]
             glyph = font_glyph(text, font, height)
             if glyph is None:
@@ -358,10 +357,11 @@ def real_digits(count: int, seed: int, mnist_images: np.ndarray, mnist_labels: n
     """Single digits: MNIST test digits pasted at any size and place, pen-stroke digits, handwriting-like fonts."""
     rng = np.random.default_rng(seed)
     fonts = held_out_fonts(handwriting_like_only=True)
+    kinds = ("mnist", "mnist", "strokes", "font") if fonts else ("mnist", "mnist", "strokes")
     drawings = []
-    while len(drawings) < count:
+    while len(drawings) < count:  # a kind per drawing in turn: without held-out fonts, none is printed
         height = int(rng.integers(30, 400))
-        kind = ("mnist", "mnist", "strokes", "font")[len(drawings) % 4]
+        kind = kinds[len(drawings) % len(kinds)]
         if kind == "mnist":
             i = rng.integers(len(mnist_images))
             truth, glyph = str(int(mnist_labels[i])), mnist_glyph(mnist_images[i], height)
@@ -369,8 +369,6 @@ def real_digits(count: int, seed: int, mnist_images: np.ndarray, mnist_labels: n
             truth = str(rng.integers(10))
             glyph = stroke_digit(truth, rng, height)
         else:
-            if not fonts:
-                continue
             font, truth = fonts[rng.integers(len(fonts))], str(rng.integers(10))
             glyph = font_glyph(truth, font, height)
             kind = "font:" + font.rsplit("/", 1)[-1].rsplit(".", 1)[0]
