@@ -28,7 +28,6 @@ from mnist_demo.mistakes import load_mistakes  # noqa: E402
 pytestmark = pytest.mark.slow  # each test drives Chromium against a launched app
 
 sync_api = pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.slow
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
