@@ -206,7 +206,7 @@ class Run:
                     "loss": loss_sum.item() / seen,
                 }
                 if val_sample:
-                    update["val_accuracy"] = self.accuracy(self.val_x[:val_sample], self.val_y[:val_sample])
+                    update["val_accuracy"] = self.evaluate(self.val_x[:val_sample], self.val_y[:val_sample])[1]
                     self.model.train()
                 on_progress(update)
         return loss_sum.item() / seen, correct.item() / seen
@@ -220,9 +220,6 @@ class Run:
     def evaluate(self, images: torch.Tensor, labels: torch.Tensor) -> tuple[float, float]:
         logits = self.logits(images)
         return F.cross_entropy(logits, labels).item(), (logits.argmax(1) == labels).float().mean().item()
-
-    def accuracy(self, images: torch.Tensor, labels: torch.Tensor) -> float:
-        return (self.logits(images).argmax(1) == labels).float().mean().item()
 
     def fit(
         self,
