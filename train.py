@@ -104,7 +104,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--augment",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="random affine and stroke-width augmentation (default: the preset's)",
+        help="batched augmentation: affine, stroke width, blur, low resolution, paper (default: the preset's)",
     )
     add("--beta2", type=number_between(0, 1), default=None, help="AdamW's second-moment decay (default: the preset's)")
     add(
@@ -363,7 +363,9 @@ def recipe_text(recipe: Recipe) -> str:
         else ""
     )
     augmentation = (
-        "batched random affine augmentation (rotation, scale, shear, translation) and random stroke thickening/thinning"
+        "batched augmentation: random affine (rotation, scale, shear, translation), stroke thickening/thinning, "
+        "a quarter redrawn blurry, low-resolution, in marker or pencil, and a quarter given a photo's leftovers "
+        "(uneven background, sensor noise, faint ruled lines)"
         if recipe.augment
         else "no augmentation"
     )

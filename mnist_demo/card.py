@@ -70,9 +70,14 @@ ARCH_TEXT = {
 def not_a_digit_row(detector: dict | None) -> str:
     if not detector:
         return ""
+    digits = f"{detector['val_digits_flagged']:.1%}"
+    header = "validation digits flagged"
+    if "out_of_style_digits_flagged" in detector:  # weights calibrated before out-of-style digits lack it
+        digits += f" / {detector['out_of_style_digits_flagged']:.1%}"
+        header = "validation digits flagged (as written / blurry, low-res, marker, pencil)"
     return (
-        f"\n| 'Not a digit' detector: held-out non-digits flagged / validation digits flagged | "
-        f"{detector['held_out_non_digits_flagged']:.1%} / {detector['val_digits_flagged']:.1%} |"
+        f"\n| 'Not a digit' detector: held-out non-digits flagged / {header} | "
+        f"{detector['held_out_non_digits_flagged']:.1%} / {digits} |"
     )
 
 

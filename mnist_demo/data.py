@@ -158,28 +158,74 @@ def random_stroke_width(x: torch.Tensor, probability: float = 0.3) -> torch.Tens
     return torch.where((choice >= probability / 2) & (choice < probability), thinner, out)
 
 
+def blurred(x: torch.Tensor, passes: int = 1) -> torch.Tensor:
+    """A 5x5 binomial (near-Gaussian) blur, `passes` times: a photo's soft focus, a scan's smoothing."""
+    taps = torch.tensor([1, 4, 6, 4, 1], dtype=x.dtype, device=x.device)
+    kernel = (taps[:, None] * taps[None, :] / 256).expand(1, 1, 5, 5)
+    for _ in range(passes):
+        x = F.conv2d(x, kernel, padding=2)
+    return x
+
+
+def restyled(x: torch.Tensor, style: torch.Tensor, side: int) -> torch.Tensor:
+    """Each digit redrawn in its `style` [N, 1, 1, 1]: 0 blurry, 1 low-resolution (`side` px, scaled back up
+    smoothly), 2 thick marker, 3 thin faint pencil; brightest pixel 1 (0.6 for pencil)."""
+    low_res = F.interpolate(F.interpolate(x, size=side, mode="area"), size=28, mode="bilinear", align_corners=False)
+    marker = F.max_pool2d(F.max_pool2d(x, 3, stride=1, padding=1), 3, stride=1, padding=1)
+    pencil = F.pad(-F.max_pool2d(-x, 2, stride=1), (0, 1, 0, 1))
+    out = torch.where(
+        style == 0, blurred(x, 2), torch.where(style == 1, low_res, torch.where(style == 2, marker, pencil))
+    )
+    return out / out.amax(dim=(1, 2, 3), keepdim=True).clamp(min=1e-6) * torch.where(style == 3, 0.6, 1.0)
+
+
 def out_of_style(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
     """Each digit of a float batch [N, 1, 28, 28] in 0..1 redrawn in one of four styles MNIST lacks:
     blurry, low-resolution (10-14 px, scaled back up smoothly), thick marker, thin faint pencil.
 
-    Digits all the same: "not a digit" must not flag them (see train.py's `calibrate`).
+    Digits all the same: "not a digit" must not flag them (`training.calibrate` sets its threshold
+    on validation digits in MNIST's style and in these).
     """
-    n = x.shape[0]
-    style = torch.randint(0, 4, (n, 1, 1, 1), generator=generator).to(x.device)
-    blur = torch.tensor([1, 4, 6, 4, 1], dtype=x.dtype, device=x.device)
-    kernel = (blur[:, None] * blur[None, :] / 256).expand(1, 1, 5, 5)
-    blurry = F.conv2d(F.conv2d(x, kernel, padding=2), kernel, padding=2)
-    side = int(torch.randint(10, 15, (1,), generator=generator))
-    low_res = F.interpolate(F.interpolate(x, size=side, mode="area"), size=28, mode="bilinear", align_corners=False)
-    marker = F.max_pool2d(F.max_pool2d(x, 3, stride=1, padding=1), 3, stride=1, padding=1)
-    pencil = 0.6 * F.pad(-F.max_pool2d(-x, 2, stride=1), (0, 1, 0, 1))
-    out = torch.where(style == 0, blurry, torch.where(style == 1, low_res, torch.where(style == 2, marker, pencil)))
-    return out / out.amax(dim=(1, 2, 3), keepdim=True).clamp(min=1e-6) * torch.where(style == 3, 0.6, 1.0)
+    style = torch.randint(0, 4, (x.shape[0], 1, 1, 1), generator=generator).to(x.device)
+    return restyled(x, style, int(torch.randint(10, 15, (1,), generator=generator)))
+
+
+def random_style(x: torch.Tensor, probability: float = 0.25) -> torch.Tensor:
+    """Redraw a random part of the batch blurry, low-resolution, in marker or in pencil (`restyled`)."""
+    n, device = x.shape[0], x.device
+    style = torch.randint(0, 4, (n, 1, 1, 1), device=device)
+    chosen = torch.rand(n, 1, 1, 1, device=device) < probability
+    return torch.where(chosen, restyled(x, style, int(torch.randint(10, 15, (1,)))), x)
+
+
+def random_paper(x: torch.Tensor, probability: float = 0.25) -> torch.Tensor:
+    """What a photo's cleaned ink can still hold, on a random part of the batch: an uneven faint
+    background (a leftover of the paper's light), sensor noise, and now and then a faint ruled line.
+
+    `preprocess.paper_ink` removes most of the paper; this teaches the network to ignore the rest
+    instead of reading it as strokes.
+    """
+    n, device, dtype = x.shape[0], x.device, x.dtype
+    chosen = (torch.rand(n, 1, 1, 1, device=device) < probability).to(dtype)
+    uniform = lambda low, high: low + (high - low) * torch.rand(n, 1, 1, 1, device=device, dtype=dtype)  # noqa: E731
+    coords = torch.linspace(-1, 1, 28, device=device, dtype=dtype)
+    row, col = coords.view(1, 1, 28, 1), coords.view(1, 1, 1, 28)
+    angle = uniform(0, 2 * math.pi)
+    ramp = (col * torch.cos(angle) + row * torch.sin(angle) + 1) / 2  # 0..1 across the picture
+    background = uniform(0, 0.12) * ramp + uniform(0, 0.05)
+    noise = uniform(0, 0.06) * torch.randn_like(x)
+    # A near-horizontal line of one or two pixels, on a third of the chosen pictures.
+    tilt, offset = uniform(-0.15, 0.15), uniform(-0.9, 0.9)
+    line = (torch.abs(row - offset - tilt * col) < uniform(0.04, 0.09)).to(dtype)
+    line = line * uniform(0.1, 0.35) * (torch.rand(n, 1, 1, 1, device=device) < 1 / 3).to(dtype)
+    residue = blurred(background + line, 1) + noise
+    return (x + chosen * residue).clamp_(0, 1)
 
 
 def augment(x: torch.Tensor) -> torch.Tensor:
-    """The training augmentation for a float batch [N, 1, 28, 28] in 0..1."""
-    return random_stroke_width(random_affine(x))
+    """The training augmentation for a float batch [N, 1, 28, 28] in 0..1: shape (affine), pen (stroke
+    width), style (blur, low resolution, marker, pencil) and paper (background, noise, lines)."""
+    return random_paper(random_style(random_stroke_width(random_affine(x))))
 
 
 def main():

@@ -1,4 +1,4 @@
-"""Pictures that are not digits (letters, signs, scribbles, shapes), in MNIST's format.
+"""Pictures that are not digits (letters, signs, sharp and smooth scribbles, shapes), in MNIST's format.
 
 They teach the model to say "not a digit" (outlier exposure, Hendrycks et al., 2019):
 during training they are pushed toward a uniform prediction, so at inference a low top
@@ -54,6 +54,20 @@ def draw_scribble(draw, rng, fonts) -> None:
     draw.line([tuple(p) for p in points], fill=0, width=int(rng.integers(3, 9)), joint="curve")
 
 
+def draw_smooth_scribble(draw, rng, fonts) -> None:
+    """A tangle of round loops and swings: random points smoothed by Chaikin's corner cutting."""
+    points = rng.uniform(12, CANVAS - 12, size=(int(rng.integers(8, 16)), 2))
+    for _ in range(4):  # each pass replaces every corner by two points a quarter of the way along its sides
+        points = np.concatenate(
+            [
+                [points[0]],
+                *([0.75 * a + 0.25 * b, 0.25 * a + 0.75 * b] for a, b in zip(points, points[1:])),
+                [points[-1]],
+            ]
+        )
+    draw.line([tuple(p) for p in points], fill=0, width=int(rng.integers(3, 9)), joint="curve")
+
+
 def draw_shape(draw, rng, fonts) -> None:
     """A square, triangle, star, spiral, zigzag, hatching, grid, dots or a filled blob."""
     width = int(rng.integers(3, 8))
@@ -91,7 +105,7 @@ def draw_shape(draw, rng, fonts) -> None:
         )
 
 
-DRAWERS = (draw_character, draw_character, draw_scribble, draw_shape)
+DRAWERS = (draw_character, draw_character, draw_scribble, draw_smooth_scribble, draw_shape)
 
 
 def make_negatives(count: int, seed: int = 0) -> np.ndarray:

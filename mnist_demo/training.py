@@ -21,12 +21,21 @@ import torch
 import torch.nn.functional as F
 
 from .calibration import expected_calibration_error, fit_temperature
-from .data import VALIDATION_SIZE, augment, index_batches, load_mnist, split_train_val, to_unit_float
+from .data import (
+    VALIDATION_SIZE,
+    augment,
+    index_batches,
+    load_mnist,
+    out_of_style,
+    split_train_val,
+    to_unit_float,
+)
 from .model import DigitNet
 
 NEGATIVE_WEIGHT = 0.5  # weight of the outlier-exposure loss against the digits' cross-entropy
 NEGATIVE_FRACTION = 0.25  # negatives added to each batch, as a fraction of its digits
 MAX_FLAGGED_DIGITS = 0.01  # the "not a digit" threshold flags at most 1% of validation digits
+OUT_OF_STYLE_SEED = 2024  # the validation digits' redrawing for the threshold: the same in every run
 MIN_STEPS = 8  # OneCycle warms up over a quarter of the steps, and that needs two of them at least
 WEIGHT_DECAY = 5e-4
 FULL_TRAIN_SIZE = 60_000 - VALIDATION_SIZE  # MNIST training images once validation is held out
@@ -258,7 +267,13 @@ class Run:
 
 def calibrate(run: Run, held_out_negatives: np.ndarray | None = None) -> dict:
     """The best epoch's weights, then the temperature fitted on validation (kept only when it lowers the
-    validation ECE), then the 'not a digit' threshold from validation digits and `held_out_negatives`."""
+    validation ECE), then the 'not a digit' threshold.
+
+    The threshold flags `MAX_FLAGGED_DIGITS` of the validation digits taken together in MNIST's style
+    and redrawn out of it (`data.out_of_style`: blurry, low-resolution, marker, pencil), so that real
+    digits in those styles are trusted too; the rates on each side are reported, with
+    `held_out_negatives` (non-digits never trained on) on the other.
+    """
     model = run.model
     if run.best_state is not None:  # None when a run was stopped inside its first epoch: keep what it has
         model.load_state_dict(run.best_state)
@@ -267,14 +282,17 @@ def calibrate(run: Run, held_out_negatives: np.ndarray | None = None) -> dict:
     temperature = result["temperature"]
     model.temperature.fill_(temperature)
     if run.negatives is not None and held_out_negatives is not None:
-        digit_top = torch.softmax(val_logits / temperature, 1).max(1).values
-        negatives = torch.from_numpy(held_out_negatives).to(run.device)
-        negative_top = torch.softmax(run.logits(negatives) / temperature, 1).max(1).values
-        threshold = float(torch.quantile(digit_top.float(), MAX_FLAGGED_DIGITS))
+        top = lambda logits: torch.softmax(logits / temperature, 1).max(1).values.float()  # noqa: E731
+        digit_top = top(val_logits)
+        restyled = out_of_style(to_unit_float(run.val_x), torch.Generator().manual_seed(OUT_OF_STYLE_SEED))
+        restyled_top = top(run.logits(restyled.squeeze(1).mul(255).round().to(torch.uint8)))
+        negative_top = top(run.logits(torch.from_numpy(held_out_negatives).to(run.device)))
+        threshold = float(torch.quantile(torch.cat([digit_top, restyled_top]), MAX_FLAGGED_DIGITS))
         model.ood_threshold.fill_(threshold)
         result["not_a_digit"] = {
             "threshold": threshold,
             "val_digits_flagged": float((digit_top < threshold).float().mean()),
+            "out_of_style_digits_flagged": float((restyled_top < threshold).float().mean()),
             "held_out_non_digits_flagged": float((negative_top < threshold).float().mean()),
         }
     return result

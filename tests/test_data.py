@@ -150,3 +150,32 @@ def test_out_of_style_digits_keep_shape_range_and_differ_by_style():
     ink = (out > 0.1).flatten(1).sum(1)
     assert ink.min() < (x > 0.1).flatten(1).sum(1)[0] < ink.max()  # thinner (pencil) and thicker (marker, blur)
     assert torch.equal(out, out_of_style(x, torch.Generator().manual_seed(0)))
+
+
+def test_random_style_redraws_about_its_share_of_the_batch():
+    torch.manual_seed(0)
+    x = digits_batch(400)
+    out = data.random_style(x, probability=0.25)
+    redrawn = (out - x).abs().flatten(1).amax(1) > 1e-6
+    assert 0.15 < redrawn.float().mean() < 0.35
+    assert torch.equal(out[~redrawn], x[~redrawn])  # the others pass through untouched
+
+
+def test_random_paper_adds_faint_leftovers_and_keeps_the_strokes():
+    torch.manual_seed(0)
+    x = digits_batch(400)
+    out = data.random_paper(x, probability=0.5)
+    assert out.min() >= 0 and out.max() <= 1
+    touched = (out - x).abs().flatten(1).amax(1) > 1e-6
+    assert 0.4 < touched.float().mean() < 0.6
+    background = (x == 0).expand_as(out)
+    assert out[touched][background[touched]].mean() < 0.15  # faint: the paper stays far darker than ink
+    ink = x > 0.9
+    assert (out[ink] >= 0.75).float().mean() > 0.95  # strokes stay strokes
+
+
+def test_every_augmentation_runs_under_bf16_autocast():
+    torch.manual_seed(0)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = data.augment(digits_batch(16))
+    assert out.shape == (16, 1, 28, 28) and torch.isfinite(out).all()

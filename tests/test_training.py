@@ -79,6 +79,21 @@ def test_calibrate_uses_the_best_epoch_and_a_temperature_that_helps(tiny_data):
         assert result["temperature"] == 1.0
 
 
+def test_the_not_a_digit_threshold_counts_out_of_style_digits_and_reports_both_sides(tiny_data):
+    from mnist_demo.negatives import make_negatives
+
+    run = Run(tiny_recipe(negatives=40), tiny_data, negatives=make_negatives(40, seed=0))
+    run.fit()
+    result = training.calibrate(run, held_out_negatives=make_negatives(30, seed=10_000))
+    detector = result["not_a_digit"]
+    assert float(run.model.ood_threshold) == pytest.approx(detector["threshold"])
+    rates = [detector[k] for k in ("val_digits_flagged", "out_of_style_digits_flagged", "held_out_non_digits_flagged")]
+    assert all(0 <= rate <= 1 for rate in rates)
+    # the threshold is the 1% quantile of both digit sets together: together they are flagged about 1%
+    together = (detector["val_digits_flagged"] + detector["out_of_style_digits_flagged"]) / 2
+    assert together <= training.MAX_FLAGGED_DIGITS + 1 / len(tiny_data.val_x)
+
+
 def test_a_temperature_that_does_not_lower_the_validation_ece_is_dropped(monkeypatch):
     generator = torch.Generator().manual_seed(0)
     labels = torch.randint(0, 10, (2000,), generator=generator)
