@@ -325,12 +325,13 @@ def shown_answer(answer) -> tuple:
 def shown_pictures(view) -> tuple:
     """The model's input, the saliency map, the boxes (hidden unless a whole number was read) and the cleaned
     ink (hidden unless a photo of paper was uploaded)."""
-    return (
-        view.model_input,
-        view.saliency,
-        gr.Image(view.boxes, visible=view.boxes is not None),
-        gr.Image(view.cleaned_ink, visible=view.cleaned_ink is not None),
-    )
+    return view.model_input, view.saliency, shown_if_any(view.boxes), shown_if_any(view.cleaned_ink)
+
+
+def shown_if_any(image) -> dict:
+    """An update of a gr.Image: `image`, shown; hidden when None. (A gr.Image(image) returned instead would
+    encode the picture once when made, for nothing: the component's own format is what is sent.)"""
+    return gr.update(value=image, visible=image is not None)
 
 
 def script_endpoints(loader: ClassifierLoader, sketchpad, upload, probabilities):
