@@ -84,6 +84,7 @@ CSS = """
 #model-input img, #saliency img, #mistakes img, #mistake-image img { image-rendering: pixelated; }
 #mistake-image img { width: 168px !important; height: 168px !important; object-fit: contain !important; }
 #model-input img, #saliency img { height: 168px !important; object-fit: contain !important; }
+#cleaned-ink img { height: 300px !important; object-fit: contain !important; }
 #confusion td, #confusion th { text-align: center; cursor: pointer; }
 #mistakes .caption-label { white-space: normal; text-overflow: clip; font-size: var(--text-xs); }
 #weights-warning { border: 1px solid #d97706; border-radius: 8px; padding: 0 12px; background: #fffbeb; }
@@ -265,7 +266,7 @@ def picture_panel() -> list:
         elem_id="cleaned-ink",
         interactive=False,
         format="png",
-        height=260,
+        height=340,
         buttons=[],
         visible=False,
     )

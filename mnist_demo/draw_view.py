@@ -241,8 +241,8 @@ def photo_ink(image: Image.Image) -> np.ndarray | None:
 
 def cleaned_ink_view(picture) -> Image.Image | None:
     """A photo of paper beside the ink the model read of it, dark on white, both cropped to the ink with
-    CLEANED_MARGIN of paper around it, side by side with a GAP: an RGB image at most 2 * CLEANED_PANEL + GAP
-    wide. None for a drawing (no photo path ran), a blank photo or a picture that is not one."""
+    CLEANED_MARGIN of paper around it: an RGB image of the two, each at most CLEANED_PANEL, GAP apart and
+    framed by GAP. None for a drawing (no photo path ran), a blank photo or a picture that is not one."""
     try:
         image = standard_mode(open_image(picture))
         ink = photo_ink(image)
@@ -258,9 +258,9 @@ def cleaned_ink_view(picture) -> Image.Image | None:
     photo = on_white(image.crop((box[0] * x_scale, box[1] * y_scale, box[2] * x_scale, box[3] * y_scale)))
     size = panel_size(box[2] - box[0], box[3] - box[1])
     kept = Image.fromarray(np.round(255 * (1 - ink)).astype(np.uint8)).crop(box)
-    pair = Image.new("RGB", (2 * size[0] + GAP, size[1]), (GAP_SHADE,) * 3)
-    pair.paste(photo.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0), (0, 0))
-    pair.paste(kept.resize(size, Image.Resampling.BILINEAR).convert("RGB"), (size[0] + GAP, 0))
+    pair = Image.new("RGB", (2 * size[0] + 3 * GAP, size[1] + 2 * GAP), (GAP_SHADE,) * 3)  # framed: white on white
+    pair.paste(photo.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0), (GAP, GAP))
+    pair.paste(kept.resize(size, Image.Resampling.BILINEAR).convert("RGB"), (size[0] + 2 * GAP, GAP))
     return pair
 
 

@@ -214,11 +214,14 @@ def photo_of_paper(size=(600, 800), written=True) -> Image.Image:
 
 
 def panels(view: Image.Image) -> tuple[np.ndarray, np.ndarray]:
-    """The photo and the cleaned ink of a view, as grey int arrays of one size."""
+    """The photo and the cleaned ink of a view, as grey int arrays of one size, without their frame."""
     grey = np.asarray(view.convert("L"), dtype=int)
-    width = (view.width - GAP) // 2
-    assert view.width == 2 * width + GAP and (grey[:, width : width + GAP] == GAP_SHADE).all()
-    return grey[:, :width], grey[:, width + GAP :]
+    width = (view.width - 3 * GAP) // 2
+    assert view.width == 2 * width + 3 * GAP
+    frame = np.ones_like(grey, dtype=bool)
+    frame[GAP:-GAP, GAP : GAP + width] = frame[GAP:-GAP, 2 * GAP + width : -GAP] = False
+    assert (grey[frame] == GAP_SHADE).all()
+    return grey[GAP:-GAP, GAP : GAP + width], grey[GAP:-GAP, 2 * GAP + width : -GAP]
 
 
 def test_an_uploaded_photo_shows_its_ink_without_the_shadow_the_lines_and_the_speck(classifier, tmp_path):
