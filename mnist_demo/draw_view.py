@@ -255,12 +255,14 @@ def cleaned_ink_view(picture) -> Image.Image | None:
     height, width = ink.shape
     box = (max(0, left - margin), max(0, top - margin), min(width, right + margin), min(height, bottom + margin))
     x_scale, y_scale = image.width / width, image.height / height
-    photo = on_white(image.crop((box[0] * x_scale, box[1] * y_scale, box[2] * x_scale, box[3] * y_scale)))
     size = panel_size(box[2] - box[0], box[3] - box[1])
-    kept = Image.fromarray(np.round(255 * (1 - ink)).astype(np.uint8)).crop(box)
+    # Resized straight from the region of the full picture: no copy of a 12 MP crop first.
+    region = (box[0] * x_scale, box[1] * y_scale, box[2] * x_scale, box[3] * y_scale)
+    photo = on_white(image.resize(size, Image.Resampling.LANCZOS, box=region, reducing_gap=2.0))
+    kept = Image.fromarray(np.round(255 * (1 - ink)).astype(np.uint8))
     pair = Image.new("RGB", (2 * size[0] + 3 * GAP, size[1] + 2 * GAP), (GAP_SHADE,) * 3)  # framed: white on white
-    pair.paste(photo.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0), (GAP, GAP))
-    pair.paste(kept.resize(size, Image.Resampling.BILINEAR).convert("RGB"), (size[0] + 2 * GAP, GAP))
+    pair.paste(photo, (GAP, GAP))
+    pair.paste(kept.resize(size, Image.Resampling.BILINEAR, box=box).convert("RGB"), (size[0] + 2 * GAP, GAP))
     return pair
 
 
@@ -271,7 +273,9 @@ def panel_size(width: float, height: float) -> tuple[int, int]:
 
 
 def on_white(image: Image.Image) -> Image.Image:
-    """The picture in RGB, what is transparent on white paper."""
+    """The picture in RGB, what is transparent on white paper, 16-bit or float greys at their own scale."""
+    if image.mode in ("I", "F"):  # PIL's own conversion clips 16-bit levels: nearly all white
+        return Image.fromarray(np.round(255 * opaque_grey(image)).astype(np.uint8)).convert("RGB")
     if image.mode in ("RGBA", "LA"):
         paper = Image.new("RGBA", image.size, (255, 255, 255, 255))
         image = Image.alpha_composite(paper, image.convert("RGBA"))
