@@ -14,8 +14,8 @@ Scripts use three endpoints with gradio_client: `/predict` takes a Sketchpad val
 
 This file only wires the UI together: finding and loading the weights is
 `mnist_demo.loading` (the page is served first, torch and the model load right after),
-reading a picture `mnist_demo.prediction`, the Draw tab's saliency and whole numbers
-`mnist_demo.draw_view`, the gallery of mistakes and the confusion table
+reading a picture `mnist_demo.prediction`, the Draw tab's saliency, whole numbers and a
+photo's cleaned ink `mnist_demo.draw_view`, the gallery of mistakes and the confusion table
 `mnist_demo.mistakes`, the Model tab's text `mnist_demo.model_summary`.
 
 The Train tab and `/train` (streams {"epoch", "step", "steps", "loss", "val_accuracy"}, the last
@@ -84,6 +84,7 @@ CSS = """
 #model-input img, #saliency img, #mistakes img, #mistake-image img { image-rendering: pixelated; }
 #mistake-image img { width: 168px !important; height: 168px !important; object-fit: contain !important; }
 #model-input img, #saliency img { height: 168px !important; object-fit: contain !important; }
+#cleaned-ink img { height: 300px !important; object-fit: contain !important; }
 #confusion td, #confusion th { text-align: center; cursor: pointer; }
 #mistakes .caption-label { white-space: normal; text-overflow: clip; font-size: var(--text-xs); }
 #weights-warning { border: 1px solid #d97706; border-radius: 8px; padding: 0 12px; background: #fffbeb; }
@@ -232,7 +233,8 @@ def answer_panel(start, trainer: Trainer | None) -> list:
 
 
 def picture_panel() -> list:
-    """What the model saw, why, and a whole number's boxes: shown a moment after the answer."""
+    """What the model saw, why, a whole number's boxes and an uploaded photo's cleaned ink: shown a moment
+    after the answer."""
     with gr.Row():
         model_input = gr.Image(
             label="What the model sees: 28×28 pixels",
@@ -259,7 +261,16 @@ def picture_panel() -> list:
         buttons=[],
         visible=False,
     )
-    return [model_input, saliency, boxes]
+    cleaned_ink = gr.Image(
+        label="The ink the model read of your photo (right): the paper's light, shadow, lines and specks taken out",
+        elem_id="cleaned-ink",
+        interactive=False,
+        format="png",
+        height=340,
+        buttons=[],
+        visible=False,
+    )
+    return [model_input, saliency, boxes, cleaned_ink]
 
 
 def wire_drawing(loader: ClassifierLoader, sketchpad, upload, answers: list, pictures: list, start):
@@ -313,8 +324,15 @@ def shown_answer(answer) -> tuple:
 
 
 def shown_pictures(view) -> tuple:
-    """The model's input, the saliency map and the boxes (hidden unless a whole number was read)."""
-    return view.model_input, view.saliency, gr.Image(view.boxes, visible=view.boxes is not None)
+    """The model's input, the saliency map, the boxes (hidden unless a whole number was read) and the cleaned
+    ink (hidden unless a photo of paper was uploaded)."""
+    return view.model_input, view.saliency, shown_if_any(view.boxes), shown_if_any(view.cleaned_ink)
+
+
+def shown_if_any(image) -> dict:
+    """An update of a gr.Image: `image`, shown; hidden when None. (A gr.Image(image) returned instead would
+    encode the picture once when made, for nothing: the component's own format is what is sent.)"""
+    return gr.update(value=image, visible=image is not None)
 
 
 def script_endpoints(loader: ClassifierLoader, sketchpad, upload, probabilities):

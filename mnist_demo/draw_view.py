@@ -5,17 +5,21 @@ image the model saw) plus why (`mnist_demo.explain`'s attributions as a heat map
 drawing holds several digits (`mnist_demo.segment` splits it), the whole number instead:
 the digits left to right with their confidences, the drawing with a box around each,
 and each digit's 28x28 image and saliency side by side. A part that does not look like a
-digit makes the whole drawing "Not a digit", never a confident wrong number.
+digit makes the whole drawing "Not a digit", never a confident wrong number. For an uploaded
+photo of paper, also the cleaned ink the model read (`cleaned_ink_view`): the photo beside the
+ink `preprocess.paper_ink` kept of it, without the paper's light, shadow, lines and specks.
 
 The answer comes in two parts, so the Draw tab shows the first while the second is made:
 `answer_drawing` (the headline and the probabilities, a few milliseconds) and `with_pictures`
-(the 28x28 images, the saliency maps and the boxes, several times slower). `view_drawing` is both.
+(the 28x28 images, the saliency maps, the boxes and a photo's ink, several times slower).
+`view_drawing` is both.
 
     python -m mnist_demo.draw_view number.png   # prints the headline and saves number-boxes.png
+    python -m mnist_demo.draw_view photo.jpg    # ... and, for a photo of paper, photo-ink.png
 """
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +27,19 @@ from PIL import Image, ImageDraw, ImageFont
 
 from .artifacts import atomic_write
 from .prediction import NOT_A_DIGIT, Prediction, percent, predict
-from .preprocess import BlankImageError, ImageError, open_image, picture_argument, standard_mode
+from .preprocess import (
+    BlankImageError,
+    ImageError,
+    ink_box,
+    looks_like_photo,
+    opaque_grey,
+    open_image,
+    paper_ink,
+    picture_argument,
+    reduce_huge,
+    standard_mode,
+    transparent_ink,
+)
 from .segment import Digit, read_digits, reading
 
 SALIENCY_SCALE = 6  # 28x28 maps shown as 168x168, like "what the model sees"
@@ -32,6 +48,8 @@ GAP_SHADE = 128  # ... in mid grey, to tell black backgrounds apart
 BOXES_SIDE = 800  # the boxed drawing is shown at most this big: a 5000 px upload need not travel back whole
 OK_COLOUR = (22, 163, 74)  # green box: a digit
 DOUBT_COLOUR = (220, 38, 38)  # red box: a part that is not a digit
+CLEANED_PANEL = 390  # a photo and its cleaned ink, each at most this big: side by side under 800 px wide
+CLEANED_MARGIN = 0.75  # around the ink, this share of its longer side: enough paper to see lines and shadow go
 FOR = np.array([220, 30, 30], dtype=np.float32)  # heat map, red: evidence for the digit
 AGAINST = np.array([30, 90, 230], dtype=np.float32)  # blue: evidence against it
 
@@ -46,6 +64,7 @@ class DrawAnswer:
     digits: tuple[Digit, ...] = ()  # a whole number: its digits, left to right ...
     drawing: Image.Image | str | None = None  # ... the picture they were read from ...
     reading: dict | None = None  # ... and Classifier.read's answer
+    upload: Image.Image | str | None = None  # an uploaded picture (not a canvas drawing): a photo's ink is shown
 
 
 @dataclass(frozen=True)
@@ -58,6 +77,7 @@ class DrawView:
     saliency: np.ndarray | None  # RGB uint8 overlay(s), same layout as model_input
     boxes: Image.Image | None = None  # the drawing with a box per digit; only for several digits
     reading: dict | None = None  # Classifier.read's answer; only for several digits
+    cleaned_ink: Image.Image | None = None  # an uploaded photo beside the ink the model read of it
 
 
 def view_drawing(classifier, picture, blank_label: str) -> DrawView:
@@ -71,9 +91,10 @@ def answer_drawing(classifier, picture, blank_label: str) -> DrawAnswer:
     if prediction.model_input is None:  # blank
         return plain_answer(prediction)
     drawing = drawing_of(picture)
+    upload = None if isinstance(picture, dict) else drawing  # a Sketchpad's drawing is never a photo
     digits = read_digits(drawing, classifier.predict_mnist)
     if len(digits) < 2:
-        return plain_answer(prediction)
+        return replace(plain_answer(prediction), upload=upload)
     answer = reading(digits, classifier.not_a_digit(np.stack([d.probabilities for d in digits])))
     return DrawAnswer(
         reading_headline(answer),
@@ -81,6 +102,7 @@ def answer_drawing(classifier, picture, blank_label: str) -> DrawAnswer:
         digits=tuple(digits),
         drawing=drawing,
         reading=answer,
+        upload=upload,
     )
 
 
@@ -90,7 +112,8 @@ def plain_answer(prediction: Prediction) -> DrawAnswer:
 
 
 def with_pictures(classifier, answer: DrawAnswer) -> DrawView:
-    """The answer with what the model saw and why: the saliency maps, and a whole number's boxes."""
+    """The answer with what the model saw and why: the saliency maps, a whole number's boxes, a photo's ink."""
+    cleaned = None if answer.upload is None else cleaned_ink_view(answer.upload)
     if answer.digits:
         return DrawView(
             answer.headline,
@@ -99,9 +122,10 @@ def with_pictures(classifier, answer: DrawAnswer) -> DrawView:
             saliency=strip([saliency_overlay(classifier, d.mnist) for d in answer.digits]),
             boxes=draw_boxes(answer.drawing, answer.reading),
             reading=answer.reading,
+            cleaned_ink=cleaned,
         )
     saliency = None if answer.model_input is None else saliency_overlay(classifier, answer.model_input)
-    return DrawView(answer.headline, answer.label_value, answer.model_input, saliency)
+    return DrawView(answer.headline, answer.label_value, answer.model_input, saliency, cleaned_ink=cleaned)
 
 
 def plain_view(prediction: Prediction) -> DrawView:
@@ -183,13 +207,10 @@ def strip(images: list[np.ndarray]) -> np.ndarray:
 
 def draw_boxes(image, answer: dict) -> Image.Image:
     """The drawing on white paper, each digit boxed and labelled: green a digit, red "?" for a part that is not one."""
-    picture = standard_mode(open_image(image))
-    if picture.mode in ("RGBA", "LA"):
-        paper = Image.new("RGBA", picture.size, (255, 255, 255, 255))
-        picture = Image.alpha_composite(paper, picture.convert("RGBA"))
+    picture = on_white(standard_mode(open_image(image)))
     scale = min(1.0, BOXES_SIDE / max(picture.size))
     shown = (max(1, round(picture.width * scale)), max(1, round(picture.height * scale)))
-    picture = picture.convert("RGB").resize(shown)
+    picture = picture.resize(shown)
     pen = ImageDraw.Draw(picture)
     size = max(12, picture.height // 16)
     font = ImageFont.load_default(size)
@@ -207,6 +228,60 @@ def draw_boxes(image, answer: dict) -> Image.Image:
     return picture
 
 
+def photo_ink(image: Image.Image) -> np.ndarray | None:
+    """The ink `preprocess.located_ink` reads of a photo of paper (`paper_ink`'s), or None for a drawing.
+
+    The same steps, in the same order, as `located_ink` takes to choose the photo path.
+    """
+    if transparent_ink(image) is not None:
+        return None
+    grey = opaque_grey(reduce_huge(image))
+    return paper_ink(grey) if looks_like_photo(grey) else None
+
+
+def cleaned_ink_view(picture) -> Image.Image | None:
+    """A photo of paper beside the ink the model read of it, dark on white, both cropped to the ink with
+    CLEANED_MARGIN of paper around it: an RGB image of the two, each at most CLEANED_PANEL, GAP apart and
+    framed by GAP. None for a drawing (no photo path ran), a blank photo or a picture that is not one."""
+    try:
+        image = standard_mode(open_image(picture))
+        ink = photo_ink(image)
+        if ink is None:
+            return None
+        top, bottom, left, right = ink_box(ink)
+    except ImageError:  # unreadable, blank paper, too much ink: the answer has said so
+        return None
+    margin = CLEANED_MARGIN * max(bottom - top, right - left)
+    height, width = ink.shape
+    box = (max(0, left - margin), max(0, top - margin), min(width, right + margin), min(height, bottom + margin))
+    x_scale, y_scale = image.width / width, image.height / height
+    size = panel_size(box[2] - box[0], box[3] - box[1])
+    # Resized straight from the region of the full picture: no copy of a 12 MP crop first.
+    region = (box[0] * x_scale, box[1] * y_scale, box[2] * x_scale, box[3] * y_scale)
+    photo = on_white(image.resize(size, Image.Resampling.LANCZOS, box=region, reducing_gap=2.0))
+    kept = Image.fromarray(np.round(255 * (1 - ink)).astype(np.uint8))
+    pair = Image.new("RGB", (2 * size[0] + 3 * GAP, size[1] + 2 * GAP), (GAP_SHADE,) * 3)  # framed: white on white
+    pair.paste(photo, (GAP, GAP))
+    pair.paste(kept.resize(size, Image.Resampling.BILINEAR, box=box).convert("RGB"), (size[0] + 2 * GAP, GAP))
+    return pair
+
+
+def panel_size(width: float, height: float) -> tuple[int, int]:
+    """`width` x `height` scaled, up or down, to fit CLEANED_PANEL x CLEANED_PANEL."""
+    scale = CLEANED_PANEL / max(width, height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def on_white(image: Image.Image) -> Image.Image:
+    """The picture in RGB, what is transparent on white paper, 16-bit or float greys at their own scale."""
+    if image.mode in ("I", "F"):  # PIL's own conversion clips 16-bit levels: nearly all white
+        return Image.fromarray(np.round(255 * opaque_grey(image)).astype(np.uint8)).convert("RGB")
+    if image.mode in ("RGBA", "LA"):
+        paper = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(paper, image.convert("RGBA"))
+    return image.convert("RGB")
+
+
 def main():
     from .classifier import Classifier
 
@@ -216,10 +291,11 @@ def main():
     except ImageError as error:
         sys.exit(str(error))
     print(view.headline)
-    if view.boxes is not None:
-        out = Path(picture).with_name(Path(picture).stem + "-boxes.png")
-        atomic_write(out, lambda path: view.boxes.save(path, format="PNG"))
-        print(f"boxes: {out}")
+    for name, image in (("boxes", view.boxes), ("ink", view.cleaned_ink)):
+        if image is not None:
+            out = Path(picture).with_name(f"{Path(picture).stem}-{name}.png")
+            atomic_write(out, lambda path, image=image: image.save(path, format="PNG"))
+            print(f"{name}: {out}")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from gradio_client import Client, handle_file  # noqa: E402
 from gradio_client.exceptions import AppError  # noqa: E402
 
 import app  # noqa: E402
+from mnist_demo.draw_view import GAP  # noqa: E402
 from mnist_demo.loading import ClassifierLoader, Weights, locate_with_fallback  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -377,21 +378,40 @@ def test_a_stroke_gets_its_answer_first_then_its_pictures(classifier, files):
     answer, pictures = draw_tab_event(demo, "on_drawing").fn(value)  # what the browser receives, in order
     answer_line, headline, label, *later = answer
     assert headline.startswith("## 7\n") and answer_line == headline and max(label, key=label.get) == "7"
-    assert later == [gr.skip()] * 3  # the previous pictures stay until these arrive
-    *kept, model_input, saliency, boxes = pictures
+    assert later == [gr.skip()] * 4  # the previous pictures stay until these arrive
+    *kept, model_input, saliency, boxes, cleaned_ink = pictures
     assert kept == [gr.skip()] * 3
-    assert model_input.shape == (28, 28) and saliency.ndim == 3 and boxes.visible is False
+    assert model_input.shape == (28, 28) and saliency.ndim == 3 and boxes["visible"] is False
+    assert cleaned_ink["visible"] is False  # a drawing is not a photo: no cleaned ink
 
 
 def test_a_blank_stroke_and_an_unreadable_upload_clear_the_pictures(classifier, files):
     demo = app.build_demo(ClassifierLoader.of(classifier))
     blank = {"background": None, "layers": [], "composite": None}
-    (_, headline, label, *_), (*_, model_input, saliency, boxes) = draw_tab_event(demo, "on_drawing").fn(blank)
-    assert label == "Draw a digit" and model_input is None and saliency is None and boxes.visible is False
-    (_, headline, label, *_), (*_, model_input, _, _) = draw_tab_event(demo, "on_upload").fn(
+    (_, headline, label, *_), (*_, model_input, saliency, boxes, cleaned_ink) = draw_tab_event(demo, "on_drawing").fn(
+        blank
+    )
+    assert label == "Draw a digit" and model_input is None and saliency is None and boxes["visible"] is False
+    assert cleaned_ink["visible"] is False
+    (_, headline, label, *_), (*_, model_input, _, _, cleaned_ink) = draw_tab_event(demo, "on_upload").fn(
         {"path": str(files / "text.png")}
     )
     assert label == "Not an image" and UNREADABLE in headline and model_input is None
+    assert cleaned_ink["visible"] is False
+
+
+def test_an_uploaded_photo_gets_its_answer_first_then_the_ink_the_model_read(classifier):
+    photo = REPO / "docs" / "photo-4.jpg"  # a 4 on ruled paper under a shadow
+    demo = app.build_demo(ClassifierLoader.of(classifier))
+    answer, pictures = draw_tab_event(demo, "on_upload").fn({"path": str(photo)})
+    assert answer[1].startswith("## 4\n") and list(answer[3:]) == [gr.skip()] * 4  # the answer waits for no picture
+    *_, model_input, saliency, boxes, cleaned_ink = pictures
+    assert model_input.shape == (28, 28) and boxes["visible"] is False
+    assert cleaned_ink["visible"] is True
+    shown = np.asarray(cleaned_ink["value"].convert("L"), dtype=int)
+    kept = shown[GAP:-GAP, (shown.shape[1] + GAP) // 2 : -GAP]  # the right half: the ink kept, dark on white
+    assert kept.min() < 50 and np.median(kept) == 255
+    assert np.median(shown[GAP:-GAP, GAP : shown.shape[1] // 2]) < 230  # the photo's paper beside it is not white
 
 
 def test_clear_cancels_a_stroke_in_flight_before_the_blank_state_shows(server):

@@ -40,6 +40,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
+PHOTO = SCREENSHOTS.parent / "docs" / "photo-4.jpg"  # a phone photo of a 4 on ruled paper under a shadow
 PREDICTION_TIMEOUT_MS = 30_000  # headless software rendering and a busy CPU make each stroke slow
 QUIET_MS = 2_000  # after a Clear, no answer in flight changes the page for this long: it has settled
 PHONE_SCREEN = {"width": 390, "height": 844}
@@ -296,6 +297,23 @@ def test_upload_goes_through_the_same_pipeline(page, tmp_path):
     wait_for_label(page, "Not an image")
     assert "could not be read as an image" in page.locator("#prediction").inner_text()
     page.screenshot(path=str(SCREENSHOTS / "upload-error.png"), full_page=True)
+
+
+def test_an_uploaded_photo_shows_the_ink_the_model_read_until_a_drawing_replaces_it(page):
+    page.get_by_label("Clear canvas").first.click()
+    wait_for_label(page, "Draw a digit")
+    page.locator("#upload input[type=file]").set_input_files(str(PHOTO))
+    wait_for_label(page, "4")
+    shown = page.locator("#cleaned-ink img")
+    shown.wait_for(state="visible", timeout=PREDICTION_TIMEOUT_MS)
+    page.wait_for_function("() => document.querySelector('#cleaned-ink img')?.naturalWidth > 0")
+    assert page.locator("#model-input img").is_visible() and not page.locator("#reading-boxes").is_visible()
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.locator("#draw-row").screenshot(path=str(SCREENSHOTS / "photo-4-read.png"))  # docs/photo-4-read.png
+    wait_for_brush(page)
+    draw(page, ONE)  # a drawing is not a photo: its answer hides the photo's ink
+    wait_for_label(page, "1")
+    page.locator("#cleaned-ink").wait_for(state="hidden", timeout=PREDICTION_TIMEOUT_MS)
 
 
 def test_mistakes_tab_shows_a_tiles_probabilities(page):

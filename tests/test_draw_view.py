@@ -1,28 +1,35 @@
-"""mnist_demo.draw_view: the Draw tab's saliency, whole numbers with boxes, "not a digit", and `/read`'s answer."""
+"""mnist_demo.draw_view: the Draw tab's saliency, whole numbers with boxes, "not a digit", a photo's cleaned ink,
+and `/read`'s answer."""
+
+import io
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from mnist_demo import ImageError
+from mnist_demo import ImageError, draw_view
 from mnist_demo.draw_view import (
     BOXES_SIDE,
+    CLEANED_PANEL,
     DOUBT_COLOUR,
     GAP,
     GAP_SHADE,
     OK_COLOUR,
     SALIENCY_SCALE,
     answer_drawing,
+    cleaned_ink_view,
     draw_boxes,
     empty_reading,
     overlay,
+    photo_ink,
     read_number,
     reading_headline,
     strip,
     view_drawing,
     with_pictures,
 )
-from mnist_demo.prediction import DRAW_PROMPT, NOT_A_DIGIT, predict
+from mnist_demo.prediction import DRAW_PROMPT, NO_DIGIT, NOT_A_DIGIT, predict
+from mnist_demo.preprocess import located_ink
 
 ONE = [(0.2, 0.25), (0.2, 0.75)]
 SEVEN = [(0.45, 0.25), (0.8, 0.25), (0.6, 0.75)]
@@ -180,3 +187,102 @@ def test_overlay_is_an_rgb_image_red_where_the_ink_counts_for_the_digit():
     red, blue = heat[7 * SALIENCY_SCALE, 11 * SALIENCY_SCALE], heat[17 * SALIENCY_SCALE, 11 * SALIENCY_SCALE]
     assert red[0] > 2 * red[2] and blue[2] > 2 * blue[0]
     assert heat[0, 0].max() < 60  # the background stays dark
+
+
+# --- a photo's cleaned ink ---------------------------------------------------------------------------
+
+
+def photo_of_paper(size=(600, 800), written=True) -> Image.Image:
+    """A JPEG phone photo of ruled paper with a shadow over its left third and sensor noise; `written`: a 1 in
+    blue pen down the middle (a bar, 38% of the height) and a speck of dirt up right."""
+    width, height = size
+    drawing = Image.new("L", size, 255)
+    if written:
+        pen = ImageDraw.Draw(drawing)
+        pen.line([(width / 2, height * 0.31), (width / 2, height * 0.69)], fill=0, width=round(width * 0.027))
+        pen.ellipse([width * 0.8 - 3, height * 0.19 - 3, width * 0.8 + 3, height * 0.19 + 3], fill=0)
+    ink = 1 - np.asarray(drawing, dtype=np.float32) / 255
+    paper = np.full((height, width, 3), (0.93, 0.91, 0.86), dtype=np.float32)
+    paper[height // 28 :: height // 14] = (0.6, 0.72, 0.9)  # light-blue ruled lines
+    rgb = paper * (1 - ink[..., None]) + np.float32((0.1, 0.15, 0.55)) * ink[..., None]
+    across = np.arange(width, dtype=np.float32) / width
+    light = 1 - 0.4 / (1 + np.exp((across - 0.3) / 0.02))  # 40% darker left of 30% of the width
+    rgb = rgb * light[None, :, None] + np.random.default_rng(0).normal(0, 0.02, rgb.shape)
+    buffer = io.BytesIO()
+    Image.fromarray(np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8)).save(buffer, "JPEG", quality=70)
+    return Image.open(io.BytesIO(buffer.getvalue()))
+
+
+def panels(view: Image.Image) -> tuple[np.ndarray, np.ndarray]:
+    """The photo and the cleaned ink of a view, as grey int arrays of one size, without their frame."""
+    grey = np.asarray(view.convert("L"), dtype=int)
+    width = (view.width - 3 * GAP) // 2
+    assert view.width == 2 * width + 3 * GAP
+    frame = np.ones_like(grey, dtype=bool)
+    frame[GAP:-GAP, GAP : GAP + width] = frame[GAP:-GAP, 2 * GAP + width : -GAP] = False
+    assert (grey[frame] == GAP_SHADE).all()
+    return grey[GAP:-GAP, GAP : GAP + width], grey[GAP:-GAP, 2 * GAP + width : -GAP]
+
+
+def test_an_uploaded_photo_shows_its_ink_without_the_shadow_the_lines_and_the_speck(classifier, tmp_path):
+    path = tmp_path / "one.jpg"
+    photo_of_paper().save(path)
+    view = view_drawing(classifier, str(path), NO_DIGIT)
+    assert max(view.label_value, key=view.label_value.get) == "1"
+    assert view.cleaned_ink.mode == "RGB"
+    photo, kept = panels(view.cleaned_ink)
+    height, width = photo.shape
+    assert height == CLEANED_PANEL and width < height  # cropped to the 1 and its margin, which are tall
+    beside = np.r_[0 : int(0.4 * width), int(0.6 * width) : width]  # the paper left and right of the 1
+    assert (kept[:, beside] >= 250).all()  # white: no shadow, no line, no speck left
+    assert photo[:, : width // 10].mean() < photo[:, -width // 3 :].mean() - 50  # in the photo: the shadow,
+    rows = photo[:, -width // 3 :].mean(axis=1)
+    assert rows.max() - rows.min() > 20  # the ruled lines,
+    assert photo[:, beside].min() < 150  # and the speck
+    middle = slice(int(0.45 * width), int(0.55 * width))
+    inked_rows = kept[:, middle].min(axis=1) < 80
+    assert 0.3 < inked_rows.mean() < 0.5  # the 1, dark, a third of the crop's height
+    ends = np.flatnonzero(inked_rows)[[0, -1]]
+    assert np.abs(ends - np.flatnonzero(photo[:, middle].min(axis=1) < 80)[[0, -1]]).max() <= 2  # as in the photo
+
+
+def test_a_canvas_drawing_gets_no_cleaned_ink_and_no_extra_work(classifier, monkeypatch):
+    monkeypatch.setattr(draw_view, "photo_ink", lambda *args: pytest.fail("a canvas drawing took the photo path"))
+    for strokes in ([SEVEN], [ONE, SEVEN]):
+        view = view_drawing(classifier, {"background": None, "layers": [], "composite": sketch(*strokes)}, DRAW_PROMPT)
+        assert view.model_input is not None and view.cleaned_ink is None
+
+
+def test_an_uploaded_drawing_blank_paper_or_a_non_image_gets_no_cleaned_ink(classifier, tmp_path):
+    drawing = Image.new("L", (300, 300), 255)
+    ImageDraw.Draw(drawing).line([(150, 45), (150, 255)], fill=0, width=22)
+    drawing.save(tmp_path / "one.png")
+    sketch(SEVEN).save(tmp_path / "transparent.png")
+    for name in ("one.png", "transparent.png"):
+        view = view_drawing(classifier, str(tmp_path / name), NO_DIGIT)
+        assert view.model_input is not None and view.cleaned_ink is None
+    assert cleaned_ink_view(photo_of_paper(written=False)) is None and cleaned_ink_view(b"not an image") is None
+
+
+def test_the_cleaned_ink_is_the_ink_the_model_read():
+    photo = photo_of_paper()
+    assert np.array_equal(photo_ink(photo), located_ink(photo)[0])
+    assert photo_ink(sketch(SEVEN)) is None and photo_ink(Image.new("L", (300, 300), 255)) is None
+
+
+def test_a_big_photo_is_shown_at_a_size_worth_sending():
+    photo, kept = panels(cleaned_ink_view(photo_of_paper().resize((3000, 4000), Image.Resampling.BICUBIC)))
+    assert photo.shape[0] == CLEANED_PANEL and photo.shape[1] < CLEANED_PANEL
+    assert (kept[:, : int(0.4 * kept.shape[1])] >= 250).all() and kept.min() < 80
+
+
+@pytest.mark.parametrize("mode", ["L", "RGBA", "P", "CMYK", "I;16"])
+def test_a_photo_in_any_image_mode_is_shown_as_in_rgb(mode):
+    photo = photo_of_paper()
+    if mode == "I;16":  # 16-bit grey levels, which PIL's own conversion to RGB clips to white
+        converted = Image.fromarray(np.asarray(photo.convert("L")).astype(np.uint16) * 257)
+    else:
+        converted = photo.convert(mode)
+    shown, kept = panels(cleaned_ink_view(converted))
+    rgb_shown, rgb_kept = panels(cleaned_ink_view(photo))
+    assert abs(shown.mean() - rgb_shown.mean()) < 4 and np.abs(kept - rgb_kept).mean() < 1  # rounding aside
