@@ -465,7 +465,9 @@ def train_tab(trainer: Trainer, yours: gr.Label) -> gr.Markdown:
             [64, 128, 256, 512], value=DEFAULT_BATCH_SIZE, label="Batch size", elem_id="train-batch-size"
         )
         augment = gr.Checkbox(
-            False, label="Augmentation (random rotation, scale, shift, stroke width)", elem_id="train-augment"
+            False,
+            label="Augmentation (rotation, scale, shift, stroke width, blur, low resolution, paper)",
+            elem_id="train-augment",
         )
     with gr.Row():
         train_button = gr.Button("Train", variant="primary", elem_id="train-button")
@@ -532,7 +534,7 @@ def train_tab(trainer: Trainer, yours: gr.Label) -> gr.Markdown:
             epochs: 1 to 3.
             lr: the peak learning rate, above 0.
             batch_size: images per optimizer step.
-            augment: random rotation, scale, shift and stroke width while training.
+            augment: random rotation, scale, shift, stroke width, blur, low resolution and paper while training.
         """
         recipe = recipe_or_error(model, epochs, lr, batch_size, augment)
         try:
