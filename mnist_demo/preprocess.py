@@ -47,6 +47,12 @@ SPECK_SHARE = 0.08  # marks smaller than this share of the largest one are speck
 EDGE_MARGIN = 0.01  # marks this close to the frame's edge (share of the side) are cut by it
 EDGE_DIGIT_SHARE = 0.02  # a mark cut by the edge, and alone, is a digit when it covers this share of the frame
 MAX_PHOTO_INK = 0.2  # digits 60% of the frame's height ink under a tenth of it; more is a pattern (wood, cloth)
+# Photos of objects (`refuse_objects`), set on development sets only (objects from `heldout_sets.not_writing` seeds
+# 1005 and 2005; photos of validation digits, also dilated twice and three times as a thick marker's).
+MAX_HALF_WIDTH = 0.44  # thickest half-width of ink over its longest side: a filled disc 0.5, marker digits <= 0.42
+FLANK_GAP, FLANK_REACH = 4, 8  # px at PHOTO_SIDE: the band around ink (past its soft edge) that a stroke leaves paper
+FLANK_WINDOW = 21  # px: the paper beside a band pixel is the brightest within this window
+MAX_DARK_FLANK = 0.4  # share of that band as dark as ink: an object's edge about 0.5, marker digits <= 0.36
 
 
 class ImageError(ValueError):
@@ -59,6 +65,10 @@ class BlankImageError(ImageError):
 
 class TooMuchInkError(ImageError):
     """A picture with far more separate marks than any number has (noise, a texture, a page of text)."""
+
+
+class ObjectPhotoError(TooMuchInkError):
+    """A photo whose ink is filled shapes or the edges of dark things, not strokes of writing."""
 
 
 def open_image(source) -> Image.Image:
@@ -253,13 +263,13 @@ def paper_ink(grey: np.ndarray) -> np.ndarray:
     grey = fit_within(grey, PHOTO_SIDE)
     if np.median(border_of(grey)) < 0.5:  # light writing on a dark ground (chalk on a board)
         grey = 1 - grey
-    contrast = np.clip(1 - grey / np.maximum(paper_light(grey), 0.02), 0, 1)
-    if np.count_nonzero(contrast > 0.5 * contrast.max()) > MAX_PHOTO_INK * contrast.size:
+    paper_contrast = np.clip(1 - grey / np.maximum(paper_light(grey), 0.02), 0, 1)
+    if np.count_nonzero(paper_contrast > 0.5 * paper_contrast.max()) > MAX_PHOTO_INK * paper_contrast.size:
         raise TooMuchInkError(
             "Too much ink to read as digits: this looks like a photo of a pattern or of things, "
             "not of digits written on paper."
         )
-    contrast = without_lines(contrast)
+    contrast = without_lines(paper_contrast)
     sample = contrast[::3, ::3]  # the paper's noise level from a ninth of the pixels: as good, and cheaper
     noise = float(np.median(sample))
     spread = 1.4826 * float(np.median(np.abs(sample - noise)))
@@ -267,7 +277,9 @@ def paper_ink(grey: np.ndarray) -> np.ndarray:
     peak = float(cv2.blur(contrast, (3, 3)).max())
     if peak - floor < MIN_PHOTO_CONTRAST:
         return np.zeros_like(contrast)  # plain paper
-    return without_specks(np.clip((contrast - floor) / (STROKE_CORE * (peak - floor)), 0, 1))
+    ink = without_specks(np.clip((contrast - floor) / (STROKE_CORE * (peak - floor)), 0, 1))
+    refuse_objects(grey, paper_contrast, ink)
+    return ink
 
 
 def fit_within(grey: np.ndarray, side: int) -> np.ndarray:
@@ -338,6 +350,46 @@ def without_specks(ink: np.ndarray) -> np.ndarray:
     keep = marks & (~at_edge | (areas > max(largest_within, EDGE_DIGIT_SHARE * ink.size)))
     kept = cv2.dilate(np.concatenate([[0], keep]).astype(np.uint8)[labels], np.ones((5, 5), np.uint8)) > 0
     return np.where(kept, ink, 0).astype(np.float32)
+
+
+def refuse_objects(grey: np.ndarray, paper_contrast: np.ndarray, ink: np.ndarray) -> None:
+    """ObjectPhotoError when a photo's ink is not strokes of writing but things on a table.
+
+    The closing that finds the paper takes a dark thing wider than its window for paper: what
+    is left as ink is the thing itself, filled (far thicker for its size than any stroke, even
+    a marker's: MAX_HALF_WIDTH), or a line along its edge, a crescent at its end (dark on one
+    side, where a stroke has paper on both: MAX_DARK_FLANK).
+    """
+    mask = (ink > 0.25).astype(np.uint8)
+    if not mask.any():
+        return
+    top, bottom, left, right = ink_box(ink)
+    half_width = float(cv2.distanceTransform(mask, cv2.DIST_L2, 5).max())
+    filled = half_width > MAX_HALF_WIDTH * max(bottom - top, right - left)
+    if filled or dark_flank(grey, paper_contrast, ink) > MAX_DARK_FLANK:
+        raise ObjectPhotoError(
+            "This looks like a photo of objects, not of handwriting: its dark parts are filled shapes "
+            "or the edges of things, not pen strokes. Photograph a digit written on paper."
+        )
+
+
+def dark_flank(grey: np.ndarray, paper_contrast: np.ndarray, ink: np.ndarray) -> float:
+    """The share of the band around the ink (FLANK_GAP to FLANK_REACH px out) at least half as dark, against
+    the brightest paper beside it, as the ink's core against its paper: about 0 for strokes, 0.5 along an edge."""
+    core = ink > 0.5
+    if not core.any():
+        return 0.0
+    outline = (ink > 0.05).astype(np.uint8)
+    contours, _ = cv2.findContours(outline, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    filled = cv2.drawContours(np.zeros_like(outline), contours, -1, 1, cv2.FILLED)  # a loop's hole is no flank
+    band = (cv2.dilate(filled, np.ones((2 * FLANK_REACH + 1,) * 2, np.uint8)) > 0) & ~(
+        cv2.dilate(filled, np.ones((2 * FLANK_GAP + 1,) * 2, np.uint8)) > 0
+    )
+    if not band.any():
+        return 0.0
+    beside = cv2.dilate(grey, np.ones((FLANK_WINDOW, FLANK_WINDOW), np.uint8))
+    darkness = 1 - grey[band] / np.maximum(beside[band], 0.02)
+    return float(np.mean(darkness > 0.5 * float(np.median(paper_contrast[core]))))
 
 
 def odd(size: float) -> int:
