@@ -258,7 +258,8 @@ def paper_ink(grey: np.ndarray) -> np.ndarray:
     removes strokes narrower than its window but keeps the step of a shadow's edge, and divided
     out: what is left is each pixel's contrast with its own paper. Ruled or squared lines are
     the long straight parts of that contrast and are subtracted; the sensor's noise level is
-    measured and cut off; specks far smaller than the writing are dropped.
+    measured and cut off; specks far smaller than the writing are dropped. Raises TooMuchInkError for a
+    pattern, and ObjectPhotoError when what is left is things on a table, not writing (`refuse_objects`).
     """
     grey = fit_within(grey, PHOTO_SIDE)
     if np.median(border_of(grey)) < 0.5:  # light writing on a dark ground (chalk on a board)
@@ -363,9 +364,8 @@ def refuse_objects(grey: np.ndarray, paper_contrast: np.ndarray, ink: np.ndarray
     mask = (ink > 0.25).astype(np.uint8)
     if not mask.any():
         return
-    top, bottom, left, right = ink_box(ink)
-    half_width = float(cv2.distanceTransform(mask, cv2.DIST_L2, 5).max())
-    filled = half_width > MAX_HALF_WIDTH * max(bottom - top, right - left)
+    _, _, width, height = cv2.boundingRect(mask)
+    filled = float(cv2.distanceTransform(mask, cv2.DIST_L2, 5).max()) > MAX_HALF_WIDTH * max(width, height)
     if filled or dark_flank(grey, paper_contrast, ink) > MAX_DARK_FLANK:
         raise ObjectPhotoError(
             "This looks like a photo of objects, not of handwriting: its dark parts are filled shapes "
@@ -379,11 +379,9 @@ def dark_flank(grey: np.ndarray, paper_contrast: np.ndarray, ink: np.ndarray) ->
     core = ink > 0.5
     if not core.any():
         return 0.0
-    outline = (ink > 0.05).astype(np.uint8)
-    contours, _ = cv2.findContours(outline, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    filled = cv2.drawContours(np.zeros_like(outline), contours, -1, 1, cv2.FILLED)  # a loop's hole is no flank
-    band = (cv2.dilate(filled, np.ones((2 * FLANK_REACH + 1,) * 2, np.uint8)) > 0) & ~(
-        cv2.dilate(filled, np.ones((2 * FLANK_GAP + 1,) * 2, np.uint8)) > 0
+    marked = (ink > 0.05).astype(np.uint8)
+    band = (cv2.dilate(marked, np.ones((2 * FLANK_REACH + 1,) * 2, np.uint8)) > 0) & ~(
+        cv2.dilate(marked, np.ones((2 * FLANK_GAP + 1,) * 2, np.uint8)) > 0
     )
     if not band.any():
         return 0.0
