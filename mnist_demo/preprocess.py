@@ -51,8 +51,7 @@ MAX_PHOTO_INK = 0.2  # digits 60% of the frame's height ink under a tenth of it;
 # 1005 and 2005; photos of validation digits, also dilated twice and three times as a thick marker's).
 MAX_HALF_WIDTH = 0.44  # thickest half-width of ink over its longest side: a filled disc 0.5, marker digits <= 0.42
 FLANK_GAP, FLANK_REACH = 4, 8  # px at PHOTO_SIDE: the band around ink (past its soft edge) that a stroke leaves paper
-FLANK_WINDOW = 21  # px: the paper beside a band pixel is the brightest within this window
-MAX_DARK_FLANK = 0.4  # share of that band as dark as ink: an object's edge about 0.5, marker digits <= 0.36
+MAX_DARK_FLANK = 0.2  # share of that band half as dark as ink: along an object's edge up to 0.5, marker digits <= 0.17
 
 
 class ImageError(ValueError):
@@ -264,13 +263,14 @@ def paper_ink(grey: np.ndarray) -> np.ndarray:
     grey = fit_within(grey, PHOTO_SIDE)
     if np.median(border_of(grey)) < 0.5:  # light writing on a dark ground (chalk on a board)
         grey = 1 - grey
-    paper_contrast = np.clip(1 - grey / np.maximum(paper_light(grey), 0.02), 0, 1)
-    if np.count_nonzero(paper_contrast > 0.5 * paper_contrast.max()) > MAX_PHOTO_INK * paper_contrast.size:
+    light = paper_light(grey)
+    contrast = np.clip(1 - grey / np.maximum(light, 0.02), 0, 1)
+    if np.count_nonzero(contrast > 0.5 * contrast.max()) > MAX_PHOTO_INK * contrast.size:
         raise TooMuchInkError(
             "Too much ink to read as digits: this looks like a photo of a pattern or of things, "
             "not of digits written on paper."
         )
-    contrast = without_lines(paper_contrast)
+    contrast = without_lines(contrast)
     sample = contrast[::3, ::3]  # the paper's noise level from a ninth of the pixels: as good, and cheaper
     noise = float(np.median(sample))
     spread = 1.4826 * float(np.median(np.abs(sample - noise)))
@@ -279,7 +279,7 @@ def paper_ink(grey: np.ndarray) -> np.ndarray:
     if peak - floor < MIN_PHOTO_CONTRAST:
         return np.zeros_like(contrast)  # plain paper
     ink = without_specks(np.clip((contrast - floor) / (STROKE_CORE * (peak - floor)), 0, 1))
-    refuse_objects(grey, paper_contrast, ink)
+    refuse_objects(grey, light, ink)
     return ink
 
 
@@ -353,7 +353,7 @@ def without_specks(ink: np.ndarray) -> np.ndarray:
     return np.where(kept, ink, 0).astype(np.float32)
 
 
-def refuse_objects(grey: np.ndarray, paper_contrast: np.ndarray, ink: np.ndarray) -> None:
+def refuse_objects(grey: np.ndarray, light: np.ndarray, ink: np.ndarray) -> None:
     """ObjectPhotoError when a photo's ink is not strokes of writing but things on a table.
 
     The closing that finds the paper takes a dark thing wider than its window for paper: what
@@ -366,28 +366,29 @@ def refuse_objects(grey: np.ndarray, paper_contrast: np.ndarray, ink: np.ndarray
         return
     _, _, width, height = cv2.boundingRect(mask)
     filled = float(cv2.distanceTransform(mask, cv2.DIST_L2, 5).max()) > MAX_HALF_WIDTH * max(width, height)
-    if filled or dark_flank(grey, paper_contrast, ink) > MAX_DARK_FLANK:
+    if filled or dark_flank(grey, light, ink) > MAX_DARK_FLANK:
         raise ObjectPhotoError(
             "This looks like a photo of objects, not of handwriting: its dark parts are filled shapes "
             "or the edges of things, not pen strokes. Photograph a digit written on paper."
         )
 
 
-def dark_flank(grey: np.ndarray, paper_contrast: np.ndarray, ink: np.ndarray) -> float:
-    """The share of the band around the ink (FLANK_GAP to FLANK_REACH px out) at least half as dark, against
-    the brightest paper beside it, as the ink's core against its paper: about 0 for strokes, 0.5 along an edge."""
+def dark_flank(grey: np.ndarray, light: np.ndarray, ink: np.ndarray) -> float:
+    """The share of the band around the ink (FLANK_GAP to FLANK_REACH px out) at least half as dark as the ink,
+    both against the paper the nearby ink was measured on (`light`): about 0 beside strokes, which have paper on
+    both sides; up to 0.5 along the edge of a dark thing, whose inside the closing took for paper."""
     core = ink > 0.5
-    if not core.any():
-        return 0.0
     marked = (ink > 0.05).astype(np.uint8)
     band = (cv2.dilate(marked, np.ones((2 * FLANK_REACH + 1,) * 2, np.uint8)) > 0) & ~(
         cv2.dilate(marked, np.ones((2 * FLANK_GAP + 1,) * 2, np.uint8)) > 0
     )
-    if not band.any():
+    if not core.any() or not band.any():
         return 0.0
-    beside = cv2.dilate(grey, np.ones((FLANK_WINDOW, FLANK_WINDOW), np.uint8))
-    darkness = 1 - grey[band] / np.maximum(beside[band], 0.02)
-    return float(np.mean(darkness > 0.5 * float(np.median(paper_contrast[core]))))
+    ink_darkness = float(np.median(1 - grey[core] / np.maximum(light[core], 0.02)))
+    # The paper under the nearest ink: where a stroke crosses a shadow's edge, each side keeps its own paper.
+    paper = cv2.dilate(np.where(core, light, 0).astype(np.float32), np.ones((2 * FLANK_REACH + 1,) * 2, np.uint8))
+    darkness = 1 - grey[band] / np.maximum(paper[band], 0.02)
+    return float(np.mean(darkness > 0.5 * ink_darkness))
 
 
 def odd(size: float) -> int:
