@@ -368,8 +368,8 @@ def refuse_objects(grey: np.ndarray, light: np.ndarray, ink: np.ndarray) -> None
     filled = float(cv2.distanceTransform(mask, cv2.DIST_L2, 5).max()) > MAX_HALF_WIDTH * max(width, height)
     if filled or dark_flank(grey, light, ink) > MAX_DARK_FLANK:
         raise ObjectPhotoError(
-            "This looks like a photo of objects, not of handwriting: its dark parts are filled shapes "
-            "or the edges of things, not pen strokes. Photograph a digit written on paper."
+            "Too much ink to read as digits: this looks like a photo of objects, not of handwriting "
+            "(filled shapes, or the edges of things, rather than pen strokes)."
         )
 
 
