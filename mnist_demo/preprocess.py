@@ -47,6 +47,11 @@ SPECK_SHARE = 0.08  # marks smaller than this share of the largest one are speck
 EDGE_MARGIN = 0.01  # marks this close to the frame's edge (share of the side) are cut by it
 EDGE_DIGIT_SHARE = 0.02  # a mark cut by the edge, and alone, is a digit when it covers this share of the frame
 MAX_PHOTO_INK = 0.2  # digits 60% of the frame's height ink under a tenth of it; more is a pattern (wood, cloth)
+# Photos of objects (`refuse_objects`), set on development sets only (objects from `heldout_sets.not_writing` seeds
+# 1005 and 2005; photos of validation digits, also dilated twice and three times as a thick marker's).
+MAX_HALF_WIDTH = 0.44  # thickest half-width of ink over its longest side: a filled disc 0.5, marker digits <= 0.42
+FLANK_GAP, FLANK_REACH = 4, 8  # px at PHOTO_SIDE: the band around ink (past its soft edge) that a stroke leaves paper
+MAX_DARK_FLANK = 0.2  # share of that band half as dark as ink: along an object's edge up to 0.5, marker digits <= 0.17
 
 
 class ImageError(ValueError):
@@ -59,6 +64,10 @@ class BlankImageError(ImageError):
 
 class TooMuchInkError(ImageError):
     """A picture with far more separate marks than any number has (noise, a texture, a page of text)."""
+
+
+class ObjectPhotoError(TooMuchInkError):
+    """A photo whose ink is filled shapes or the edges of dark things, not strokes of writing."""
 
 
 def open_image(source) -> Image.Image:
@@ -248,12 +257,14 @@ def paper_ink(grey: np.ndarray) -> np.ndarray:
     removes strokes narrower than its window but keeps the step of a shadow's edge, and divided
     out: what is left is each pixel's contrast with its own paper. Ruled or squared lines are
     the long straight parts of that contrast and are subtracted; the sensor's noise level is
-    measured and cut off; specks far smaller than the writing are dropped.
+    measured and cut off; specks far smaller than the writing are dropped. Raises TooMuchInkError for a
+    pattern, and ObjectPhotoError when what is left is things on a table, not writing (`refuse_objects`).
     """
     grey = fit_within(grey, PHOTO_SIDE)
     if np.median(border_of(grey)) < 0.5:  # light writing on a dark ground (chalk on a board)
         grey = 1 - grey
-    contrast = np.clip(1 - grey / np.maximum(paper_light(grey), 0.02), 0, 1)
+    light = paper_light(grey)
+    contrast = np.clip(1 - grey / np.maximum(light, 0.02), 0, 1)
     if np.count_nonzero(contrast > 0.5 * contrast.max()) > MAX_PHOTO_INK * contrast.size:
         raise TooMuchInkError(
             "Too much ink to read as digits: this looks like a photo of a pattern or of things, "
@@ -267,7 +278,9 @@ def paper_ink(grey: np.ndarray) -> np.ndarray:
     peak = float(cv2.blur(contrast, (3, 3)).max())
     if peak - floor < MIN_PHOTO_CONTRAST:
         return np.zeros_like(contrast)  # plain paper
-    return without_specks(np.clip((contrast - floor) / (STROKE_CORE * (peak - floor)), 0, 1))
+    ink = without_specks(np.clip((contrast - floor) / (STROKE_CORE * (peak - floor)), 0, 1))
+    refuse_objects(grey, light, ink)
+    return ink
 
 
 def fit_within(grey: np.ndarray, side: int) -> np.ndarray:
@@ -338,6 +351,44 @@ def without_specks(ink: np.ndarray) -> np.ndarray:
     keep = marks & (~at_edge | (areas > max(largest_within, EDGE_DIGIT_SHARE * ink.size)))
     kept = cv2.dilate(np.concatenate([[0], keep]).astype(np.uint8)[labels], np.ones((5, 5), np.uint8)) > 0
     return np.where(kept, ink, 0).astype(np.float32)
+
+
+def refuse_objects(grey: np.ndarray, light: np.ndarray, ink: np.ndarray) -> None:
+    """ObjectPhotoError when a photo's ink is not strokes of writing but things on a table.
+
+    The closing that finds the paper takes a dark thing wider than its window for paper: what
+    is left as ink is the thing itself, filled (far thicker for its size than any stroke, even
+    a marker's: MAX_HALF_WIDTH), or a line along its edge, a crescent at its end (dark on one
+    side, where a stroke has paper on both: MAX_DARK_FLANK).
+    """
+    mask = (ink > 0.25).astype(np.uint8)
+    if not mask.any():
+        return
+    _, _, width, height = cv2.boundingRect(mask)
+    filled = float(cv2.distanceTransform(mask, cv2.DIST_L2, 5).max()) > MAX_HALF_WIDTH * max(width, height)
+    if filled or dark_flank(grey, light, ink) > MAX_DARK_FLANK:
+        raise ObjectPhotoError(
+            "Too much ink to read as digits: this looks like a photo of objects, not of handwriting "
+            "(filled shapes, or the edges of things, rather than pen strokes)."
+        )
+
+
+def dark_flank(grey: np.ndarray, light: np.ndarray, ink: np.ndarray) -> float:
+    """The share of the band around the ink (FLANK_GAP to FLANK_REACH px out) at least half as dark as the ink,
+    both against the paper the nearby ink was measured on (`light`): about 0 beside strokes, which have paper on
+    both sides; up to 0.5 along the edge of a dark thing, whose inside the closing took for paper."""
+    core = ink > 0.5
+    marked = (ink > 0.05).astype(np.uint8)
+    band = (cv2.dilate(marked, np.ones((2 * FLANK_REACH + 1,) * 2, np.uint8)) > 0) & ~(
+        cv2.dilate(marked, np.ones((2 * FLANK_GAP + 1,) * 2, np.uint8)) > 0
+    )
+    if not core.any() or not band.any():
+        return 0.0
+    ink_darkness = float(np.median(1 - grey[core] / np.maximum(light[core], 0.02)))
+    # The paper under the nearest ink: where a stroke crosses a shadow's edge, each side keeps its own paper.
+    paper = cv2.dilate(np.where(core, light, 0).astype(np.float32), np.ones((2 * FLANK_REACH + 1,) * 2, np.uint8))
+    darkness = 1 - grey[band] / np.maximum(paper[band], 0.02)
+    return float(np.mean(darkness > 0.5 * ink_darkness))
 
 
 def odd(size: float) -> int:

@@ -2,6 +2,7 @@
 
 import io
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
@@ -9,6 +10,7 @@ from PIL import Image, ImageDraw, ImageFilter
 from mnist_demo.preprocess import (
     BlankImageError,
     ImageError,
+    ObjectPhotoError,
     TooMuchInkError,
     center_by_mass,
     looks_like_photo,
@@ -17,6 +19,7 @@ from mnist_demo.preprocess import (
     to_mnist,
     without_lines,
 )
+from mnist_demo.prediction import NOT_A_DIGIT, refusal_title
 
 
 def draw_seven(size=(800, 800), box=(250, 150, 550, 650), width=24, ink=0, paper=255, mode="L") -> Image.Image:
@@ -252,6 +255,37 @@ def test_a_photo_of_a_striped_pattern_is_too_much_ink():
     stripes = Image.fromarray(np.where((np.arange(640) // 12) % 2 == 0, 40, 230).astype(np.uint8)[None].repeat(480, 0))
     with pytest.raises(TooMuchInkError):
         to_mnist(photo_of(stripes, lines="none", shadow=False))
+
+
+@pytest.mark.parametrize(
+    "shape, box, lines",
+    [
+        ("ellipse", (230, 330, 370, 470), "none"),  # a puck: kept whole as ink, as thick as it is wide
+        ("rectangle", (230, 330, 370, 470), "ruled"),
+        ("ellipse", (200, 300, 400, 500), "none"),  # wider than the paper's window: its edges are left as ink
+    ],
+)
+def test_a_photo_of_a_filled_shape_is_refused_as_objects(shape, box, lines):
+    drawing = Image.new("L", (600, 800), 255)
+    getattr(ImageDraw.Draw(drawing), shape)(box, fill=0)
+    with pytest.raises(ObjectPhotoError, match="photo of objects, not of handwriting") as refused:
+        to_mnist(photo_of(drawing, lines=lines, shadow=False))
+    assert refusal_title(refused.value) == NOT_A_DIGIT
+
+
+def test_thick_marker_digits_photographed_are_read_not_refused(classifier, mnist_test):
+    images, labels = mnist_test
+    right = 0
+    for seed, k in enumerate(range(5, 205, 10)):
+        marker = cv2.dilate(images[k], np.ones((5, 5), np.uint8))  # 2 px wider on each side: data.py's marker
+        drawing = paste_mnist(marker, 8, (150, 250), canvas=(600, 800))
+        right += classifier.predict_mnist(to_mnist(photo_of(drawing, seed))).argmax() == labels[k]
+    assert right >= 17
+
+
+def test_a_canvas_digit_drawn_with_a_fat_brush_is_read(classifier):
+    # The shape check runs on photos only: on a canvas, a fat brush's digit is as filled as a shape.
+    assert classifier.predict_mnist(to_mnist(draw_seven(width=110))).argmax() == 7
 
 
 def test_ruled_lines_are_taken_out_even_tilted_but_strokes_stay():
