@@ -40,9 +40,13 @@ from .preprocess import (
 INK_LEVEL = 0.25  # a pixel is ink above this fraction of the darkest ink (as crop_to_ink)
 SUBORDINATE_HEIGHT = 0.75  # a piece shorter than this (of the tallest) sharing a taller piece's columns joins it
 SPECK_SIZE = 0.2  # isolated specks smaller than this (of the tallest piece) are noise
-WIDE = 0.9  # components wider than this times their height may be touching digits
+WIDE = 0.7  # components wider than this times their height may be touching digits (a 1 leaning on a 5)
 MIN_DIGIT_WIDTH = 0.2  # no cut closer than this (of the height) to a component's side
 CUT_SPACING = 0.15  # nor to another cut
+SEAM_REACH = 0.2  # a cut's seam may wander this far (of the height) from its column, around a neighbour's stroke
+SEAM_DRIFT_COST = 0.02  # per row and pixel off the column: of two seams through as little ink, the straighter
+SEAM_STEP_COST = 0.05  # per pixel of drift between rows: seams follow gaps, not noise
+SEAM_GAIN = 0.5  # a seam is kept when it crosses at most this share of the ink its straight column does
 MAX_CUTS = 10  # per component, the ones through the least ink
 MAX_PIECES_PER_DIGIT = 6  # a digit is at most this many neighbouring pieces
 MAX_DIGIT_WIDTH = 1.6  # no digit wider than this times the tallest piece
@@ -82,7 +86,7 @@ class Digit:
 
 @dataclass
 class Piece:
-    """Ink of one or more components (`ids`), within columns [x0, x1) when cut."""
+    """Ink of one or more components (`ids`); when cut from a wider one, only the ink between two seams."""
 
     ids: tuple[int, ...]
     x0: int
@@ -90,6 +94,10 @@ class Piece:
     y0: int
     y1: int
     component: int  # the component it was cut from, or -1 when uncut
+    # When cut: from row `seam_top` on, row by row, the columns [left, right) that are this piece's.
+    seam_top: int = 0
+    left: np.ndarray | None = None
+    right: np.ndarray | None = None
 
     @property
     def width(self) -> int:
@@ -98,6 +106,17 @@ class Piece:
     @property
     def height(self) -> int:
         return self.y1 - self.y0
+
+    def region(self, y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
+        """bool [y1 - y0, x1 - x0]: which pixels of that window lie between this piece's seams (all when uncut)."""
+        if self.left is None:
+            return np.ones((y1 - y0, x1 - x0), dtype=bool)
+        rows = np.arange(y0, y1) - self.seam_top
+        inside = (rows >= 0) & (rows < len(self.left))
+        lo = np.where(inside, self.left[np.clip(rows, 0, len(self.left) - 1)], 0)
+        hi = np.where(inside, self.right[np.clip(rows, 0, len(self.right) - 1)], 0)
+        columns = np.arange(x0, x1)[None, :]
+        return (columns >= lo[:, None]) & (columns < hi[:, None])
 
 
 def read_digits(source, predict) -> list[Digit]:
@@ -117,10 +136,12 @@ def read_digits(source, predict) -> list[Digit]:
             f"Too much ink to read as digits: the picture has {len(boxes):,} separate marks "
             f"(at most {MAX_COMPONENTS} are read). Is it a picture of a number?"
         )
-    pieces = cut_wide(labels, join_subordinates(boxes))
+    joined = join_subordinates(boxes)
+    tallest = max(p.height for p in joined)  # before cutting: the slices of a slanted 1 are shorter than the 1
+    pieces = cut_wide(labels, joined)
     if len(pieces) > MAX_PIECES:
         pieces = [whole_drawing(pieces)]
-    candidates = candidate_digits(pieces)
+    candidates = candidate_digits(pieces, tallest)
     images = np.stack([digit_image(ink, labels, pieces[i:j]) for i, j in candidates])
     probabilities = np.asarray(predict(images), dtype=np.float32)
     scores = {
@@ -207,27 +228,86 @@ def piece_of(boxes: np.ndarray, members: list[int]) -> Piece:
 
 
 def cut_wide(labels: np.ndarray, pieces: list[Piece]) -> list[Piece]:
-    """Pieces wider than one digit (touching digits) cut into slices at the candidate columns."""
+    """Pieces wider than one digit (touching digits) cut into slices along seams of least ink."""
     out = []
     for number, piece in enumerate(pieces):
         if piece.width <= WIDE * piece.height:
             out.append(piece)
             continue
         mask = np.isin(labels[piece.y0 : piece.y1, piece.x0 : piece.x1], piece.ids)
-        cuts = [0, *cut_columns(mask.sum(axis=0), piece.height), piece.width]
-        for left, right in zip(cuts, cuts[1:]):
-            rows = np.flatnonzero(mask[:, left:right].any(axis=1))
+        seams = least_ink_seams(mask, cut_columns(mask.sum(axis=0), piece.height), round(SEAM_REACH * piece.height))
+        height, width = mask.shape
+        bounds = [np.zeros(height, dtype=np.int64), *seams, np.full(height, width, dtype=np.int64)]
+        columns = np.arange(width)[None, :]
+        for left, right in zip(bounds, bounds[1:]):
+            part = mask & (columns >= left[:, None]) & (columns < right[:, None])
+            rows, cols = np.flatnonzero(part.any(axis=1)), np.flatnonzero(part.any(axis=0))
             if len(rows):
                 out.append(
                     Piece(
                         ids=piece.ids,
-                        x0=piece.x0 + left,
-                        x1=piece.x0 + right,
+                        x0=piece.x0 + int(cols[0]),
+                        x1=piece.x0 + int(cols[-1]) + 1,
                         y0=piece.y0 + int(rows[0]),
                         y1=piece.y0 + int(rows[-1]) + 1,
                         component=number,
+                        seam_top=piece.y0,
+                        left=piece.x0 + left,
+                        right=piece.x0 + right,
                     )
                 )
+    return out
+
+
+def least_ink_seams(mask: np.ndarray, columns: list[int], reach: int) -> list[np.ndarray]:
+    """For each cut column, the top-to-bottom seam near it (within `reach`) that crosses the least ink, one
+    column of drift per row at most: two digits that overlap or lean on each other are parted along
+    the gap between them rather than straight through one. Returns, per seam, the column where each
+    row's right part begins (int [H]), in order, none crossing the one before it (bounded work:
+    one pass over the rows for all seams together)."""
+    if not columns:
+        return []
+    height, width = mask.shape
+    offsets = np.arange(-reach, reach + 1)
+    xs = np.clip(np.array(columns)[:, None] + offsets[None, :], 1, width - 1)  # [cuts, window]
+    # Cutting between columns x - 1 and x crosses a stroke where both are ink; drifting off the column costs a little.
+    crossing = (mask[:, xs - 1] & mask[:, xs]).astype(np.float32)  # [H, cuts, window]
+    drift = SEAM_DRIFT_COST * np.abs(offsets)[None, :].astype(np.float32)
+    total = crossing[0] + drift
+    back = np.zeros((height, len(columns), len(offsets)), dtype=np.int8)
+    for row in range(1, height):
+        stay, from_left, from_right = total, shifted(total, 1), shifted(total, -1)
+        choices = np.stack([stay, from_left + SEAM_STEP_COST, from_right + SEAM_STEP_COST])
+        back[row] = choices.argmin(axis=0)
+        total = choices.min(axis=0) + crossing[row] + drift
+    position = total.argmin(axis=1)
+    path = np.zeros((height, len(columns)), dtype=np.int64)
+    crossed = np.zeros(len(columns), dtype=np.float32)
+    cut = np.arange(len(columns))
+    for row in range(height - 1, -1, -1):
+        path[row] = xs[cut, position]
+        crossed += crossing[row, cut, position]
+        position = position - np.array([0, 1, -1])[back[row, cut, position]]
+    # A seam is worth its bends only where it parts strokes a straight cut would go through; else straight.
+    straight = crossing[:, cut, reach].sum(axis=0)
+    bent = crossed <= SEAM_GAIN * straight
+    path[:, ~bent] = xs[cut[~bent], reach]
+    seams, last = [], np.zeros(height, dtype=np.int64)
+    for k in np.argsort(path.mean(axis=0)):
+        seam = np.maximum(path[:, k], last)
+        if not np.array_equal(seam, last):
+            seams.append(seam)
+            last = seam
+    return seams
+
+
+def shifted(values: np.ndarray, by: int) -> np.ndarray:
+    """values[..., x - by] at x along the last axis (inf where that falls outside)."""
+    out = np.full_like(values, np.inf)
+    if by > 0:
+        out[..., by:] = values[..., :-by]
+    else:
+        out[..., :by] = values[..., -by:]
     return out
 
 
@@ -270,21 +350,21 @@ def whole_drawing(pieces: list[Piece]) -> Piece:
     )
 
 
-def candidate_digits(pieces: list[Piece]) -> dict[tuple[int, int], float]:
+def candidate_digits(pieces: list[Piece], tallest: int) -> dict[tuple[int, int], float]:
     """Every run of neighbouring pieces [i, j) that could be one digit, with its shape prior (log-odds).
 
     At most MAX_CANDIDATES (each is a forward pass): with many pieces, a digit may join fewer of them.
     """
     for most in range(MAX_PIECES_PER_DIGIT, 0, -1):
-        candidates = neighbour_groups(pieces, most)
+        candidates = neighbour_groups(pieces, most, tallest)
         if len(candidates) <= MAX_CANDIDATES:
             break
     return candidates
 
 
-def neighbour_groups(pieces: list[Piece], most: int) -> dict[tuple[int, int], float]:
-    """The runs of at most `most` neighbouring pieces that could be one digit, with their shape priors."""
-    tallest = max(p.height for p in pieces)
+def neighbour_groups(pieces: list[Piece], most: int, tallest: int) -> dict[tuple[int, int], float]:
+    """The runs of at most `most` neighbouring pieces that could be one digit, with their shape priors
+    (`tallest`: the height of the tallest piece before any was cut)."""
     candidates = {}
     for i in range(len(pieces)):
         for j in range(i + 1, min(i + most, len(pieces)) + 1):
@@ -330,9 +410,8 @@ def digit_image(ink: np.ndarray, labels: np.ndarray, group: list[Piece]) -> np.n
     x1, y1 = min(ink.shape[1], x1 + pad), min(ink.shape[0], y1 + pad)
     crop_labels = labels[y0:y1, x0:x1]
     mine = np.zeros(crop_labels.shape, dtype=bool)
-    columns = np.arange(x0, x1)
     for p in group:
-        mine |= np.isin(crop_labels, p.ids) & ((columns >= p.x0) & (columns < p.x1))[None, :]
+        mine |= np.isin(crop_labels, p.ids) & p.region(y0, y1, x0, x1)
     others = (crop_labels > 0) & ~mine
     near = max_filter(mine.astype(np.float32), 2 * pad + 1) > 0
     digit = np.where(near & ~others, ink[y0:y1, x0:x1], 0).astype(np.float32)
