@@ -59,6 +59,9 @@ OVERLAP_COST = 1.5  # ... for separating two pieces that share columns (times th
 GAP_COST = 8.0  # ... for joining pieces across a gap (times gap / height)
 SHORT_COST = 12.0  # ... for a digit much shorter than the tallest (times the shortfall)
 ASPECT_COST = 2.0  # ... for a digit much wider than that digit usually is (per std beyond 2)
+# A reading's shape, beyond the model's confidence (`misfits`). Set on the development sets (validation digits).
+MISFIT_HEIGHT = 0.6  # a digit shorter than this share of the tallest one is not part of a number
+MISFIT_ROWS = 0.3  # nor are neighbours sharing less than this share of the shorter one's rows
 # log(width / height) of MNIST's training digits, per digit: mean and standard deviation. A "1"
 # as wide as an "8", or an "8" as wide as two, is two digits read as one.
 MNIST_LOG_ASPECT = [
@@ -82,6 +85,7 @@ class Digit:
     box: tuple[int, int, int, int]  # x0, y0, x1, y1, right and bottom exclusive (PIL's crop box)
     mnist: np.ndarray  # uint8 [28, 28], what the model saw
     probabilities: np.ndarray  # float32 [10]
+    misfit: bool = False  # it does not fit a written number (see `misfits`): the reading is "not a digit"
 
 
 @dataclass
@@ -149,18 +153,22 @@ def read_digits(source, predict) -> list[Digit]:
     }
     reading = best_reading(pieces, scores)
     index = {span: k for k, span in enumerate(candidates)}
+    read = [int(probabilities[index[span]].argmax()) for span in reading]
     return [
         Digit(
             box=input_box(pieces[i:j], scale, origin, image.size),
             mnist=images[index[i, j]],
             probabilities=probabilities[index[i, j]],
+            misfit=misfit,
         )
-        for i, j in reading
+        for (i, j), misfit in zip(reading, misfits(pieces, reading, read))
     ]
 
 
 def reading(digits: list[Digit], flags: np.ndarray) -> dict:
-    """The JSON-ready answer of `Classifier.read`: the number, each digit, and whether any part is not a digit."""
+    """The JSON-ready answer of `Classifier.read`: the number, each digit, and whether any part is not a digit
+    (`flags`: the model too unsure of it; or a misfit in the number's shape)."""
+    flags = np.asarray(flags, dtype=bool) | np.array([d.misfit for d in digits], dtype=bool)
     parts = [
         {
             "digit": str(int(d.probabilities.argmax())),
@@ -171,6 +179,45 @@ def reading(digits: list[Digit], flags: np.ndarray) -> dict:
         for d, flag in zip(digits, flags)
     ]
     return {"number": "".join(p["digit"] for p in parts), "digits": parts, "not_a_digit": bool(np.any(flags))}
+
+
+def misfits(pieces: list[Piece], spans: list[tuple[int, int]], read: list[int]) -> list[bool]:
+    """Which digits of a reading do not fit a written number, however sure the model is of each.
+
+    A scribble, a letter or a sign the reader cut into digit-like parts gives itself away: one
+    connected stroke cut into three digits or more, or into two 1s (the legs of a U, V, W or
+    n); a digit much shorter than the others; neighbours that hardly share a row. People
+    write a number's digits about one size, on one line, and rarely join more than two.
+    """
+    flags = [False] * len(spans)
+    boxes = [box_of(pieces[i:j]) for i, j in spans]
+    run = [0]  # the digits joined by cut strokes, left to right
+    for k in range(1, len(spans) + 1):
+        if k < len(spans) and cuts_a_stroke(pieces[spans[k][0] - 1], pieces[spans[k][0]]):
+            run.append(k)
+            continue
+        if len(run) >= 3 or (len(run) == 2 and read[run[0]] == read[run[1]] == 1):
+            for member in run:
+                flags[member] = True
+        run = [k]
+    tallest = max(y1 - y0 for _, y0, _, y1 in boxes)
+    for k, (_, y0, _, y1) in enumerate(boxes):
+        if y1 - y0 < MISFIT_HEIGHT * tallest:
+            flags[k] = True
+    for k, (a, b) in enumerate(zip(boxes, boxes[1:])):
+        if overlap(a[1], a[3], b[1], b[3]) < MISFIT_ROWS * min(a[3] - a[1], b[3] - b[1]):
+            flags[k] = flags[k + 1] = True
+    return flags
+
+
+def cuts_a_stroke(left: Piece, right: Piece) -> bool:
+    """Whether two neighbouring pieces are slices of one connected stroke."""
+    return left.component >= 0 and left.component == right.component
+
+
+def box_of(group: list[Piece]) -> tuple[int, int, int, int]:
+    """The box (x0, y0, x1, y1) of a group of pieces."""
+    return min(p.x0 for p in group), min(p.y0 for p in group), max(p.x1 for p in group), max(p.y1 for p in group)
 
 
 def label_components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -440,7 +487,7 @@ def best_reading(pieces: list[Piece], scores: dict[tuple[int, int], float]) -> l
 
 def boundary_cost(left: Piece, right: Piece) -> float:
     """What it costs to end a digit between two neighbouring pieces: a cut stroke, or shared columns."""
-    if left.component >= 0 and left.component == right.component:
+    if cuts_a_stroke(left, right):
         return CUT_COST
     shared = overlap(left.x0, left.x1, right.x0, right.x1) / max(1, min(left.width, right.width))
     return OVERLAP_COST * shared
