@@ -43,6 +43,8 @@ SPECK_SIZE = 0.2  # isolated specks smaller than this (of the tallest piece) are
 WIDE = 0.7  # components wider than this times their height may be touching digits (a 1 leaning on a 5)
 MIN_DIGIT_WIDTH = 0.2  # no cut closer than this (of the height) to a component's side
 CUT_SPACING = 0.15  # nor to another cut
+UNCUT_HEIGHT = 0.5  # pieces shorter than this (of the tallest) are never cut
+NARROWEST_DIGIT = 0.5  # cuts are tried where digits this wide (of the height) or wider would meet
 SEAM_REACH = 0.2  # a cut's seam may wander this far (of the height) from its column, around a neighbour's stroke
 SEAM_DRIFT_COST = 0.02  # per row and pixel off the column: of two seams through as little ink, the straighter
 SEAM_STEP_COST = 0.05  # per pixel of drift between rows: seams follow gaps, not noise
@@ -58,7 +60,8 @@ CUT_COST = 0.3  # log-odds a reading pays for each cut through a connected strok
 OVERLAP_COST = 1.5  # ... for separating two pieces that share columns (times the shared fraction)
 GAP_COST = 8.0  # ... for joining pieces across a gap (times gap / height)
 SHORT_COST = 12.0  # ... for a digit much shorter than the tallest (times the shortfall)
-ASPECT_COST = 2.0  # ... for a digit much wider than that digit usually is (per std beyond 2)
+ASPECT_COST = 2.0  # ... for a digit much wider than that digit usually is (per std beyond ASPECT_FREE)
+ASPECT_FREE = 2.0  # standard deviations of width / height that cost nothing
 # A reading's shape, beyond the model's confidence (`misfits`). Set on the development sets (validation digits).
 MISFIT_HEIGHT = 0.6  # a digit shorter than this share of the tallest one is not part of a number
 MISFIT_ROWS = 0.3  # nor are neighbours sharing less than this share of the shorter one's rows
@@ -142,7 +145,7 @@ def read_digits(source, predict) -> list[Digit]:
         )
     joined = join_subordinates(boxes)
     tallest = max(p.height for p in joined)  # before cutting: the slices of a slanted 1 are shorter than the 1
-    pieces = cut_wide(labels, joined)
+    pieces = cut_wide(labels, joined, tallest)
     if len(pieces) > MAX_PIECES:
         pieces = [whole_drawing(pieces)]
     candidates = candidate_digits(pieces, tallest)
@@ -274,11 +277,12 @@ def piece_of(boxes: np.ndarray, members: list[int]) -> Piece:
     )
 
 
-def cut_wide(labels: np.ndarray, pieces: list[Piece]) -> list[Piece]:
-    """Pieces wider than one digit (touching digits) cut into slices along seams of least ink."""
+def cut_wide(labels: np.ndarray, pieces: list[Piece], tallest: int) -> list[Piece]:
+    """Pieces wider than one digit (touching digits) cut into slices along seams of least ink. A piece
+    far shorter than the tallest (a 5's long top bar drawn apart) is a stroke, not digits side by side."""
     out = []
     for number, piece in enumerate(pieces):
-        if piece.width <= WIDE * piece.height:
+        if piece.width <= WIDE * piece.height or piece.height < UNCUT_HEIGHT * tallest:
             out.append(piece)
             continue
         mask = np.isin(labels[piece.y0 : piece.y1, piece.x0 : piece.x1], piece.ids)
@@ -377,7 +381,7 @@ def cut_columns(profile: np.ndarray, height: int) -> list[int]:
         )
 
     dips = [x for x in range(margin, width - margin) if smooth[x] == smooth[max(0, x - window) : x + window + 1].min()]
-    most_digits = min(math.ceil(width / (0.5 * height)), MAX_CUTS + 1)  # bounded: a 3000x40 stroke is not 150 digits
+    most_digits = min(math.ceil(width / (NARROWEST_DIGIT * height)), MAX_CUTS + 1)  # bounded: a 3000x40 stroke
     meets = [lowest(round(width * i / k)) for k in range(2, most_digits + 1) for i in range(1, k)]
     chosen: list[int] = []
     for x in sorted(set(dips + meets), key=lambda c: smooth[c]):
@@ -445,7 +449,7 @@ def digit_fit(group: list[Piece], probabilities: np.ndarray) -> float:
     height = max(p.y1 for p in group) - min(p.y0 for p in group)
     mean, std = MNIST_LOG_ASPECT[digit]
     unusual = (math.log(max(width, 1) / max(height, 1)) - mean) / std
-    return math.log(max(float(probabilities.max()), 1e-6)) - ASPECT_COST * max(0.0, unusual - 2)
+    return math.log(max(float(probabilities.max()), 1e-6)) - ASPECT_COST * max(0.0, unusual - ASPECT_FREE)
 
 
 def digit_image(ink: np.ndarray, labels: np.ndarray, group: list[Piece]) -> np.ndarray:

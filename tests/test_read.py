@@ -69,6 +69,16 @@ def test_scribbles_are_not_digits(classifier, seed):
     assert classifier.read(scribble(seed))["not_a_digit"] is True
 
 
+@pytest.mark.parametrize(
+    "letter, stroke",
+    [("V", [(150, 150), (400, 650), (650, 150)]), ("W", [(50, 200), (200, 600), (400, 300), (600, 600), (750, 200)])],
+)
+def test_a_letter_of_straight_strokes_is_not_read_as_ones(classifier, letter, stroke):
+    """One stroke the reader cuts into legs that each read as a confident 1 (11, 1111) is not a number."""
+    result = classifier.read(sketch(lambda draw, pen: draw.line(stroke, **pen)))
+    assert result["not_a_digit"] is True, (letter, result["number"])
+
+
 def test_real_digits_are_rarely_flagged(classifier, mnist_test):
     """MNIST test digits pasted at random sizes and places on a canvas: at most 5% called not a digit."""
     images, labels = mnist_test
