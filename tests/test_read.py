@@ -69,6 +69,25 @@ def test_scribbles_are_not_digits(classifier, seed):
     assert classifier.read(scribble(seed))["not_a_digit"] is True
 
 
+@pytest.mark.parametrize("stroke", [[(620, 200), (180, 620)], [(600, 180), (200, 620)]])
+def test_a_wide_slanted_1_is_one_digit(classifier, stroke):
+    """Wider than tall, so it is tried cut; but whole it reads better than its slices (once read as 11 and 111)."""
+    result = classifier.read(sketch(lambda draw, pen: draw.line(stroke, **pen)))
+    assert result["number"] == "1" and result["not_a_digit"] is False
+
+
+def test_a_5_whose_top_bar_runs_far_right_is_one_digit(classifier):
+    """The bar, drawn apart and mostly beyond the belly, is too short to be digits of its own (once read as 51)."""
+
+    def five(draw, pen):
+        draw.line([(250, 220), (235, 400)], **pen)
+        draw.arc((200, 330, 480, 650), -110, 150, fill=pen["fill"], width=pen["width"])
+        draw.line([(290, 170), (700, 160)], **pen)
+
+    result = classifier.read(sketch(five))
+    assert result["number"] == "5" and result["not_a_digit"] is False
+
+
 @pytest.mark.parametrize(
     "letter, stroke",
     [("V", [(150, 150), (400, 650), (650, 150)]), ("W", [(50, 200), (200, 600), (400, 300), (600, 600), (750, 200)])],
