@@ -3,10 +3,13 @@
     python benchmarks/heldout_eval.py --data-dir ../shared/data                     # the packaged weights
     python benchmarks/heldout_eval.py --weights runs/best --seed 1 --count 600      # another model, other sets
     python benchmarks/heldout_eval.py --failures /tmp/failures                      # also save what it gets wrong
+    python benchmarks/heldout_eval.py --dev --sets numbers non_digits               # tuning: validation digits
 
 The sets (`heldout_sets.py`) are built from MNIST's *test* digits and from generators
 training never used; they are deterministic given --seed. The printed-glyph subsets need
-fonts training never saw, unpacked (not installed) as heldout_sets.py shows. Printed:
+fonts training never saw, unpacked (not installed) as heldout_sets.py shows. Tune nothing on
+them: `--dev` builds the same kinds of sets from MNIST's 5,000 *validation* images and other
+seeds (`heldout_sets.dev_digits`), for setting rules and constants. Printed:
   - numbers: whole numbers of 2-5 digits read exactly by `Classifier.read` (target >= 90%)
   - non-digits: letters, signs and scribbles that `read` flags "not a digit" (target >= 90%)
   - real digits: single digits in many renderings that `read` flags (target <= 3%), and read
@@ -24,6 +27,7 @@ import statistics
 import sys
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 from common import busy_note, machine, percentile, print_reproduce, print_table  # also puts the repo on sys.path
@@ -63,6 +67,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--count", type=int, default=400, help="pictures in each set (default: %(default)s)")
     parser.add_argument(
         "--failures", type=Path, default=None, help="save the drawings it gets wrong here as PNG (default: no)"
+    )
+    parser.add_argument(
+        "--dev", action="store_true", help="development sets: validation digits, seeds + 1000 (default: held-out)"
+    )
+    parser.add_argument(
+        "--sets", nargs="+", choices=list(REPORTS), default=list(REPORTS), help="which figures (default: all)"
     )
     return parser.parse_args(argv)
 
@@ -171,52 +181,51 @@ def timings_ms(function, inputs) -> list[float]:
     return times
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
-    classifier = Classifier.from_pretrained(args.weights)
-    test_images, test_labels = (t.numpy() for t in load_mnist(args.data_dir, train=False))
-    print(f"weights: {args.weights or 'packaged'}  |  {machine()}{busy_note()}")
-    if not heldout_sets.held_out_fonts():
-        print(
-            f"note: no held-out fonts in {heldout_sets.HELD_OUT_FONTS} (see heldout_sets.py): "
-            "the font subsets are empty"
-        )
+@dataclass
+class Context:
+    """What every report needs: the model, the MNIST digits the sets are made of, the seed, where failures go."""
 
-    numbers = heldout_sets.numbers(args.count, args.seed, test_images, test_labels)
-    non_digits = heldout_sets.non_digits(args.count, args.seed + 1)
-    digits = heldout_sets.real_digits(args.count, args.seed + 2, test_images, test_labels)
+    classifier: Classifier
+    images: np.ndarray
+    labels: np.ndarray
+    seed: int
+    count: int
+    failures: Path | None
+    data_dir: str | None
 
-    number_results = score(classifier, numbers, args.failures, "number", lambda d, r: r["number"] != d.truth)
-    non_digit_results = score(classifier, non_digits, args.failures, "nondigit", lambda d, r: not r["not_a_digit"])
-    digit_results = score(classifier, digits, args.failures, "digit", lambda d, r: r["number"] != d.truth)
 
-    exact = [r["number"] == d.truth for d, r in zip(numbers, number_results)]
-    counted = [len(r["digits"]) == len(d.truth) for d, r in zip(numbers, number_results)]
-    flagged_numbers = [r["not_a_digit"] for r in number_results]
+def report_numbers(c: Context) -> None:
+    numbers = heldout_sets.numbers(c.count, c.seed, c.images, c.labels)
+    results = score(c.classifier, numbers, c.failures, "number", lambda d, r: r["number"] != d.truth)
+    exact = [r["number"] == d.truth for d, r in zip(numbers, results)]
+    counted = [len(r["digits"]) == len(d.truth) for d, r in zip(numbers, results)]
     print_table(
         f"Whole numbers of 2-5 digits ({len(numbers)}): read exactly (target >= {TARGETS['numbers']:.0%})",
         [
             ("read exactly", rate(exact)),
             *by_kind(numbers, exact),
             ("right number of digits", rate(counted)),
-            ("flagged not a digit", rate(flagged_numbers)),
-            (
-                "read time, median / p95",
-                f"{statistics.median(r['ms'] for r in number_results):.0f} / "
-                f"{percentile([r['ms'] for r in number_results], 95):.0f} ms",
-            ),
+            ("flagged not a digit", rate(r["not_a_digit"] for r in results)),
+            ("read time, median / p95", read_times(results)),
         ],
     )
-    flagged = [r["not_a_digit"] for r in non_digit_results]
+
+
+def report_non_digits(c: Context) -> None:
+    non_digits = heldout_sets.non_digits(c.count, c.seed + 1)
+    results = score(c.classifier, non_digits, c.failures, "nondigit", lambda d, r: not r["not_a_digit"])
+    flagged = [r["not_a_digit"] for r in results]
     print_table(
         f"Non-digits ({len(non_digits)}): flagged not a digit (target >= {TARGETS['non_digits']:.0%})",
-        [
-            ("flagged", rate(flagged)),
-            *by_kind(non_digits, flagged),
-        ],
+        [("flagged", rate(flagged)), *by_kind(non_digits, flagged)],
     )
-    false_flags = [r["not_a_digit"] for r in digit_results]
-    exactly = [r["number"] == d.truth for d, r in zip(digits, digit_results)]
+
+
+def report_real_digits(c: Context) -> None:
+    digits = heldout_sets.real_digits(c.count, c.seed + 2, c.images, c.labels)
+    results = score(c.classifier, digits, c.failures, "digit", lambda d, r: r["number"] != d.truth)
+    false_flags = [r["not_a_digit"] for r in results]
+    exactly = [r["number"] == d.truth for d, r in zip(digits, results)]
     print_table(
         f"Real single digits ({len(digits)}): flagged not a digit (target <= {TARGETS['real_digits']:.0%})",
         [
@@ -227,69 +236,74 @@ def main(argv=None) -> int:
         ],
     )
 
-    photos = heldout_sets.photos(args.count, args.seed + 3, test_images, test_labels)
-    photo_results = score(classifier, photos, args.failures, "photo", lambda d, r: r["number"] != d.truth)
-    photo_top = [digit == d.truth for d, (digit, _) in zip(photos, top_digits(classifier, photos))]
+
+def report_photos(c: Context) -> None:
+    photos = heldout_sets.photos(c.count, c.seed + 3, c.images, c.labels)
+    results = score(c.classifier, photos, c.failures, "photo", lambda d, r: r["number"] != d.truth)
+    top = [digit == d.truth for d, (digit, _) in zip(photos, top_digits(c.classifier, photos))]
     print_table(
         f"Photos of a digit written on paper ({len(photos)}): read right (target >= {TARGETS['photos']:.0%})",
         [
-            ("top digit (classify)", rate(photo_top)),
-            ("the number, not flagged (read)", rate(read_right(photos, photo_results))),
-            (
-                "read time, median / p95",
-                f"{statistics.median(r['ms'] for r in photo_results):.0f} / "
-                f"{percentile([r['ms'] for r in photo_results], 95):.0f} ms",
-            ),
+            ("top digit (classify)", rate(top)),
+            ("the number, not flagged (read)", rate(read_right(photos, results))),
+            ("read time, median / p95", read_times(results)),
         ],
     )
-    scans = heldout_sets.small_scans(args.count, args.seed + 4, test_images, test_labels)
-    scan_answers = top_digits(classifier, scans)
-    threshold = float(classifier.model.ood_threshold)
+
+
+def report_scans(c: Context) -> None:
+    scans = heldout_sets.small_scans(c.count, c.seed + 4, c.images, c.labels)
+    answers = top_digits(c.classifier, scans)
+    threshold = float(c.classifier.model.ood_threshold)
     print_table(
         f"Small blurry scans, digits 8-16 px ({len(scans)}): top digit (target >= {TARGETS['scans']:.0%}), "
         f"flagged (target <= {TARGETS['scans_flagged']:.0%})",
         [
-            ("top digit (classify)", rate(digit == d.truth for d, (digit, _) in zip(scans, scan_answers))),
-            ("flagged not a digit (classify)", rate(p < threshold for _, p in scan_answers)),
-            ("the number, not flagged (read)", rate(read_right(scans, score(classifier, scans, None, "scan", None)))),
+            ("top digit (classify)", rate(digit == d.truth for d, (digit, _) in zip(scans, answers))),
+            ("flagged not a digit (classify)", rate(p < threshold for _, p in answers)),
+            ("the number, not flagged (read)", rate(read_right(scans, score(c.classifier, scans, None, "scan", None)))),
         ],
     )
-    not_writing = heldout_sets.not_writing(args.count, args.seed + 5)
-    refused = [
-        r["not_a_digit"]
-        for r in score(classifier, not_writing, args.failures, "object", lambda d, r: not r["not_a_digit"])
-    ]
+
+
+def report_objects(c: Context) -> None:
+    not_writing = heldout_sets.not_writing(c.count, c.seed + 5)
+    results = score(c.classifier, not_writing, c.failures, "object", lambda d, r: not r["not_a_digit"])
+    refused = [r["not_a_digit"] for r in results]
     print_table(
         f"Photos of textures and objects ({len(not_writing)}): flagged or too much ink "
         f"(target >= {TARGETS['not_writing']:.0%})",
-        [
-            ("flagged", rate(refused)),
-            *by_kind(not_writing, refused),
-        ],
+        [("flagged", rate(refused)), *by_kind(not_writing, refused)],
     )
 
+
+def report_threshold(c: Context) -> None:
     print_table(
         "Not a digit, both sides, on 28x28 images (validation digits and generated non-digits)",
-        threshold_check(classifier, args.data_dir, args.seed),
+        threshold_check(c.classifier, c.data_dir, c.seed),
     )
 
-    before, after = calibration_errors(classifier, test_images, test_labels)
+
+def report_calibration(c: Context) -> None:
+    before, after = calibration_errors(c.classifier, c.images, c.labels)
     print_table(
-        f"Calibration on the {len(test_labels):,} MNIST test images ({ECE_BINS} bins; "
+        f"Calibration on the {len(c.labels):,} MNIST digits of the sets ({ECE_BINS} bins; "
         f"target after <= {TARGETS['ece']:.1%})",
         [
             ("ECE before temperature scaling", f"{before:.2%}"),
-            ("ECE after", f"{after:.2%}  (T = {float(classifier.model.temperature):.3f})"),
+            ("ECE after", f"{after:.2%}  (T = {float(c.classifier.model.temperature):.3f})"),
         ],
     )
 
+
+def report_saliency(c: Context) -> None:
     rows = []
     for threads in (torch.get_num_threads(), 1):  # torch's default, and the app's one thread per request
         torch.set_num_threads(threads)
-        sample = test_images[:200]
-        integrated_gradients(classifier.model, sample[0])  # warm-up: the first call allocates
-        saliency = timings_ms(lambda image: integrated_gradients(classifier.model, image), sample)
-        forward = timings_ms(classifier.predict_mnist, sample)
+        sample = c.images[:200]
+        integrated_gradients(c.classifier.model, sample[0])  # warm-up: the first call allocates
+        saliency = timings_ms(lambda image: integrated_gradients(c.classifier.model, image), sample)
+        forward = timings_ms(c.classifier.predict_mnist, sample)
         rows += [
             (
                 f"{threads} thread(s): integrated gradients, median / p95",
@@ -298,6 +312,45 @@ def main(argv=None) -> int:
             (f"{threads} thread(s): one prediction, for scale, median", f"{statistics.median(forward):.1f} ms"),
         ]
     print_table(f"Saliency of one 28x28 image on the CPU (target <= {TARGETS['saliency_ms']} ms)", rows)
+
+
+def read_times(results: list[dict]) -> str:
+    times = [r["ms"] for r in results]
+    return f"{statistics.median(times):.0f} / {percentile(times, 95):.0f} ms"
+
+
+REPORTS = {
+    "numbers": report_numbers,
+    "non_digits": report_non_digits,
+    "real_digits": report_real_digits,
+    "photos": report_photos,
+    "scans": report_scans,
+    "objects": report_objects,
+    "threshold": report_threshold,
+    "calibration": report_calibration,
+    "saliency": report_saliency,
+}
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    classifier = Classifier.from_pretrained(args.weights)
+    if args.dev:
+        images, labels = heldout_sets.dev_digits(args.data_dir)
+        seed = args.seed + heldout_sets.DEV_SEED_OFFSET
+    else:
+        images, labels = (t.numpy() for t in load_mnist(args.data_dir, train=False))
+        seed = args.seed
+    sets = "DEVELOPMENT sets (validation digits)" if args.dev else "held-out sets (test digits)"
+    print(f"weights: {args.weights or 'packaged'}  |  {sets}, seed {seed}  |  {machine()}{busy_note()}")
+    if not heldout_sets.held_out_fonts():
+        print(
+            f"note: no held-out fonts in {heldout_sets.HELD_OUT_FONTS} (see heldout_sets.py): "
+            "the font subsets are empty"
+        )
+    context = Context(classifier, images, labels, seed, args.count, args.failures, args.data_dir)
+    for name in args.sets:
+        REPORTS[name](context)
     print_reproduce()
     return 0
 

@@ -7,6 +7,10 @@ curves with momentum; coils are rows of loops; printed glyphs come from fonts ke
 the system font folders that training reads (see HELD_OUT_FONTS); MNIST digits come from
 its *test* set only. Every set is deterministic given its seed.
 
+For tuning there is a development twin of every set (`dev_digits`, DEV_SEED_OFFSET): the same
+generators fed MNIST's 5,000 *validation* images (held out of training, never the test set)
+and other seeds, so rules and constants are set without looking at the held-out labels.
+
 Not run by itself: `benchmarks/heldout_eval.py` builds and scores these sets.
 """
 
@@ -27,6 +31,7 @@ from PIL import Image, ImageDraw, ImageFont
 #   find unpacked -name '*.[ot]tf' -exec cp {} ~/.cache/mnist-demo/heldout-fonts/ \;
 HELD_OUT_FONTS = os.environ.get("HELD_OUT_FONTS", os.path.expanduser("~/.cache/mnist-demo/heldout-fonts"))
 HANDWRITING_LIKE = ("ComicNeue", "Humor-Sans", "Italic")
+DEV_SEED_OFFSET = 1000  # the development sets' seeds: far from the held-out ones (seed .. seed + 5)
 
 
 @dataclass
@@ -34,6 +39,14 @@ class Drawing:
     image: Image.Image
     kind: str  # the generator: "mnist", "strokes", "font:<name>", "scribble", ...
     truth: str  # the digits drawn ("2026"), or "" for a non-digit
+
+
+def dev_digits(data_dir=None) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST's validation images and labels (uint8 [5000, 28, 28], int [5000]): the digits of the development sets."""
+    from mnist_demo.data import load_mnist, split_train_val
+
+    _, (images, labels) = split_train_val(*load_mnist(data_dir, train=True))
+    return images.numpy(), labels.numpy()
 
 
 # --- pen strokes -------------------------------------------------------------------------------

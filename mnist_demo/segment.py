@@ -2,17 +2,21 @@
 
 The ink is cut into pieces: its connected components, with strokes lying over a taller
 neighbour's columns (the detached top bar of a 5, the second stroke of a 4) joined to it,
-isolated specks dropped, and components wider than a digit (touching digits) cut where
-the ink thins or where equal-width digits would meet. Then every way of grouping
+isolated specks dropped, and components wider than a digit (touching digits, a 1 leaning
+on its neighbour) cut along seams of least ink, which part digits that overlap or lean on
+each other where a straight cut would go through one. Then every way of grouping
 neighbouring pieces into digits is scored by the classifier itself plus a few shape
 priors, and the best reading is found by dynamic programming, as postal-code readers
-have long done it ("segmentation by recognition"). Each digit goes through the same
-MNIST-style preprocessing as a single drawing.
+have long done it ("segmentation by recognition"): a wide digit stays whole when the
+model reads it better whole than cut. Each digit goes through the same MNIST-style
+preprocessing as a single drawing. Last, a reading whose parts do not fit a written number
+(one stroke cut into three digits or into two 1s, a digit far smaller than the rest, digits
+off each other's line) is "not a digit", however sure the model is of each part.
 
-The costs below are log-odds set on numbers composed from MNIST *validation* digits and
-pen-stroke digits (not the sets `benchmarks/heldout_eval.py` reports on). A known limit:
-a sign made of digit-like parts (%, &) or a wide letter of straight strokes (W, V) can be
-read as digits (96, 86, 1111, 11), each part confidently.
+The costs and limits below are set on the development sets of `benchmarks/heldout_eval.py
+--dev` (numbers, non-digits and photos made from MNIST *validation* digits), never on the
+held-out sets it reports. A known limit: a sign made of two digit-like parts (%, Ω) or a
+scribble shaped like a digit can still be read as digits (96, 52, 6), each part confidently.
 
     python -m mnist_demo.segment number.png   # prints each digit's box and its 28x28 image
 """
@@ -40,9 +44,15 @@ from .preprocess import (
 INK_LEVEL = 0.25  # a pixel is ink above this fraction of the darkest ink (as crop_to_ink)
 SUBORDINATE_HEIGHT = 0.75  # a piece shorter than this (of the tallest) sharing a taller piece's columns joins it
 SPECK_SIZE = 0.2  # isolated specks smaller than this (of the tallest piece) are noise
-WIDE = 0.9  # components wider than this times their height may be touching digits
+WIDE = 0.7  # components wider than this times their height may be touching digits (narrow ones too)
 MIN_DIGIT_WIDTH = 0.2  # no cut closer than this (of the height) to a component's side
 CUT_SPACING = 0.15  # nor to another cut
+UNCUT_HEIGHT = 0.5  # pieces shorter than this (of the tallest) are never cut
+NARROWEST_DIGIT = 0.5  # cuts are tried where digits this wide (of the height) or wider would meet
+SEAM_REACH = 0.2  # a cut's seam may wander this far (of the height) from its column, around a neighbour's stroke
+SEAM_DRIFT_COST = 0.02  # per row and pixel off the column: of two seams through as little ink, the straighter
+SEAM_STEP_COST = 0.05  # per pixel of drift between rows: seams follow gaps, not noise
+SEAM_GAIN = 0.5  # a seam is kept when it crosses at most this share of the ink its straight column does
 MAX_CUTS = 10  # per component, the ones through the least ink
 MAX_PIECES_PER_DIGIT = 6  # a digit is at most this many neighbouring pieces
 MAX_DIGIT_WIDTH = 1.6  # no digit wider than this times the tallest piece
@@ -54,7 +64,11 @@ CUT_COST = 0.3  # log-odds a reading pays for each cut through a connected strok
 OVERLAP_COST = 1.5  # ... for separating two pieces that share columns (times the shared fraction)
 GAP_COST = 8.0  # ... for joining pieces across a gap (times gap / height)
 SHORT_COST = 12.0  # ... for a digit much shorter than the tallest (times the shortfall)
-ASPECT_COST = 2.0  # ... for a digit much wider than that digit usually is (per std beyond 2)
+ASPECT_COST = 2.0  # ... for a digit much wider than that digit usually is (per std beyond ASPECT_FREE)
+ASPECT_FREE = 2.0  # standard deviations of width / height that cost nothing
+# A reading's shape, beyond the model's confidence (`misfits`). Set on the development sets (validation digits).
+MISFIT_HEIGHT = 0.6  # a digit shorter than this share of the tallest one is not part of a number
+MISFIT_ROWS = 0.3  # nor are neighbours sharing less than this share of the shorter one's rows
 # log(width / height) of MNIST's training digits, per digit: mean and standard deviation. A "1"
 # as wide as an "8", or an "8" as wide as two, is two digits read as one.
 MNIST_LOG_ASPECT = [
@@ -78,11 +92,12 @@ class Digit:
     box: tuple[int, int, int, int]  # x0, y0, x1, y1, right and bottom exclusive (PIL's crop box)
     mnist: np.ndarray  # uint8 [28, 28], what the model saw
     probabilities: np.ndarray  # float32 [10]
+    misfit: bool = False  # it does not fit a written number (see `misfits`): the reading is "not a digit"
 
 
 @dataclass
 class Piece:
-    """Ink of one or more components (`ids`), within columns [x0, x1) when cut."""
+    """Ink of one or more components (`ids`); when cut from a wider one, only the ink between two seams."""
 
     ids: tuple[int, ...]
     x0: int
@@ -90,6 +105,10 @@ class Piece:
     y0: int
     y1: int
     component: int  # the component it was cut from, or -1 when uncut
+    # When cut: from row `seam_top` on, row by row, the columns [left, right) that are this piece's.
+    seam_top: int = 0
+    left: np.ndarray | None = None
+    right: np.ndarray | None = None
 
     @property
     def width(self) -> int:
@@ -98,6 +117,17 @@ class Piece:
     @property
     def height(self) -> int:
         return self.y1 - self.y0
+
+    def region(self, y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
+        """bool [y1 - y0, x1 - x0]: which pixels of that window lie between this piece's seams (all when uncut)."""
+        if self.left is None:
+            return np.ones((y1 - y0, x1 - x0), dtype=bool)
+        rows = np.arange(y0, y1) - self.seam_top
+        inside = (rows >= 0) & (rows < len(self.left))
+        lo = np.where(inside, self.left[np.clip(rows, 0, len(self.left) - 1)], 0)
+        hi = np.where(inside, self.right[np.clip(rows, 0, len(self.right) - 1)], 0)
+        columns = np.arange(x0, x1)[None, :]
+        return (columns >= lo[:, None]) & (columns < hi[:, None])
 
 
 def read_digits(source, predict) -> list[Digit]:
@@ -117,10 +147,12 @@ def read_digits(source, predict) -> list[Digit]:
             f"Too much ink to read as digits: the picture has {len(boxes):,} separate marks "
             f"(at most {MAX_COMPONENTS} are read). Is it a picture of a number?"
         )
-    pieces = cut_wide(labels, join_subordinates(boxes))
+    joined = join_subordinates(boxes)
+    tallest = max(p.height for p in joined)  # before cutting: the slices of a slanted 1 are shorter than the 1
+    pieces = cut_wide(labels, joined, tallest)
     if len(pieces) > MAX_PIECES:
         pieces = [whole_drawing(pieces)]
-    candidates = candidate_digits(pieces)
+    candidates = candidate_digits(pieces, tallest)
     images = np.stack([digit_image(ink, labels, pieces[i:j]) for i, j in candidates])
     probabilities = np.asarray(predict(images), dtype=np.float32)
     scores = {
@@ -128,18 +160,22 @@ def read_digits(source, predict) -> list[Digit]:
     }
     reading = best_reading(pieces, scores)
     index = {span: k for k, span in enumerate(candidates)}
+    read = [int(probabilities[index[span]].argmax()) for span in reading]
     return [
         Digit(
             box=input_box(pieces[i:j], scale, origin, image.size),
             mnist=images[index[i, j]],
             probabilities=probabilities[index[i, j]],
+            misfit=misfit,
         )
-        for i, j in reading
+        for (i, j), misfit in zip(reading, misfits(pieces, reading, read))
     ]
 
 
 def reading(digits: list[Digit], flags: np.ndarray) -> dict:
-    """The JSON-ready answer of `Classifier.read`: the number, each digit, and whether any part is not a digit."""
+    """The JSON-ready answer of `Classifier.read`: the number, each digit, and whether any part is not a digit
+    (`flags`: the model too unsure of it; or a misfit in the number's shape)."""
+    flags = np.asarray(flags, dtype=bool) | np.array([d.misfit for d in digits], dtype=bool)
     parts = [
         {
             "digit": str(int(d.probabilities.argmax())),
@@ -150,6 +186,45 @@ def reading(digits: list[Digit], flags: np.ndarray) -> dict:
         for d, flag in zip(digits, flags)
     ]
     return {"number": "".join(p["digit"] for p in parts), "digits": parts, "not_a_digit": bool(np.any(flags))}
+
+
+def misfits(pieces: list[Piece], spans: list[tuple[int, int]], read: list[int]) -> list[bool]:
+    """Which digits of a reading do not fit a written number, however sure the model is of each.
+
+    A scribble, a letter or a sign the reader cut into digit-like parts gives itself away: one
+    connected stroke cut into three digits or more, or into two 1s (the legs of a U, V, W or
+    n); a digit much shorter than the others; neighbours that hardly share a row. People
+    write a number's digits about one size, on one line, and rarely join more than two.
+    """
+    flags = [False] * len(spans)
+    boxes = [box_of(pieces[i:j]) for i, j in spans]
+    run = [0]  # the digits joined by cut strokes, left to right
+    for k in range(1, len(spans) + 1):
+        if k < len(spans) and cuts_a_stroke(pieces[spans[k][0] - 1], pieces[spans[k][0]]):
+            run.append(k)
+            continue
+        if len(run) >= 3 or (len(run) == 2 and read[run[0]] == read[run[1]] == 1):
+            for member in run:
+                flags[member] = True
+        run = [k]
+    tallest = max(y1 - y0 for _, y0, _, y1 in boxes)
+    for k, (_, y0, _, y1) in enumerate(boxes):
+        if y1 - y0 < MISFIT_HEIGHT * tallest:
+            flags[k] = True
+    for k, (a, b) in enumerate(zip(boxes, boxes[1:])):
+        if overlap(a[1], a[3], b[1], b[3]) < MISFIT_ROWS * min(a[3] - a[1], b[3] - b[1]):
+            flags[k] = flags[k + 1] = True
+    return flags
+
+
+def cuts_a_stroke(left: Piece, right: Piece) -> bool:
+    """Whether two neighbouring pieces are slices of one connected stroke."""
+    return left.component >= 0 and left.component == right.component
+
+
+def box_of(group: list[Piece]) -> tuple[int, int, int, int]:
+    """The box (x0, y0, x1, y1) of a group of pieces."""
+    return min(p.x0 for p in group), min(p.y0 for p in group), max(p.x1 for p in group), max(p.y1 for p in group)
 
 
 def label_components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -206,28 +281,88 @@ def piece_of(boxes: np.ndarray, members: list[int]) -> Piece:
     )
 
 
-def cut_wide(labels: np.ndarray, pieces: list[Piece]) -> list[Piece]:
-    """Pieces wider than one digit (touching digits) cut into slices at the candidate columns."""
+def cut_wide(labels: np.ndarray, pieces: list[Piece], tallest: int) -> list[Piece]:
+    """Pieces wider than one digit (touching digits) cut into slices along seams of least ink. A piece
+    far shorter than the tallest (a 5's long top bar drawn apart) is a stroke, not digits side by side."""
     out = []
     for number, piece in enumerate(pieces):
-        if piece.width <= WIDE * piece.height:
+        if piece.width <= WIDE * piece.height or piece.height < UNCUT_HEIGHT * tallest:
             out.append(piece)
             continue
         mask = np.isin(labels[piece.y0 : piece.y1, piece.x0 : piece.x1], piece.ids)
-        cuts = [0, *cut_columns(mask.sum(axis=0), piece.height), piece.width]
-        for left, right in zip(cuts, cuts[1:]):
-            rows = np.flatnonzero(mask[:, left:right].any(axis=1))
+        seams = least_ink_seams(mask, cut_columns(mask.sum(axis=0), piece.height), round(SEAM_REACH * piece.height))
+        height, width = mask.shape
+        bounds = [np.zeros(height, dtype=np.int64), *seams, np.full(height, width, dtype=np.int64)]
+        columns = np.arange(width)[None, :]
+        for left, right in zip(bounds, bounds[1:]):
+            part = mask & (columns >= left[:, None]) & (columns < right[:, None])
+            rows, cols = np.flatnonzero(part.any(axis=1)), np.flatnonzero(part.any(axis=0))
             if len(rows):
                 out.append(
                     Piece(
                         ids=piece.ids,
-                        x0=piece.x0 + left,
-                        x1=piece.x0 + right,
+                        x0=piece.x0 + int(cols[0]),
+                        x1=piece.x0 + int(cols[-1]) + 1,
                         y0=piece.y0 + int(rows[0]),
                         y1=piece.y0 + int(rows[-1]) + 1,
                         component=number,
+                        seam_top=piece.y0,
+                        left=piece.x0 + left,
+                        right=piece.x0 + right,
                     )
                 )
+    return out
+
+
+def least_ink_seams(mask: np.ndarray, columns: list[int], reach: int) -> list[np.ndarray]:
+    """For each cut column, the top-to-bottom seam near it (within `reach`) that crosses the least ink, one
+    column of drift per row at most: two digits that overlap or lean on each other are parted along
+    the gap between them rather than straight through one. Returns, per seam, the column where each
+    row's right part begins (int [H]), in order, none crossing the one before it (bounded work:
+    one pass over the rows for all seams together)."""
+    if not columns:
+        return []
+    height, width = mask.shape
+    offsets = np.arange(-reach, reach + 1)
+    xs = np.clip(np.array(columns)[:, None] + offsets[None, :], 1, width - 1)  # [cuts, window]
+    # Cutting between columns x - 1 and x crosses a stroke where both are ink; drifting off the column costs a little.
+    crossing = (mask[:, xs - 1] & mask[:, xs]).astype(np.float32)  # [H, cuts, window]
+    drift = SEAM_DRIFT_COST * np.abs(offsets)[None, :].astype(np.float32)
+    total = crossing[0] + drift
+    back = np.zeros((height, len(columns), len(offsets)), dtype=np.int8)
+    for row in range(1, height):
+        stay, from_left, from_right = total, shifted(total, 1), shifted(total, -1)
+        choices = np.stack([stay, from_left + SEAM_STEP_COST, from_right + SEAM_STEP_COST])
+        back[row] = choices.argmin(axis=0)
+        total = choices.min(axis=0) + crossing[row] + drift
+    position = total.argmin(axis=1)
+    path = np.zeros((height, len(columns)), dtype=np.int64)
+    crossed = np.zeros(len(columns), dtype=np.float32)
+    cut = np.arange(len(columns))
+    for row in range(height - 1, -1, -1):
+        path[row] = xs[cut, position]
+        crossed += crossing[row, cut, position]
+        position = position - np.array([0, 1, -1])[back[row, cut, position]]
+    # A seam is worth its bends only where it parts strokes a straight cut would go through; else straight.
+    straight = crossing[:, cut, reach].sum(axis=0)
+    bent = crossed <= SEAM_GAIN * straight
+    path[:, ~bent] = xs[cut[~bent], reach]
+    seams, last = [], np.zeros(height, dtype=np.int64)
+    for k in np.argsort(path.mean(axis=0)):
+        seam = np.maximum(path[:, k], last)
+        if not np.array_equal(seam, last):
+            seams.append(seam)
+            last = seam
+    return seams
+
+
+def shifted(values: np.ndarray, by: int) -> np.ndarray:
+    """values[..., x - by] at x along the last axis (inf where that falls outside)."""
+    out = np.full_like(values, np.inf)
+    if by > 0:
+        out[..., by:] = values[..., :-by]
+    else:
+        out[..., :by] = values[..., -by:]
     return out
 
 
@@ -250,7 +385,7 @@ def cut_columns(profile: np.ndarray, height: int) -> list[int]:
         )
 
     dips = [x for x in range(margin, width - margin) if smooth[x] == smooth[max(0, x - window) : x + window + 1].min()]
-    most_digits = min(math.ceil(width / (0.5 * height)), MAX_CUTS + 1)  # bounded: a 3000x40 stroke is not 150 digits
+    most_digits = min(math.ceil(width / (NARROWEST_DIGIT * height)), MAX_CUTS + 1)  # bounded: a 3000x40 stroke
     meets = [lowest(round(width * i / k)) for k in range(2, most_digits + 1) for i in range(1, k)]
     chosen: list[int] = []
     for x in sorted(set(dips + meets), key=lambda c: smooth[c]):
@@ -270,21 +405,21 @@ def whole_drawing(pieces: list[Piece]) -> Piece:
     )
 
 
-def candidate_digits(pieces: list[Piece]) -> dict[tuple[int, int], float]:
+def candidate_digits(pieces: list[Piece], tallest: int) -> dict[tuple[int, int], float]:
     """Every run of neighbouring pieces [i, j) that could be one digit, with its shape prior (log-odds).
 
     At most MAX_CANDIDATES (each is a forward pass): with many pieces, a digit may join fewer of them.
     """
     for most in range(MAX_PIECES_PER_DIGIT, 0, -1):
-        candidates = neighbour_groups(pieces, most)
+        candidates = neighbour_groups(pieces, most, tallest)
         if len(candidates) <= MAX_CANDIDATES:
             break
     return candidates
 
 
-def neighbour_groups(pieces: list[Piece], most: int) -> dict[tuple[int, int], float]:
-    """The runs of at most `most` neighbouring pieces that could be one digit, with their shape priors."""
-    tallest = max(p.height for p in pieces)
+def neighbour_groups(pieces: list[Piece], most: int, tallest: int) -> dict[tuple[int, int], float]:
+    """The runs of at most `most` neighbouring pieces that could be one digit, with their shape priors
+    (`tallest`: the height of the tallest piece before any was cut)."""
     candidates = {}
     for i in range(len(pieces)):
         for j in range(i + 1, min(i + most, len(pieces)) + 1):
@@ -318,7 +453,7 @@ def digit_fit(group: list[Piece], probabilities: np.ndarray) -> float:
     height = max(p.y1 for p in group) - min(p.y0 for p in group)
     mean, std = MNIST_LOG_ASPECT[digit]
     unusual = (math.log(max(width, 1) / max(height, 1)) - mean) / std
-    return math.log(max(float(probabilities.max()), 1e-6)) - ASPECT_COST * max(0.0, unusual - 2)
+    return math.log(max(float(probabilities.max()), 1e-6)) - ASPECT_COST * max(0.0, unusual - ASPECT_FREE)
 
 
 def digit_image(ink: np.ndarray, labels: np.ndarray, group: list[Piece]) -> np.ndarray:
@@ -330,9 +465,8 @@ def digit_image(ink: np.ndarray, labels: np.ndarray, group: list[Piece]) -> np.n
     x1, y1 = min(ink.shape[1], x1 + pad), min(ink.shape[0], y1 + pad)
     crop_labels = labels[y0:y1, x0:x1]
     mine = np.zeros(crop_labels.shape, dtype=bool)
-    columns = np.arange(x0, x1)
     for p in group:
-        mine |= np.isin(crop_labels, p.ids) & ((columns >= p.x0) & (columns < p.x1))[None, :]
+        mine |= np.isin(crop_labels, p.ids) & p.region(y0, y1, x0, x1)
     others = (crop_labels > 0) & ~mine
     near = max_filter(mine.astype(np.float32), 2 * pad + 1) > 0
     digit = np.where(near & ~others, ink[y0:y1, x0:x1], 0).astype(np.float32)
@@ -361,7 +495,7 @@ def best_reading(pieces: list[Piece], scores: dict[tuple[int, int], float]) -> l
 
 def boundary_cost(left: Piece, right: Piece) -> float:
     """What it costs to end a digit between two neighbouring pieces: a cut stroke, or shared columns."""
-    if left.component >= 0 and left.component == right.component:
+    if cuts_a_stroke(left, right):
         return CUT_COST
     shared = overlap(left.x0, left.x1, right.x0, right.x1) / max(1, min(left.width, right.width))
     return OVERLAP_COST * shared

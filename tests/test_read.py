@@ -69,6 +69,35 @@ def test_scribbles_are_not_digits(classifier, seed):
     assert classifier.read(scribble(seed))["not_a_digit"] is True
 
 
+@pytest.mark.parametrize("stroke", [[(620, 200), (180, 620)], [(600, 180), (200, 620)]])
+def test_a_wide_slanted_1_is_one_digit(classifier, stroke):
+    """Wider than tall, so it is tried cut; but whole it reads better than its slices (once read as 11 and 111)."""
+    result = classifier.read(sketch(lambda draw, pen: draw.line(stroke, **pen)))
+    assert result["number"] == "1" and result["not_a_digit"] is False
+
+
+def test_a_5_whose_top_bar_runs_far_right_is_one_digit(classifier):
+    """The bar, drawn apart and mostly beyond the belly, is too short to be digits of its own (once read as 51)."""
+
+    def five(draw, pen):
+        draw.line([(250, 220), (235, 400)], **pen)
+        draw.arc((200, 330, 480, 650), -110, 150, fill=pen["fill"], width=pen["width"])
+        draw.line([(290, 170), (700, 160)], **pen)
+
+    result = classifier.read(sketch(five))
+    assert result["number"] == "5" and result["not_a_digit"] is False
+
+
+@pytest.mark.parametrize(
+    "letter, stroke",
+    [("V", [(150, 150), (400, 650), (650, 150)]), ("W", [(50, 200), (200, 600), (400, 300), (600, 600), (750, 200)])],
+)
+def test_a_letter_of_straight_strokes_is_not_read_as_ones(classifier, letter, stroke):
+    """One stroke the reader cuts into legs that each read as a confident 1 (11, 1111) is not a number."""
+    result = classifier.read(sketch(lambda draw, pen: draw.line(stroke, **pen)))
+    assert result["not_a_digit"] is True, (letter, result["number"])
+
+
 def test_real_digits_are_rarely_flagged(classifier, mnist_test):
     """MNIST test digits pasted at random sizes and places on a canvas: at most 5% called not a digit."""
     images, labels = mnist_test

@@ -7,7 +7,16 @@ import pytest
 from PIL import Image, ImageDraw
 
 from mnist_demo.preprocess import BlankImageError, TooMuchInkError
-from mnist_demo.segment import MAX_CANDIDATES, MAX_CUTS, cut_columns, label_components, read_digits
+from mnist_demo.segment import (
+    MAX_CANDIDATES,
+    MAX_CUTS,
+    Piece,
+    cut_columns,
+    label_components,
+    least_ink_seams,
+    misfits,
+    read_digits,
+)
 
 
 def flood_fill_labels(mask: np.ndarray) -> np.ndarray:
@@ -170,3 +179,44 @@ def test_noise_is_too_much_ink_to_read_as_a_number(classifier):
     noise = Image.fromarray(np.random.default_rng(0).integers(0, 256, (800, 800), dtype=np.uint8))
     with pytest.raises(TooMuchInkError, match="Too much ink"):
         read_digits(noise, classifier.predict_mnist)
+
+
+def test_a_seam_parts_two_leaning_strokes_that_no_straight_cut_parts():
+    """Two parallel slanted bars whose columns overlap: every straight cut goes through ink, the seam through none."""
+    mask = np.zeros((60, 50), dtype=bool)
+    for row in range(60):
+        mask[row, 20 - row // 4 : 24 - row // 4] = True  # a "/" from x = 20..23 at the top to x = 6..9 at the bottom
+        mask[row, 34 - row // 4 : 38 - row // 4] = True  # another, 14 px to the right
+    assert all(mask[:, x - 1 : x + 1].all(axis=1).any() for x in range(8, 38)), "the test needs no straight cut"
+    (seam,) = least_ink_seams(mask, [25], reach=12)
+    left = np.arange(50)[None, :] < seam[:, None]
+    assert not (mask[:, 1:] & mask[:, :-1] & left[:, 1:] & ~left[:, :-1]).any()  # crosses no stroke
+    assert (mask & left).sum() == (mask & ~left).sum() == 60 * 4  # one bar each side
+
+
+def slice_of(component: int, x0: int, x1: int, y0: int, y1: int) -> Piece:
+    return Piece(ids=(component + 1,), x0=x0, x1=x1, y0=y0, y1=y1, component=component)
+
+
+def whole(component: int, x0: int, x1: int, y0: int, y1: int) -> Piece:
+    return Piece(ids=(component + 1,), x0=x0, x1=x1, y0=y0, y1=y1, component=-1)
+
+
+def test_a_number_written_on_one_line_at_one_size_fits():
+    pieces = [whole(0, 0, 60, 0, 100), slice_of(1, 80, 110, 5, 100), slice_of(1, 110, 170, 0, 95)]  # a 1 leans on a 5
+    assert misfits(pieces, [(0, 1), (1, 2), (2, 3)], [2, 1, 5]) == [False, False, False]
+
+
+def test_a_stroke_cut_into_three_digits_or_two_ones_does_not_fit_a_number():
+    coil = [slice_of(0, 60 * k, 60 * (k + 1), 0, 100) for k in range(3)]  # a row of loops, read as 000
+    assert misfits(coil, [(0, 1), (1, 2), (2, 3)], [0, 0, 0]) == [True, True, True]
+    u = [slice_of(0, 0, 30, 0, 100), slice_of(0, 30, 60, 0, 100)]  # the legs of a U, read as 11
+    assert misfits(u, [(0, 1), (1, 2)], [1, 1]) == [True, True]
+    assert misfits(u, [(0, 1), (1, 2)], [1, 7]) == [False, False]  # a 1 touching a 7 is a number
+
+
+def test_a_digit_far_smaller_or_off_the_line_does_not_fit_a_number():
+    small = [whole(0, 0, 60, 0, 100), whole(1, 80, 100, 60, 100)]  # a scribble's tail beside its loop
+    assert misfits(small, [(0, 1), (1, 2)], [6, 1]) == [False, True]
+    off_line = [whole(0, 0, 60, 0, 100), whole(1, 80, 140, 80, 180)]  # a second mark far below the first
+    assert misfits(off_line, [(0, 1), (1, 2)], [2, 5]) == [True, True]
