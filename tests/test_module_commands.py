@@ -66,7 +66,8 @@ def test_commands_describe_the_packaged_weights_and_a_drawing(tmp_path):
     ImageDraw.Draw(image).line([(100, 30), (100, 170)], fill=0, width=16)
     image.save(picture)
     headline, sureness, top = run_module("prediction", str(picture)).stdout.splitlines()[:3]
-    assert headline == "## 1" and sureness.endswith("% sure") and top.startswith("1: 0.9")
+    assert headline == "## 1" and sureness.endswith("% sure")
+    assert top.startswith("1: ") and float(top.split()[1]) > 0.9
     summary = run_module("model_summary").stdout
     assert "### Results" in summary and "Parameters" in summary
     mistakes = run_module("mistakes").stdout.splitlines()
