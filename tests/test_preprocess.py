@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
+from mnist_demo.prediction import NOT_A_DIGIT, refusal_title
 from mnist_demo.preprocess import (
     BlankImageError,
     ImageError,
@@ -19,7 +20,6 @@ from mnist_demo.preprocess import (
     to_mnist,
     without_lines,
 )
-from mnist_demo.prediction import NOT_A_DIGIT, refusal_title
 
 
 def draw_seven(size=(800, 800), box=(250, 150, 550, 650), width=24, ink=0, paper=255, mode="L") -> Image.Image:
