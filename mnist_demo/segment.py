@@ -11,8 +11,9 @@ have long done it ("segmentation by recognition"): a wide digit stays whole when
 model reads it better whole than cut, unless it reads only as one of its parts while the
 other part is a sure digit too (a 1 touching a 2, ignored by a model sure of the 2). Each
 digit goes through the same MNIST-style preprocessing as a single drawing. Last, a reading
-whose parts do not fit a written number (one stroke cut into three digits or into two 1s, a digit far smaller than the rest, digits
-off each other's line) is "not a digit", however sure the model is of each part.
+whose parts do not fit a written number (one stroke cut into three digits or into two 1s, a
+digit far smaller than the rest, digits off each other's line) is "not a digit", however
+sure the model is of each part.
 
 The costs and limits below are set on the development sets of `benchmarks/heldout_eval.py
 --dev` (numbers, non-digits and photos made from MNIST *validation* digits), never on the
