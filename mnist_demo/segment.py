@@ -8,10 +8,12 @@ each other where a straight cut would go through one. Then every way of grouping
 neighbouring pieces into digits is scored by the classifier itself plus a few shape
 priors, and the best reading is found by dynamic programming, as postal-code readers
 have long done it ("segmentation by recognition"): a wide digit stays whole when the
-model reads it better whole than cut. Each digit goes through the same MNIST-style
-preprocessing as a single drawing. Last, a reading whose parts do not fit a written number
-(one stroke cut into three digits or into two 1s, a digit far smaller than the rest, digits
-off each other's line) is "not a digit", however sure the model is of each part.
+model reads it better whole than cut, unless it reads only as one of its parts while the
+other part is a sure digit too (a 1 touching a 2, ignored by a model sure of the 2). Each
+digit goes through the same MNIST-style preprocessing as a single drawing. Last, a reading
+whose parts do not fit a written number (one stroke cut into three digits or into two 1s, a
+digit far smaller than the rest, digits off each other's line) is "not a digit", however
+sure the model is of each part.
 
 The costs and limits below are set on the development sets of `benchmarks/heldout_eval.py
 --dev` (numbers, non-digits and photos made from MNIST *validation* digits), never on the
@@ -66,6 +68,9 @@ GAP_COST = 8.0  # ... for joining pieces across a gap (times gap / height)
 SHORT_COST = 12.0  # ... for a digit much shorter than the tallest (times the shortfall)
 ASPECT_COST = 2.0  # ... for a digit much wider than that digit usually is (per std beyond ASPECT_FREE)
 ASPECT_FREE = 2.0  # standard deviations of width / height that cost nothing
+REDUNDANT_COST = 2.0  # ... for a digit that reads as one of its two parts, the other part a sure digit too
+SURE_PART = math.log(0.9)  # a part is a sure digit when it scores above this (the model's log-odds and priors)
+LEANING_ONE_HEIGHT = 0.85  # a 1 cut off a touching neighbour is at least this tall (of the two together)
 # A reading's shape, beyond the model's confidence (`misfits`). Set on the development sets (validation digits).
 MISFIT_HEIGHT = 0.6  # a digit shorter than this share of the tallest one is not part of a number
 MISFIT_ROWS = 0.3  # nor are neighbours sharing less than this share of the shorter one's rows
@@ -158,8 +163,9 @@ def read_digits(source, predict) -> list[Digit]:
     scores = {
         (i, j): prior + digit_fit(pieces[i:j], p) for ((i, j), prior), p in zip(candidates.items(), probabilities)
     }
-    reading = best_reading(pieces, scores)
     index = {span: k for k, span in enumerate(candidates)}
+    read_as = {span: int(probabilities[k].argmax()) for span, k in index.items()}
+    reading = best_reading(pieces, unexplained_ink_costs(pieces, scores, read_as))
     read = [int(probabilities[index[span]].argmax()) for span in reading]
     return [
         Digit(
@@ -474,6 +480,37 @@ def digit_image(ink: np.ndarray, labels: np.ndarray, group: list[Piece]) -> np.n
         return ink_to_mnist(crop_to_ink(digit))
     except ImageError:  # a sliver too faint to count as ink: a blank image, which reads as nothing
         return np.zeros((28, 28), dtype=np.uint8)
+
+
+def unexplained_ink_costs(
+    pieces: list[Piece], scores: dict[tuple[int, int], float], read: dict[tuple[int, int], int]
+) -> dict[tuple[int, int], float]:
+    """The scores, less REDUNDANT_COST for each group that reads as one of its two parts while the other
+    part is a sure digit of its own: the model, sure of a 4, ignores a 1 leaning on it ("41" read as 4),
+    so the whole and the split both score about 1.0 and only the split explains all the ink. Two parts
+    reading alike (the slices of a slanted 1) are no such case; nor, where the parts are slices of one
+    stroke, is any other part than a full-height 1 (the tail of a 6 cut off reads as a sure 7)."""
+    out = dict(scores)
+    for i, j in scores:
+        for k in range(i + 1, j):
+            left, right = (i, k), (k, j)
+            if left not in scores or right not in scores or read[left] == read[right]:
+                continue
+            if min(scores[left], scores[right]) <= SURE_PART or read[i, j] not in (read[left], read[right]):
+                continue
+            extra = right if read[i, j] == read[left] else left
+            if cuts_a_stroke(pieces[k - 1], pieces[k]) and not leaning_one(pieces, extra, (i, j), read[extra]):
+                continue
+            out[i, j] = scores[i, j] - REDUNDANT_COST
+            break
+    return out
+
+
+def leaning_one(pieces: list[Piece], part: tuple[int, int], group: tuple[int, int], digit: int) -> bool:
+    """Whether a part of a group is a 1 about as tall as the group: a whole digit, not a slice of one."""
+    _, y0, _, y1 = box_of(pieces[part[0] : part[1]])
+    _, g0, _, g1 = box_of(pieces[group[0] : group[1]])
+    return digit == 1 and y1 - y0 >= LEANING_ONE_HEIGHT * (g1 - g0)
 
 
 def best_reading(pieces: list[Piece], scores: dict[tuple[int, int], float]) -> list[tuple[int, int]]:
