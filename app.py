@@ -236,41 +236,23 @@ def picture_panel() -> list:
     """What the model saw, why, a whole number's boxes and an uploaded photo's cleaned ink: shown a moment
     after the answer."""
     with gr.Row():
-        model_input = gr.Image(
-            label="What the model sees: 28×28 pixels",
-            elem_id="model-input",
-            interactive=False,
-            format="png",
-            height=200,
-            buttons=[],
-        )
-        saliency = gr.Image(
-            label="Why: red pixels count for the answer, blue against",
-            elem_id="saliency",
-            interactive=False,
-            format="png",
-            height=200,
-            buttons=[],
-        )
-    boxes = gr.Image(
-        label="The reading, digit by digit",
-        elem_id="reading-boxes",
-        interactive=False,
-        format="png",
-        height=240,
-        buttons=[],
-        visible=False,
-    )
-    cleaned_ink = gr.Image(
-        label="The ink the model read of your photo (right): the paper's light, shadow, lines and specks taken out",
-        elem_id="cleaned-ink",
-        interactive=False,
-        format="png",
-        height=340,
-        buttons=[],
+        model_input = output_picture("What the model sees: 28×28 pixels", "model-input", 200)
+        saliency = output_picture("Why: red pixels count for the answer, blue against", "saliency", 200)
+    boxes = output_picture("The reading, digit by digit", "reading-boxes", 240, visible=False)
+    cleaned_ink = output_picture(
+        "The ink the model read of your photo (right): the paper's light, shadow, lines and specks taken out",
+        "cleaned-ink",
+        340,
         visible=False,
     )
     return [model_input, saliency, boxes, cleaned_ink]
+
+
+def output_picture(label: str, elem_id: str, height: int, visible: bool = True) -> gr.Image:
+    """A PNG the app shows and the user cannot edit, without download or share buttons."""
+    return gr.Image(
+        label=label, elem_id=elem_id, interactive=False, format="png", height=height, buttons=[], visible=visible
+    )
 
 
 def wire_drawing(loader: ClassifierLoader, sketchpad, upload, answers: list, pictures: list, start):
