@@ -31,14 +31,11 @@ from .preprocess import (
     BlankImageError,
     ImageError,
     ink_box,
-    looks_like_photo,
     opaque_grey,
     open_image,
-    paper_ink,
     picture_argument,
-    reduce_huge,
+    reduced_ink,
     standard_mode,
-    transparent_ink,
 )
 from .segment import Digit, read_digits, reading
 
@@ -229,14 +226,9 @@ def draw_boxes(image, answer: dict) -> Image.Image:
 
 
 def photo_ink(image: Image.Image) -> np.ndarray | None:
-    """The ink `preprocess.located_ink` reads of a photo of paper (`paper_ink`'s), or None for a drawing.
-
-    The same steps, in the same order, as `located_ink` takes to choose the photo path.
-    """
-    if transparent_ink(image) is not None:
-        return None
-    grey = opaque_grey(reduce_huge(image))
-    return paper_ink(grey) if looks_like_photo(grey) else None
+    """The ink `preprocess.located_ink` reads of a photo of paper (`paper_ink`'s), or None for a drawing."""
+    ink, photo = reduced_ink(image)
+    return ink if photo else None
 
 
 def cleaned_ink_view(picture) -> Image.Image | None:

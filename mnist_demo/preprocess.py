@@ -199,6 +199,21 @@ def crop_to_ink(ink: np.ndarray) -> np.ndarray:
     return ink[top:bottom, left:right]
 
 
+def reduced_ink(image: Image.Image) -> tuple[np.ndarray, bool]:
+    """The ink map of a reduced copy of the picture, and whether it is a photo's (`paper_ink`'s).
+
+    A transparent canvas's ink is its alpha; an opaque picture whose background varies is a
+    photo of paper; any other is a drawing or a clean scan, read against one paper level.
+    """
+    ink = transparent_ink(image)
+    if ink is not None:
+        return ink, False
+    grey = opaque_grey(reduce_huge(image))
+    if looks_like_photo(grey):
+        return paper_ink(grey), True
+    return ink_from_grey(grey), False
+
+
 def located_ink(image: Image.Image) -> tuple[np.ndarray, float, tuple[int, int]]:
     """The ink map of the drawing, with detail enough for each of its digits (one digit or a whole number).
 
@@ -208,14 +223,10 @@ def located_ink(image: Image.Image) -> tuple[np.ndarray, float, tuple[int, int]]
     the digits small (a digit or a number written small on a big canvas), the inked region
     is read again from the full-resolution pixels. Raises BlankImageError when there is no ink.
     """
-    ink = transparent_ink(image)
-    if ink is None:
-        grey = opaque_grey(reduce_huge(image))
-        if looks_like_photo(grey):
-            ink = paper_ink(grey)
-            ink_box(ink)  # BlankImageError for a photo of empty paper
-            return ink, image.width / ink.shape[1], (0, 0)
-        ink = ink_from_grey(grey)
+    ink, photo = reduced_ink(image)
+    if photo:
+        ink_box(ink)  # BlankImageError for a photo of empty paper
+        return ink, image.width / ink.shape[1], (0, 0)
     top, bottom, left, right = ink_box(ink)
     scale = image.width / ink.shape[1]
     if scale == 1 or bottom - top >= DIGIT_BOX * DETAIL_SCALE:
