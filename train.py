@@ -8,7 +8,7 @@
 
 `main` reads top to bottom: the flags, the data, the model, the loop, the report. The loop is
 `Run.fit` in `mnist_demo/training.py` (the app's Train tab runs it too): an epoch is
-`Run.train_epoch`, the optimizer step `Run.train_step`, just below it. The checkpoint that
+`Run.train_epoch`, one optimizer step `Run.train_step`. The checkpoint that
 makes `--resume` work after Ctrl-C or a crash is `mnist_demo/checkpoint.py`, the upload
 `mnist_demo/hub.py`. Every file is written atomically.
 """
@@ -72,6 +72,7 @@ PRESETS = {
         "beta2": 0.9,
     },
 }
+GENERATED = ("negatives",)  # counts of generated pictures: a --limit run gets the preset's share of each
 BAR_UPDATES = 50  # progress-bar refreshes per epoch on a terminal; each reads the loss, a device sync
 
 
@@ -147,10 +148,11 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def preset_defaults(preset: str, limit: int | None) -> dict:
-    """The preset's values; a run on the first `limit` images gets its share of the generated non-digits."""
+    """The preset's values; a run on the first `limit` images gets its share of the generated pictures."""
     values = dict(PRESETS[preset])
     if limit:
-        values["negatives"] = values["negatives"] * min(limit, FULL_TRAIN_SIZE) // FULL_TRAIN_SIZE
+        for name in GENERATED:
+            values[name] = values[name] * min(limit, FULL_TRAIN_SIZE) // FULL_TRAIN_SIZE
     return values
 
 

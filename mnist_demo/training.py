@@ -162,39 +162,29 @@ class Run:
         self.best_val_acc = -1.0
         self.seconds = 0.0
 
-    def fit(
-        self,
-        on_progress: Callable[[dict], None] | None = None,
-        on_epoch: Callable[[dict], None] | None = None,
-        updates_per_epoch: int = 0,
-        val_sample: int = 0,
-        should_stop: Callable[[], bool] | None = None,
-    ) -> None:
-        """Train the epochs not yet in `history`. `on_progress` gets `updates_per_epoch` dicts per epoch
-        ("epoch", "step", "steps", "loss", and "val_accuracy" on `val_sample` images when non-zero);
-        `on_epoch` gets each epoch's history record, after the full validation. StopTraining when
-        `should_stop()` turns true; the epochs finished until then stay in `history` and `best_state`."""
-        for epoch in range(len(self.history) + 1, self.recipe.epochs + 1):
-            started = time.perf_counter()
-            train_loss, train_acc = self.train_epoch(epoch, on_progress, updates_per_epoch, val_sample, should_stop)
-            val_loss, val_acc = self.evaluate(self.val_x, self.val_y)
-            seconds = time.perf_counter() - started
-            self.seconds += seconds
-            record = {
-                "epoch": epoch,
-                "train_loss": train_loss,
-                "train_acc": train_acc,
-                "val_loss": val_loss,
-                "val_acc": val_acc,
-                "lr": self.scheduler.get_last_lr()[0],
-                "seconds": seconds,
-            }
-            self.history.append(record)
-            if val_acc > self.best_val_acc:
-                self.best_val_acc = val_acc
-                self.best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
-            if on_epoch is not None:
-                on_epoch(record)
+    def inputs(self, images: torch.Tensor) -> torch.Tensor:
+        x = to_unit_float(images)
+        return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
+
+    def train_step(self, x: torch.Tensor, y: torch.Tensor, negatives: torch.Tensor | None):
+        with self.ctx:
+            batch = x if negatives is None else torch.cat([x, negatives])
+            logits = self.forward(augment(batch) if self.recipe.augment else batch).float()
+            digit_logits = logits[: len(x)]
+            loss = F.cross_entropy(digit_logits, y)
+            if negatives is not None:  # outlier exposure: cross-entropy to the uniform distribution
+                loss = loss + NEGATIVE_WEIGHT * -F.log_softmax(logits[len(x) :], dim=1).mean()
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        self.scheduler.step()
+        return loss.detach() * len(x), (digit_logits.argmax(1) == y).sum()
+
+    def sample_negatives(self, batch_size: int) -> torch.Tensor | None:
+        if self.negatives is None:
+            return None
+        count = max(1, int(batch_size * NEGATIVE_FRACTION))
+        return self.inputs(self.negatives[torch.randint(len(self.negatives), (count,), device=self.device)])
 
     def train_epoch(
         self, epoch: int, on_progress=None, updates: int = 0, val_sample: int = 0, should_stop=None
@@ -232,30 +222,6 @@ class Run:
                 on_progress(update)
         return loss_sum.item() / seen, correct.item() / seen
 
-    def train_step(self, x: torch.Tensor, y: torch.Tensor, negatives: torch.Tensor | None):
-        with self.ctx:
-            batch = x if negatives is None else torch.cat([x, negatives])
-            logits = self.forward(augment(batch) if self.recipe.augment else batch).float()
-            digit_logits = logits[: len(x)]
-            loss = F.cross_entropy(digit_logits, y)
-            if negatives is not None:  # outlier exposure: cross-entropy to the uniform distribution
-                loss = loss + NEGATIVE_WEIGHT * -F.log_softmax(logits[len(x) :], dim=1).mean()
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        self.optimizer.step()
-        self.scheduler.step()
-        return loss.detach() * len(x), (digit_logits.argmax(1) == y).sum()
-
-    def sample_negatives(self, batch_size: int) -> torch.Tensor | None:
-        if self.negatives is None:
-            return None
-        count = max(1, int(batch_size * NEGATIVE_FRACTION))
-        return self.inputs(self.negatives[torch.randint(len(self.negatives), (count,), device=self.device)])
-
-    def inputs(self, images: torch.Tensor) -> torch.Tensor:
-        x = to_unit_float(images)
-        return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
-
     @torch.no_grad()
     def logits(self, images: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
         self.model.eval()
@@ -265,6 +231,40 @@ class Run:
     def evaluate(self, images: torch.Tensor, labels: torch.Tensor) -> tuple[float, float]:
         logits = self.logits(images)
         return F.cross_entropy(logits, labels).item(), (logits.argmax(1) == labels).float().mean().item()
+
+    def fit(
+        self,
+        on_progress: Callable[[dict], None] | None = None,
+        on_epoch: Callable[[dict], None] | None = None,
+        updates_per_epoch: int = 0,
+        val_sample: int = 0,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> None:
+        """Train the epochs not yet in `history`. `on_progress` gets `updates_per_epoch` dicts per epoch
+        ("epoch", "step", "steps", "loss", and "val_accuracy" on `val_sample` images when non-zero);
+        `on_epoch` gets each epoch's history record, after the full validation. StopTraining when
+        `should_stop()` turns true; the epochs finished until then stay in `history` and `best_state`."""
+        for epoch in range(len(self.history) + 1, self.recipe.epochs + 1):
+            started = time.perf_counter()
+            train_loss, train_acc = self.train_epoch(epoch, on_progress, updates_per_epoch, val_sample, should_stop)
+            val_loss, val_acc = self.evaluate(self.val_x, self.val_y)
+            seconds = time.perf_counter() - started
+            self.seconds += seconds
+            record = {
+                "epoch": epoch,
+                "train_loss": train_loss,
+                "train_acc": train_acc,
+                "val_loss": val_loss,
+                "val_acc": val_acc,
+                "lr": self.scheduler.get_last_lr()[0],
+                "seconds": seconds,
+            }
+            self.history.append(record)
+            if val_acc > self.best_val_acc:
+                self.best_val_acc = val_acc
+                self.best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+            if on_epoch is not None:
+                on_epoch(record)
 
 
 def calibrate(run: Run, held_out_negatives: np.ndarray | None = None) -> dict:
