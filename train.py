@@ -15,11 +15,19 @@ makes `--resume` work after Ctrl-C or a crash is `mnist_demo/checkpoint.py`, the
 
 import argparse
 import dataclasses
+import gc
+import os
 import shlex
 import sys
 import time
 from pathlib import Path
 
+# Threads with no work wait asleep, not spinning: on a CPU that other programs use too, spinning made
+# a cnn-fast step 8x slower with 2 threads than with 1, while asleep they ran as fast as 1 (OpenMP
+# reads this when torch starts; a value you set wins).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import torch
 from tqdm import tqdm
 
 from mnist_demo import artifacts
@@ -41,6 +49,7 @@ from mnist_demo.training import (
     Recipe,
     Run,
     calibrate,
+    device_text,
     load_data,
     probabilities_on_test_set,
     too_few_steps,
@@ -59,9 +68,10 @@ PRESETS = {
         "augment": True,
         "beta2": 0.999,
     },
-    # The quickest recipe to 99% test accuracy (benchmarks/train_speed.py): a network with a seventh
-    # of cnn-small's compute, two epochs, no augmentation (it only pays off in longer runs), and
-    # Adam's second moment averaged over ~10 steps instead of ~1000, which adapts in time in a short run.
+    # The quickest recipe to 99% test accuracy (benchmarks/train_speed.py): a network with a ninth
+    # of cnn-small's compute, two epochs (one reached 98.9-99.1% over seeds 0-2), no augmentation (it
+    # only pays off in longer runs), and Adam's second moment averaged over ~10 steps instead of ~1000,
+    # which adapts in time in a short run.
     "fast": {
         "arch": "cnn-fast",
         "epochs": 2,
@@ -197,6 +207,7 @@ def recipe_of(args: argparse.Namespace) -> Recipe:
 
 
 def main(argv=None) -> int:
+    clock = Stopwatch()
     args = parse_args(argv)
     recipe = recipe_of(args)
     out = Path(args.out)
@@ -217,6 +228,7 @@ def main(argv=None) -> int:
     problem = too_few_steps(len(data.train_x[: args.limit]), args.batch_size, args.epochs)
     if problem:
         raise SystemExit(f"train.py: error: {problem}")
+    clock.lap("data")
 
     # --- the model, its optimizer and schedule ---
     run = Run(recipe, data, negatives=generate_negatives(args.negatives, args.seed))
@@ -224,22 +236,25 @@ def main(argv=None) -> int:
         load_checkpoint(run, out)
         print(f"resuming after epoch {len(run.history)} of {args.epochs} from {out}")
     print(
-        f"{args.arch}: {count_parameters(run.model):,} parameters  |  device {run.device}  |  "
-        f"{'bf16 autocast' if run.autocast_dtype else 'fp32'}  |  {len(run.train_x):,} train / "
-        f"{len(run.val_x):,} val / {len(run.test_x):,} test images",
+        f"{args.arch}: {count_parameters(run.model):,} parameters  |  {device_text(run.device)}, "
+        f"{torch.get_num_threads()} threads, {'bf16 autocast' if run.autocast_dtype else 'fp32'}  |  "
+        f"{len(run.train_x):,} train / {len(run.val_x):,} val / {len(run.test_x):,} test images",
         flush=True,
     )
+    clock.lap("model")
 
     # --- the loop, then the report ---
     try:
         train(run, out)
+        clock.lap("training")
         held_out = make_held_out_negatives(len(run.val_x) // 5, args.seed) if args.negatives else None
-        metrics = report(run, calibrate(run, held_out), out)
-        artifacts.save_model(run.model, out)
-        artifacts.write_metrics(out, metrics)
-        given = argv if argv is not None else sys.argv[1:]
-        command = "python train.py " + " ".join(shlex.quote(a) for a in given if a != "--resume")
-        write_model_card(out, metrics, command=command, repo_id=args.push_to_hub)
+        calibration = calibrate(run, held_out)
+        clock.lap("calibration")
+        metrics = report(run, calibration, out)
+        clock.lap("test set")
+        write_artifacts(run, metrics, out, argv, args.push_to_hub)
+        clock.lap("artifacts")
+        artifacts.write_metrics(out, metrics | {"timings": clock.timings()})
     except KeyboardInterrupt:  # every file is written atomically: what is on disk is whole
         print(f"\ninterrupted: {what_is_saved(out)}", file=sys.stderr)
         return 130
@@ -247,9 +262,26 @@ def main(argv=None) -> int:
     scaling = f"T={metrics['temperature']:.3f}" if metrics["temperature_kept"] else "no temperature: it did not help"
     print(
         f"test accuracy {test['accuracy']:.2%} ({test['errors']} wrong)  |  ECE {test['ece_uncalibrated']:.2%} -> "
-        f"{test['ece']:.2%} ({scaling})  |  {run.seconds:.0f} s  |  artifacts in {out}"
+        f"{test['ece']:.2%} ({scaling})  |  {run.seconds:.1f} s of training  |  artifacts in {out}"
     )
     return push(out, args.push_to_hub, args.private) if args.push_to_hub else 0
+
+
+class Stopwatch:
+    """The seconds each phase of a run took, for metrics.json (benchmarks/train_speed.py prints them)."""
+
+    def __init__(self):
+        self.started_at = time.time()  # the benchmark subtracts its own clock's start: the start-up before main
+        self.last = time.perf_counter()
+        self.phases: dict[str, float] = {}
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.phases[phase] = now - self.last
+        self.last = now
+
+    def timings(self) -> dict:
+        return {"main_started_at": self.started_at, "phases": self.phases, "main_ended_at": time.time()}
 
 
 def generate_negatives(count: int, seed: int):
@@ -322,7 +354,8 @@ def report(run: Run, calibration: dict, out: Path) -> dict:
     return {
         "arch": run.recipe.arch,
         "parameters": count_parameters(run.model),
-        "device": str(run.device),
+        "device": device_text(run.device),
+        "threads": torch.get_num_threads(),
         "precision": "bf16" if run.autocast_dtype else "fp32",
         "seconds": run.seconds,
         "recipe": run.recipe.as_dict(),
@@ -339,6 +372,14 @@ def report(run: Run, calibration: dict, out: Path) -> dict:
         "confusion_matrix": matrix.tolist(),
         **calibration,
     }
+
+
+def write_artifacts(run: Run, metrics: dict, out: Path, argv: list[str] | None, repo_id: str | None) -> None:
+    """The weights and the model card (metrics.json is written last, with the timings)."""
+    artifacts.save_model(run.model, out)
+    given = argv if argv is not None else sys.argv[1:]
+    command = "python train.py " + " ".join(shlex.quote(a) for a in given if a != "--resume")
+    write_model_card(out, metrics, command=command, repo_id=repo_id)
 
 
 def push(out: Path, repo_id: str, private: bool) -> int:
@@ -362,4 +403,10 @@ def push(out: Path, repo_id: str, private: bool) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Importing torch made about a million objects that live as long as the process: out of the garbage
+    # collector's sight, it does not walk them again while torch.optim imports torch._dynamo (a third
+    # quicker) nor once more at exit (3x quicker), each a second or more on a busy 2-core CPU.
+    gc.freeze()
+    code = main()
+    gc.freeze()
+    sys.exit(code)

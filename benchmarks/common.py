@@ -118,12 +118,21 @@ def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if len(values) > 1 else values[0]
 
 
+AVX2_KERNELS = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}  # torch's kernels for AVX2-only CPUs
+
+
 def machine() -> str:
+    """The CPU, the kernels torch runs on it (AVX2, AVX512, ...; ATEN_CPU_CAPABILITY can lower them), the load."""
     import torch
 
     cores = os.cpu_count()
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
-    return f"{platform.processor() or platform.machine()}, {cores} CPU cores, {gpu}, torch {torch.__version__}"
+    kernels = torch.backends.cpu.get_cpu_capability()
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    return (
+        f"{platform.processor() or platform.machine()}, {cores} CPU cores ({kernels} kernels), {gpu}, "
+        f"torch {torch.__version__}, load average {load}"
+    )
 
 
 def cpu_busy(seconds: float = 1.0) -> float:

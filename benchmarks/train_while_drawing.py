@@ -2,12 +2,14 @@
 
     python benchmarks/train_while_drawing.py --data-dir ../shared/data
     python benchmarks/train_while_drawing.py --data-dir ../shared/data --model mlp
+    python benchmarks/train_while_drawing.py --data-dir ../shared/data --isa avx2   # as on an AVX2-only CPU
 
 Starts `python app.py` on a free port. First /classify alone (one client, a drawn 2 as a PNG
 file), then the same calls from that client while a second client trains with
 `client.submit(model=..., epochs=1, api_name="/train")`: side by side, in one run. Goals
-(issue 12): cnn-fast 1 epoch streams >= 10 updates and reaches >= 98% test accuracy
-(mlp: >= 95%) in <= 90 s; /classify's p95 while it trains <= 1.5 s.
+(issues 12 and 20): cnn-fast's epoch (training and validation, on the one core the tab trains
+on) <= 15 s, >= 98% test accuracy (mlp: >= 95%), >= 10 progress updates, the whole call <= 90 s;
+/classify's p95 while it trains <= 1.5 s.
 """
 
 import argparse
@@ -20,6 +22,7 @@ from pathlib import Path
 import common
 
 GOAL_TRAIN_S = 90.0
+GOAL_EPOCH_S = 15.0  # cnn-fast's (issue 20)
 GOAL_P95_S = 1.5
 GOAL_UPDATES = 10
 GOAL_ACCURACY = {"cnn-fast": 98.0, "mlp": 95.0, "tutorial-cnn": 98.0}
@@ -37,13 +40,19 @@ def main(argv=None) -> int:
         "--model", default="cnn-fast", choices=sorted(GOAL_ACCURACY), help="network to train (default: %(default)s)"
     )
     parser.add_argument("--epochs", type=int, default=1, help="epochs (default: %(default)s)")
+    parser.add_argument(
+        "--isa",
+        choices=["native", "avx2"],
+        default="native",
+        help="the server runs torch's kernels for this CPU, or its AVX2 ones (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
     busy = common.cpu_busy()
     from gradio_client import Client, handle_file
 
     port = common.free_port()
     server_args = ["app.py"] + (["--data-dir", args.data_dir] if args.data_dir else [])
-    server = common.start_server(server_args, port)
+    server = common.start_server(server_args, port, env=common.AVX2_KERNELS if args.isa == "avx2" else None)
     try:
         url = f"http://127.0.0.1:{port}/"
         common.wait_for_page(url, timeout=120, process=server)
@@ -64,7 +73,8 @@ def main(argv=None) -> int:
         common.stop(server)
 
     final = training["updates"][-1]
-    print(f"{common.machine()}{common.busy_note(busy)}")
+    epoch_seconds = first_epoch_seconds(training["updates"], args.epochs)
+    print(f"{common.machine()}; the server ran with --isa {args.isa}{common.busy_note(busy)}")
     common.print_table(
         f"/train {args.model}, {args.epochs} epoch(s), from a second client",
         [
@@ -73,6 +83,7 @@ def main(argv=None) -> int:
                 "test accuracy",
                 f"{final['test_accuracy']:.2f}% ({final['test_mistakes']} of {final['test_images']} wrong)",
             ),
+            ("first epoch, training and validation (the server's count)", f"{epoch_seconds:.1f} s"),
             (
                 "wall time of the call",
                 f"{training['seconds']:.1f} s (the server's own count: {final['seconds']:.1f} s)",
@@ -91,6 +102,11 @@ def main(argv=None) -> int:
         (f">= {GOAL_UPDATES} progress updates", len(training["updates"]) >= GOAL_UPDATES),
         (f">= {GOAL_ACCURACY[args.model]:g}% test accuracy", final["test_accuracy"] >= GOAL_ACCURACY[args.model]),
         (f"training call <= {GOAL_TRAIN_S:g} s", training["seconds"] <= GOAL_TRAIN_S),
+        *(
+            [(f"cnn-fast epoch <= {GOAL_EPOCH_S:g} s", epoch_seconds <= GOAL_EPOCH_S)]
+            if args.model == "cnn-fast"
+            else []
+        ),
         (f"/classify p95 while training <= {GOAL_P95_S:g} s", p95 <= GOAL_P95_S),
     ]
     print()
@@ -119,6 +135,11 @@ def train_and_draw(client, classify_seconds, model: str, epochs: int) -> tuple[d
     if not training["updates"]:
         raise SystemExit("/train streamed nothing: is MNIST in --data-dir?")
     return training, during
+
+
+def first_epoch_seconds(updates: list[dict], epochs: int) -> float:
+    """The server's seconds at the end of the first epoch: its update comes after the full validation."""
+    return next(u["seconds"] for u in updates if not u.get("done") and u["step"] >= u["steps"] // epochs)
 
 
 def figures(seconds: list[float]) -> str:

@@ -62,8 +62,8 @@ ARCH_TEXT = {
     "cnn": "a 5x5 conv stem (32), two 3x3 convs at 14x14 (64), two at 7x7 (128), each stage max-pooled, "
     "BatchNorm and ReLU throughout, dropout and a linear head on the 3x3 map.",
     "cnn-small": "the same design as `cnn` at half the width (16 / 32 / 64 channels).",
-    "cnn-fast": "two unpadded convs, 5x5 (16) and 3x3 (32), each max-pooled before BatchNorm and ReLU, then a "
-    "128-unit hidden layer: the fast preset's network, a seventh of `cnn-small`'s compute.",
+    "cnn-fast": "two unpadded convs, 5x5 (16) with stride 2 and 3x3 (32) max-pooled, each with BatchNorm and "
+    "ReLU, then a 128-unit hidden layer: the fast preset's network, a ninth of `cnn-small`'s compute.",
 }
 
 

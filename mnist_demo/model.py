@@ -100,22 +100,22 @@ class DigitCNN(nn.Module):
 
 
 class FastCNN(nn.Module):
-    """The fast preset's network: two convolutions and a 128-unit hidden layer, ~0.8 M multiply-adds per image.
+    """The fast preset's network: two convolutions and a 128-unit hidden layer, ~0.62 M multiply-adds per image.
 
-    A seventh of cnn-small's compute, and 99% test accuracy in two epochs. The convolutions
-    have no padding, and each is max-pooled before its BatchNorm and ReLU, which then touch
-    a quarter of the values (28 -> 24 -> 12, then 12 -> 10 -> 5).
+    A ninth of cnn-small's compute, and 99% test accuracy in two epochs. The first convolution
+    strides by 2 instead of being max-pooled: on a CPU the pooling, BatchNorm and ReLU of a
+    full-resolution map cost more than the convolution itself (a step took 1.5-1.7x as long). The
+    second is max-pooled before its BatchNorm and ReLU, which then touch a quarter of the values.
     """
 
     def __init__(self, c1: int = 16, c2: int = 32, hidden: int = 128):
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv2d(1, c1, 5, bias=False),
-            nn.MaxPool2d(2),
+            nn.Conv2d(1, c1, 5, stride=2, bias=False),  # 28 -> 12
             nn.BatchNorm2d(c1),
             nn.ReLU(inplace=True),
-            nn.Conv2d(c1, c2, 3, bias=False),
-            nn.MaxPool2d(2),
+            nn.Conv2d(c1, c2, 3, bias=False),  # 12 -> 10
+            nn.MaxPool2d(2),  # 10 -> 5
             nn.BatchNorm2d(c2),
             nn.ReLU(inplace=True),
         )

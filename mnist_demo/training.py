@@ -117,13 +117,26 @@ def pick_device(name: str) -> torch.device:
 
 
 def pick_autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
-    """bf16 where the hardware runs it natively (CUDA, CPUs with AMX / AVX-512 bf16), else fp32."""
+    """bf16 where the hardware runs it natively (CUDA; CPUs with AVX-512 bf16 or AMX, or Arm's bf16), else
+    fp32. Elsewhere oneDNN emulates bf16: a cnn-fast step took 1.8x as long as fp32 on an AVX-512 CPU
+    without bf16, 6x on AVX2 (benchmarks/train_speed.py --precision)."""
     if precision == "fp32" or device.type == "mps":
         return None
     if precision == "bf16" or device.type == "cuda":
         return torch.bfloat16
-    native = torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
-    return torch.bfloat16 if native else None
+    return torch.bfloat16 if cpu_runs_bf16() else None
+
+
+def cpu_runs_bf16() -> bool:
+    """Whether this CPU has bf16 instructions and oneDNN may use them (ONEDNN_MAX_CPU_ISA can forbid them)."""
+    capabilities = torch.cpu.get_capabilities()
+    hardware = any(capabilities.get(name) for name in ("avx512_bf16", "amx_bf16", "bf16", "sve_bf16"))
+    return hardware and torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+
+
+def device_text(device: torch.device) -> str:
+    """The device, and on a CPU the kernels torch picked for it: "cpu (AVX2)", "cpu (AVX512)", "cuda"."""
+    return f"cpu ({torch.backends.cpu.get_cpu_capability()})" if device.type == "cpu" else device.type
 
 
 class Run:
@@ -144,8 +157,9 @@ class Run:
         self.test_x, self.test_y = data.test_x.to(self.device), data.test_y.to(self.device)
         self.negatives = torch.from_numpy(negatives).to(self.device) if negatives is not None else None
         self.model = DigitNet(recipe.arch).to(self.device)  # the uncompiled model: the one saved
-        # channels_last is what the bf16 convolution kernels want (CUDA, and CPUs with AMX / AVX-512 bf16).
-        self.channels_last = self.device.type == "cuda" or self.autocast_dtype is not None
+        # channels_last is what oneDNN's and cuDNN's convolutions run natively, in fp32 too: a cnn-fast step
+        # took 1.3x as long without it on an AVX-512 CPU, 1.7x on AVX2 (benchmarks/train_speed.py).
+        self.channels_last = self.device.type in ("cpu", "cuda")
         if self.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.forward = torch.compile(self.model) if recipe.compile else self.model
@@ -160,6 +174,7 @@ class Run:
         self.history: list[dict] = []
         self.best_state: dict[str, torch.Tensor] | None = None
         self.best_val_acc = -1.0
+        self.best_val_logits: torch.Tensor | None = None
         self.seconds = 0.0
 
     def inputs(self, images: torch.Tensor) -> torch.Tensor:
@@ -229,8 +244,7 @@ class Run:
             return torch.cat([self.forward(self.inputs(batch)).float() for batch in images.split(batch_size)])
 
     def evaluate(self, images: torch.Tensor, labels: torch.Tensor) -> tuple[float, float]:
-        logits = self.logits(images)
-        return F.cross_entropy(logits, labels).item(), (logits.argmax(1) == labels).float().mean().item()
+        return loss_and_accuracy(self.logits(images), labels)
 
     def fit(
         self,
@@ -247,7 +261,8 @@ class Run:
         for epoch in range(len(self.history) + 1, self.recipe.epochs + 1):
             started = time.perf_counter()
             train_loss, train_acc = self.train_epoch(epoch, on_progress, updates_per_epoch, val_sample, should_stop)
-            val_loss, val_acc = self.evaluate(self.val_x, self.val_y)
+            val_logits = self.logits(self.val_x)
+            val_loss, val_acc = loss_and_accuracy(val_logits, self.val_y)
             seconds = time.perf_counter() - started
             self.seconds += seconds
             record = {
@@ -261,10 +276,14 @@ class Run:
             }
             self.history.append(record)
             if val_acc > self.best_val_acc:
-                self.best_val_acc = val_acc
+                self.best_val_acc, self.best_val_logits = val_acc, val_logits  # calibrate reuses them
                 self.best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
             if on_epoch is not None:
                 on_epoch(record)
+
+
+def loss_and_accuracy(logits: torch.Tensor, labels: torch.Tensor) -> tuple[float, float]:
+    return F.cross_entropy(logits, labels).item(), (logits.argmax(1) == labels).float().mean().item()
 
 
 def calibrate(run: Run, held_out_negatives: np.ndarray | None = None) -> dict:
@@ -280,7 +299,7 @@ def calibrate(run: Run, held_out_negatives: np.ndarray | None = None) -> dict:
     model = run.model
     if run.best_state is not None:  # None when a run was stopped inside its first epoch: keep what it has
         model.load_state_dict(run.best_state)
-    val_logits = run.logits(run.val_x)
+    val_logits = run.best_val_logits if run.best_val_logits is not None else run.logits(run.val_x)
     result = temperature_choice(val_logits, run.val_y)
     temperature = result["temperature"]
     model.temperature.fill_(temperature)

@@ -34,10 +34,20 @@ def test_progress_callback_reports_each_epoch_in_order(tiny_data):
 
 def test_without_updates_the_loop_reads_no_validation_mid_epoch(tiny_data, monkeypatch):
     run = Run(tiny_recipe(epochs=1), tiny_data)
-    calls, evaluate = [], run.evaluate
-    monkeypatch.setattr(run, "evaluate", lambda images, labels: calls.append(len(images)) or evaluate(images, labels))
+    calls, logits = [], run.logits
+    monkeypatch.setattr(run, "logits", lambda images: calls.append(len(images)) or logits(images))
     run.fit(on_progress=lambda update: pytest.fail("no updates were asked for"))
     assert calls == [len(run.val_x)] and len(run.history) == 1  # only the full validation at the epoch's end
+
+
+def test_calibration_reuses_the_best_epochs_validation_logits(tiny_data, monkeypatch):
+    run = Run(tiny_recipe(epochs=2), tiny_data)
+    run.fit()
+    calls, logits = [], run.logits
+    monkeypatch.setattr(run, "logits", lambda images: calls.append(len(images)) or logits(images))
+    result = training.calibrate(run)  # loads the best epoch's weights
+    assert calls == [] and result["temperature"] > 0  # no second pass over the validation images
+    torch.testing.assert_close(run.best_val_logits, logits(run.val_x))  # they are the best weights' logits
 
 
 def test_the_loop_learns(tiny_data):
@@ -130,3 +140,32 @@ def test_test_set_probabilities_are_calibrated_and_sum_to_one(tiny_data):
 def test_total_steps_counts_the_partial_batch(images, batch, epochs, expected):
     assert training.total_steps(images, batch, epochs) == expected
     assert (training.too_few_steps(images, batch, epochs) is None) == (expected >= training.MIN_STEPS)
+
+
+@pytest.mark.parametrize(
+    "capabilities, onednn_allows, expected",
+    [
+        ({"avx2": True, "avx512_f": True}, True, None),  # AVX-512 without bf16: oneDNN would emulate it, slower
+        ({"avx2": True}, False, None),
+        ({"avx512_bf16": True}, True, torch.bfloat16),
+        ({"amx_bf16": True}, True, torch.bfloat16),
+        ({"bf16": True}, True, torch.bfloat16),  # Arm
+        ({"amx_bf16": True}, False, None),  # ONEDNN_MAX_CPU_ISA forbids it
+    ],
+)
+def test_bf16_only_where_the_cpu_runs_it_natively(monkeypatch, capabilities, onednn_allows, expected):
+    monkeypatch.setattr(torch.cpu, "get_capabilities", lambda: capabilities)
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: onednn_allows)
+    cpu = torch.device("cpu")
+    assert training.pick_autocast_dtype("auto", cpu) == expected
+    assert training.pick_autocast_dtype("fp32", cpu) is None
+    assert training.pick_autocast_dtype("bf16", cpu) == torch.bfloat16  # asked for: given
+    assert training.pick_autocast_dtype("auto", torch.device("cuda")) == torch.bfloat16
+
+
+def test_on_the_cpu_the_convolutions_train_in_channels_last(tiny_data):
+    run = Run(tiny_recipe(arch="cnn-fast", epochs=1), tiny_data)
+    conv = run.model.net.features[0].weight
+    assert run.channels_last and conv.is_contiguous(memory_format=torch.channels_last)
+    assert run.inputs(tiny_data.train_x[:4]).is_contiguous(memory_format=torch.channels_last)
+    assert training.device_text(run.device) == f"cpu ({torch.backends.cpu.get_cpu_capability()})"
