@@ -118,8 +118,8 @@ def pick_device(name: str) -> torch.device:
 
 def pick_autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     """bf16 where the hardware runs it natively (CUDA; CPUs with AVX-512 bf16 or AMX, or Arm's bf16), else
-    fp32. Elsewhere oneDNN emulates bf16: a cnn-fast step took 1.8x as long as fp32 on an AVX-512 CPU
-    without bf16, 6x on AVX2 (benchmarks/train_speed.py --precision)."""
+    fp32. Elsewhere oneDNN emulates bf16: a cnn-fast step took 1.7x as long as fp32 on an AVX-512 CPU
+    without bf16, 8x on AVX2 (benchmarks/train_speed.py --kernels-only)."""
     if precision == "fp32" or device.type == "mps":
         return None
     if precision == "bf16" or device.type == "cuda":
@@ -158,7 +158,7 @@ class Run:
         self.negatives = torch.from_numpy(negatives).to(self.device) if negatives is not None else None
         self.model = DigitNet(recipe.arch).to(self.device)  # the uncompiled model: the one saved
         # channels_last is what oneDNN's and cuDNN's convolutions run natively, in fp32 too: a cnn-fast step
-        # took 1.3x as long without it on an AVX-512 CPU, 1.7x on AVX2 (benchmarks/train_speed.py).
+        # took 1.4x as long without it on an AVX-512 CPU, 1.7x on AVX2 (benchmarks/train_speed.py).
         self.channels_last = self.device.type in ("cpu", "cuda")
         if self.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
