@@ -61,6 +61,7 @@ PER_MINUTE = 30  # corrections a browser session (or script client) may send in 
 MAX_FILE_BYTES = 1 << 20  # per file: a 512 px picture is 5-300 KB, the strokes of a digit a few KB
 MAX_COUNT = 20_000  # the collection is full at this many corrections ...
 MAX_BYTES = 1 << 30  # ... or this many bytes on disk (a canvas correction is ~15 KB)
+HELD_OUT_SHARE = 0.1  # of the corrections, chosen by id: never trained on, they score each new model
 STALE_SECONDS = 3600  # a picture without its JSON this old is a write a crash cut short: removed at start-up
 SUFFIXES = ("png", "mnist.png", "json")  # an entry's files, the JSON last
 ID_PATTERN = re.compile(r"[0-9a-f]{16}")
@@ -477,6 +478,76 @@ def shard_entries(path: Path) -> list[Entry]:
     return [
         Entry(json.loads(files["json"]), files.__getitem__) for files in samples.values() if set(files) == set(SUFFIXES)
     ]
+
+
+# --- learning from them (train.py --corrections, the Train tab) ---
+
+
+@dataclass(frozen=True)
+class TrainingCorrections:
+    """Corrections as training data: digits with their right answers, pictures that are no digit, and the
+    held-out slice that is never trained on and scores a model before and after."""
+
+    images: np.ndarray  # uint8 [N, 28, 28], MNIST-style: what the model saw
+    labels: np.ndarray  # int64 [N], the right digits
+    non_digits: np.ndarray  # uint8 [M, 28, 28]: pictures people said are not a digit
+    held_out: tuple[Entry, ...]  # a stable share of the entries (by id), never trained on
+    skipped: int = 0  # whole numbers whose right answer has more or fewer digits than the model read
+
+    @property
+    def empty(self) -> bool:
+        return not len(self.labels) and not len(self.non_digits)
+
+
+def held_out(entry_id: str) -> bool:
+    """Whether the entry belongs to the held-out slice: a HELD_OUT_SHARE of the ids, the same ones in every run
+    (an entry never moves between the slices as the collection grows)."""
+    return int(entry_id[:8], 16) < HELD_OUT_SHARE * 16**8
+
+
+def training_corrections(entries: list[Entry]) -> TrainingCorrections:
+    """The entries as training data: each digit a whole number's correction names pairs with the digit image the
+    model saw (when it read as many digits as the answer has; else the entry is skipped); a single picture
+    that is "not a digit" joins the non-digits."""
+    images, labels, non_digits, kept_back, skipped = [], [], [], [], 0
+    for entry in entries:
+        if held_out(entry.id):
+            kept_back.append(entry)
+            continue
+        seen = entry.mnist()
+        if entry.label == NOT_A_DIGIT_LABEL:
+            non_digits.extend(seen if len(seen) == 1 else [])
+            skipped += len(seen) != 1  # which part of a whole number is no digit is not said
+        elif len(entry.label) == len(seen):
+            images.extend(seen)
+            labels.extend(int(d) for d in entry.label)
+        else:
+            skipped += 1
+    empty = np.zeros((0, 28, 28), np.uint8)
+    return TrainingCorrections(
+        images=np.stack(images) if images else empty,
+        labels=np.asarray(labels, dtype=np.int64),
+        non_digits=np.stack(non_digits) if non_digits else empty,
+        held_out=tuple(kept_back),
+        skipped=skipped,
+    )
+
+
+def answer_for(probabilities: np.ndarray, threshold: float) -> str:
+    """What the app answers for the digit images of one picture, from their probabilities [digits, 10]: the digits
+    left to right, or NOT_A_DIGIT_LABEL when any is below the model's "not a digit" threshold."""
+    probabilities = np.asarray(probabilities)
+    if (probabilities.max(axis=1) < threshold).any():
+        return NOT_A_DIGIT_LABEL
+    return "".join(DIGIT_LABELS[d] for d in probabilities.argmax(axis=1))
+
+
+def held_out_score(entries, predict_mnist, threshold: float) -> dict:
+    """How many held-out corrections the served model got right (their recorded answers: "before") and a new model
+    gets right ("after", `predict_mnist` on the images the served model saw)."""
+    after = sum(answer_for(predict_mnist(e.mnist()), threshold) == e.label for e in entries)
+    before = sum(e.meta["predicted"] == e.label for e in entries)
+    return {"total": len(entries), "right_before": before, "right_after": int(after)}
 
 
 # --- the maintainer's command ---
