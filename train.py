@@ -5,6 +5,7 @@
     python train.py --out runs/quick --epochs 1 --limit 6000                   # a quick check
     python train.py --preset fast --help                                       # every flag, the preset's values
     python train.py --out runs/best --push-to-hub user/mnist-cnn               # also upload
+    python train.py --preset fast --corrections ~/.cache/mnist-demo/corrections  # learn people's corrections
 
 `main` reads top to bottom: the flags, the data, the model, the loop, the report. The loop is
 `Run.fit` in `mnist_demo/training.py` (the app's Train tab runs it too): an epoch is
@@ -20,6 +21,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 from mnist_demo import artifacts
@@ -36,11 +38,13 @@ from mnist_demo.data import DataError
 from mnist_demo.hub import describe_push_error, push_to_hub, upload_command
 from mnist_demo.model import ARCHITECTURES, count_parameters
 from mnist_demo.training import (
+    CORRECTION_WEIGHT,
     FULL_TRAIN_SIZE,
     WEIGHT_DECAY,
     Recipe,
     Run,
     calibrate,
+    calibrated_probabilities,
     load_data,
     probabilities_on_test_set,
     too_few_steps,
@@ -122,6 +126,14 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="generated non-digits for 'not a digit'; a --limit run gets its share (default: %(default)s)",
     )
     add("--limit", metavar="N", type=whole_number(1), help="train on the first N training images only (default: all)")
+    add(
+        "--corrections",
+        metavar="DIR_OR_REPO",
+        action="append",
+        default=[],
+        help="also learn people's corrections: an app's --corrections-dir or a Hub dataset id; repeatable "
+        "(default: none)",
+    )
     add("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     add(
         "--device",
@@ -218,8 +230,12 @@ def main(argv=None) -> int:
     if problem:
         raise SystemExit(f"train.py: error: {problem}")
 
+    corrections = load_corrections(args.corrections)
+
     # --- the model, its optimizer and schedule ---
-    run = Run(recipe, data, negatives=generate_negatives(args.negatives, args.seed))
+    negatives = joined(generate_negatives(args.negatives, args.seed), corrections and corrections.non_digits)
+    digits = (corrections.images, corrections.labels) if corrections else None
+    run = Run(recipe, data, negatives=negatives, corrections=digits)
     if args.resume:
         load_checkpoint(run, out)
         print(f"resuming after epoch {len(run.history)} of {args.epochs} from {out}")
@@ -235,6 +251,8 @@ def main(argv=None) -> int:
         train(run, out)
         held_out = make_held_out_negatives(len(run.val_x) // 5, args.seed) if args.negatives else None
         metrics = report(run, calibrate(run, held_out), out)
+        if corrections is not None:
+            metrics["corrections"] = corrections_report(run, corrections, args.corrections)
         artifacts.save_model(run.model, out)
         artifacts.write_metrics(out, metrics)
         given = argv if argv is not None else sys.argv[1:]
@@ -249,7 +267,63 @@ def main(argv=None) -> int:
         f"test accuracy {test['accuracy']:.2%} ({test['errors']} wrong)  |  ECE {test['ece_uncalibrated']:.2%} -> "
         f"{test['ece']:.2%} ({scaling})  |  {run.seconds:.0f} s  |  artifacts in {out}"
     )
+    if corrections is not None:
+        print(corrections_line(metrics["corrections"]))
     return push(out, args.push_to_hub, args.private) if args.push_to_hub else 0
+
+
+def load_corrections(sources: list[str]):
+    """People's corrections from folders and Hub datasets, as training data (`TrainingCorrections`); None without
+    sources; SystemExit saying why when one cannot be read or none holds a usable correction."""
+    if not sources:
+        return None
+    from mnist_demo.corrections import CorrectionError, read_entries, training_corrections
+
+    try:
+        entries = {entry.id: entry for source in sources for entry in read_entries(source)}
+    except CorrectionError as error:
+        raise SystemExit(f"train.py: error: {error}") from None
+    corrections = training_corrections(list(entries.values()))
+    if corrections.empty:
+        raise SystemExit(f"train.py: error: no correction to learn from in {', '.join(sources)}")
+    print(
+        f"corrections: {len(corrections.labels):,} digits and {len(corrections.non_digits):,} non-digits from "
+        f"{len(entries):,} entries ({len(corrections.held_out):,} held out, {corrections.skipped:,} skipped)"
+    )
+    return corrections
+
+
+def joined(negatives, more):
+    """Generated non-digits and the ones people named, in one array; None when there are neither."""
+    parts = [a for a in (negatives, more) if a is not None and len(a)]
+    return np.concatenate(parts) if parts else None
+
+
+def corrections_report(run: Run, corrections, sources: list[str]) -> dict:
+    """For metrics.json: what was learned from the corrections, and the held-out ones before and after."""
+    from mnist_demo.corrections import held_out_score
+
+    score = held_out_score(
+        corrections.held_out, lambda images: calibrated_probabilities(run, images), float(run.model.ood_threshold)
+    )
+    return {
+        "sources": sources,
+        "digits": len(corrections.labels),
+        "non_digits": len(corrections.non_digits),
+        "skipped": corrections.skipped,
+        "weight": CORRECTION_WEIGHT,
+        "held_out": score,
+    }
+
+
+def corrections_line(report: dict) -> str:
+    held = report["held_out"]
+    if not held["total"]:
+        return "corrections: none held out to score (a tenth of them are, chosen by id)"
+    return (
+        f"held-out corrections read right: {held['right_before']} of {held['total']} by the model people corrected, "
+        f"{held['right_after']} of {held['total']} now"
+    )
 
 
 def generate_negatives(count: int, seed: int):

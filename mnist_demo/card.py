@@ -20,7 +20,7 @@ with mnist-demo's `train.py`. It is the model behind the mnist-demo draw-a-digit
 | Test accuracy ({test_total:,} MNIST test images) | **{test_acc:.2%}** ({test_errors} wrong) |
 | Validation accuracy ({val_total:,} held-out training images, used to pick the epoch) | {val_acc:.2%} |
 | Expected calibration error, test, {ece_bins} bins: before / after temperature scaling | \
-{ece_before:.2%} / {ece_after:.2%} {scaling} |{not_a_digit}
+{ece_before:.2%} / {ece_after:.2%} {scaling} |{not_a_digit}{corrections}
 | Parameters | {parameters:,} |
 | Training time | {seconds:.0f} s on {device} |
 
@@ -39,7 +39,7 @@ The test set was used only for this final report: the epoch kept is the one with
 {command}
 ```
 
-{recipe}
+{recipe}{corrections_text}
 
 ## Use
 
@@ -78,6 +78,29 @@ def not_a_digit_row(detector: dict | None) -> str:
     return (
         f"\n| 'Not a digit' detector: held-out non-digits flagged / {header} | "
         f"{detector['held_out_non_digits_flagged']:.1%} / {digits} |"
+    )
+
+
+def corrections_row(corrections: dict | None) -> str:
+    """The held-out corrections people made, read right by the model they corrected and by this one."""
+    if not corrections or not corrections["held_out"]["total"]:
+        return ""
+    held = corrections["held_out"]
+    return (
+        f"\n| People's corrections, held out ({held['total']}): read right by the model people corrected / by this "
+        f"one | {held['right_before']} / {held['right_after']} |"
+    )
+
+
+def corrections_text(corrections: dict | None) -> str:
+    """The recipe's sentence on people's corrections, when the run learned from them."""
+    if not corrections:
+        return ""
+    return (
+        f"\n\nIt also learned from people's corrections of the demo's answers ({', '.join(corrections['sources'])}): "
+        f"{corrections['digits']:,} digits, each counting as {corrections['weight']:g} MNIST digits and mixed into "
+        f"every batch, randomly shifted, turned and scaled, and {corrections['non_digits']:,} pictures that are no "
+        "digit, with the generated non-digits. A tenth of the corrections, chosen by id, is held out."
     )
 
 
@@ -147,6 +170,8 @@ def write_model_card(out: Path, metrics: dict, command: str, repo_id: str | None
         val_acc=metrics["val"]["accuracy"],
         val_total=metrics["val"].get("total", 5000),
         not_a_digit=not_a_digit_row(metrics.get("not_a_digit")),
+        corrections=corrections_row(metrics.get("corrections")),
+        corrections_text=corrections_text(metrics.get("corrections")),
         ece_bins=ECE_BINS,
         ece_before=test["ece_uncalibrated"],
         ece_after=test["ece"],

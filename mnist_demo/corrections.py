@@ -8,14 +8,15 @@
     python -m mnist_demo.corrections export DIR_OR_REPO OUT         # one folder of pictures per right answer
     python -m mnist_demo.corrections remove DIR ID [ID ...] [--repo user/name]   # nobody on the page can delete
 
-A correction keeps the picture as the model read it (scaled to at most MAX_SIDE), the 28x28 image(s)
-the model saw, the right answer (a digit, a whole number or "not a digit"), the model's answer and
-probabilities, the weights' revision, a UTC time, a random id and, for a drawing, its strokes. Nothing
-about the person: no IP, session or browser (the session only keys the rate limit, in memory).
+A correction keeps the picture as the model read it (scaled to at most MAX_SIDE), its 28x28 image(s)
+as the model sees them, the right answer (a digit, a whole number or "not a digit"), the model's answer
+and probabilities, the weights' revision, a UTC time, a random id and, for a drawing, its strokes.
+Nothing about the person: no IP, session or browser (the session only keys the rate limit, in memory).
+`training_corrections` turns them into training data for train.py --corrections and the Train tab.
 
 On disk, each correction is three files in DIR/entries, named by its id as a WebDataset sample:
 
-    <id>.png          the picture            <id>.mnist.png   what the model saw, 28 x 28*digits
+    <id>.png          the picture            <id>.mnist.png   its 28x28 image(s), 28 x 28*digits
     <id>.json         everything else, written last: an entry exists once its JSON does
 
 Each file is written atomically (a temporary file renamed into place), so a crash or sixteen people at
@@ -49,7 +50,7 @@ from PIL import Image
 from .artifacts import atomic_write
 from .draw_view import answer_drawing, drawing_of
 from .prediction import DIGIT_LABELS, NO_DIGIT, NOT_A_DIGIT, probabilities_by_label
-from .preprocess import ImageError, opaque_grey, open_image, standard_mode
+from .preprocess import ImageError, opaque_grey, open_image, standard_mode, to_mnist
 
 ENTRIES = "entries"  # the folder of entries inside the corrections folder
 SHARDS = "data"  # the Hub dataset's folder of WebDataset shards (data/*.tar)
@@ -91,7 +92,7 @@ class Correction:
     """One correction, before it is kept."""
 
     picture: Image.Image  # as the model read it, at most MAX_SIDE on its longer side
-    mnist: np.ndarray  # uint8 [28, 28 * digits]: what the model saw, a whole number's digits side by side
+    mnist: np.ndarray  # uint8 [28, 28 * digits]: the 28x28 image(s) of the digit(s) the right answer names
     label: str  # the right answer: "7", "17" or NOT_A_DIGIT_LABEL
     predicted: str  # the model's answer, in the same terms
     probabilities: list[dict[str, float]]  # the ten probabilities of each digit the model read
@@ -134,9 +135,12 @@ def correction_of(classifier, picture, label, source: str = "upload", strokes=No
     except ImageError as error:
         raise BadCorrection(str(error)) from None
     if answer.digits:  # a whole number
-        mnist = np.concatenate([d.mnist for d in answer.digits], axis=1)
         probabilities = [d.probabilities for d in answer.digits]
         predicted = NOT_A_DIGIT_LABEL if answer.reading["not_a_digit"] else answer.reading["number"]
+        # What the right answer says the picture is: its digits as the model cut them, or, when the answer has
+        # another number of digits (a 7 read as "11", a blot), the whole picture as one.
+        parts = [d.mnist for d in answer.digits] if len(label) == len(answer.digits) else [to_mnist(image)]
+        mnist = np.concatenate(parts, axis=1)
     elif answer.model_input is not None:
         mnist = answer.model_input
         probabilities = [classifier.predict_mnist(mnist)[0]]

@@ -27,6 +27,7 @@ from .data import (
     index_batches,
     load_mnist,
     out_of_style,
+    random_affine,
     split_train_val,
     to_unit_float,
 )
@@ -34,6 +35,12 @@ from .model import DigitNet
 
 NEGATIVE_WEIGHT = 0.5  # weight of the outlier-exposure loss against the digits' cross-entropy
 NEGATIVE_FRACTION = 0.25  # negatives added to each batch, as a fraction of its digits
+# People's corrections (`mnist_demo.corrections`): a few dozen must count against 55,000 MNIST digits. Each batch
+# gets at least this fraction of corrections (with replacement, each randomly shifted, turned and scaled), and each
+# counts as CORRECTION_WEIGHT digits in the loss. On 54 mirrored 7s and 9s, dev (validation) digits: other mirrored
+# 7s and 9s 97% read right after the fast preset, MNIST validation unchanged (docs/corrections.md).
+CORRECTION_FRACTION = 0.1
+CORRECTION_WEIGHT = 3.0
 MAX_FLAGGED_DIGITS = 0.01  # the "not a digit" threshold flags at most 1% of validation digits ...
 MAX_FLAGGED_OUT_OF_STYLE = 0.03  # ... and at most 3% of them redrawn blurry, low-res, in marker or pencil
 OUT_OF_STYLE_SEED = 2024  # the validation digits' redrawing for the threshold: the same in every run
@@ -129,7 +136,15 @@ def pick_autocast_dtype(precision: str, device: torch.device) -> torch.dtype | N
 class Run:
     """One training run: the recipe, the data and the model on the device, the optimizer, the history."""
 
-    def __init__(self, recipe: Recipe, data: Data, negatives: np.ndarray | None = None):
+    def __init__(
+        self,
+        recipe: Recipe,
+        data: Data,
+        negatives: np.ndarray | None = None,
+        corrections: tuple[np.ndarray, np.ndarray] | None = None,
+    ):
+        """`negatives`: uint8 [N, 28, 28] non-digits for outlier exposure; `corrections`: people's corrected digits,
+        uint8 [M, 28, 28] and their int labels [M], mixed into every batch (CORRECTION_FRACTION, _WEIGHT)."""
         self.recipe = recipe
         self.device = pick_device(recipe.device)
         self.autocast_dtype = pick_autocast_dtype(recipe.precision, self.device)
@@ -143,6 +158,10 @@ class Run:
         self.val_x, self.val_y = data.val_x.to(self.device), data.val_y.to(self.device)
         self.test_x, self.test_y = data.test_x.to(self.device), data.test_y.to(self.device)
         self.negatives = torch.from_numpy(negatives).to(self.device) if negatives is not None else None
+        self.corrections = None
+        if corrections is not None and len(corrections[1]):
+            images, labels = (torch.as_tensor(np.asarray(a)).to(self.device) for a in corrections)
+            self.corrections = (images, labels.long())
         self.model = DigitNet(recipe.arch).to(self.device)  # the uncompiled model: the one saved
         # channels_last is what the bf16 convolution kernels want (CUDA, and CPUs with AMX / AVX-512 bf16).
         self.channels_last = self.device.type == "cuda" or self.autocast_dtype is not None
@@ -166,19 +185,43 @@ class Run:
         x = to_unit_float(images)
         return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
 
-    def train_step(self, x: torch.Tensor, y: torch.Tensor, negatives: torch.Tensor | None):
+    def train_step(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        negatives: torch.Tensor | None,
+        corrected: tuple[torch.Tensor, torch.Tensor] | None = None,
+    ):
+        """One optimizer step on digits `x`, `y`, plus outlier-exposure `negatives` and people's `corrected` digits
+        (weighted CORRECTION_WEIGHT each), when given."""
         with self.ctx:
-            batch = x if negatives is None else torch.cat([x, negatives])
+            extra_x, extra_y = corrected if corrected is not None else (x[:0], y[:0])
+            batch = torch.cat([x, extra_x] + ([] if negatives is None else [negatives]))
             logits = self.forward(augment(batch) if self.recipe.augment else batch).float()
             digit_logits = logits[: len(x)]
             loss = F.cross_entropy(digit_logits, y)
+            if len(extra_y):
+                weight = CORRECTION_WEIGHT * len(extra_y) / len(x)
+                loss = loss + weight * F.cross_entropy(logits[len(x) : len(x) + len(extra_y)], extra_y)
             if negatives is not None:  # outlier exposure: cross-entropy to the uniform distribution
-                loss = loss + NEGATIVE_WEIGHT * -F.log_softmax(logits[len(x) :], dim=1).mean()
+                loss = loss + NEGATIVE_WEIGHT * -F.log_softmax(logits[len(x) + len(extra_y) :], dim=1).mean()
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
         self.scheduler.step()
         return loss.detach() * len(x), (digit_logits.argmax(1) == y).sum()
+
+    def sample_corrections(self, batch_size: int) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """People's corrected digits for one batch: CORRECTION_FRACTION of it, or as many as keep each correction
+        seen about once an epoch when there are many."""
+        if self.corrections is None:
+            return None
+        images, labels = self.corrections
+        share = max(CORRECTION_FRACTION, len(labels) / len(self.train_x))
+        pick = torch.randint(len(labels), (max(1, round(batch_size * share)),), device=self.device)
+        picked = self.inputs(images[pick])
+        # A few dozen pictures teach their kind only when seen in many poses (augment, when on, covers the batch).
+        return (picked if self.recipe.augment else random_affine(picked)), labels[pick]
 
     def sample_negatives(self, batch_size: int) -> torch.Tensor | None:
         if self.negatives is None:
@@ -203,7 +246,10 @@ class Run:
             if should_stop is not None and should_stop():
                 raise StopTraining
             batch_loss, batch_correct = self.train_step(
-                self.inputs(self.train_x[index]), self.train_y[index], self.sample_negatives(len(index))
+                self.inputs(self.train_x[index]),
+                self.train_y[index],
+                self.sample_negatives(len(index)),
+                self.sample_corrections(len(index)),
             )
             loss_sum += batch_loss
             correct += batch_correct
@@ -319,6 +365,12 @@ def temperature_choice(val_logits: torch.Tensor, val_labels: torch.Tensor) -> di
         "temperature_kept": kept,
         "val_ece": ece,
     }
+
+
+def calibrated_probabilities(run: Run, images: np.ndarray) -> np.ndarray:
+    """The calibrated probabilities [N, 10] of the run's model for uint8 [N, 28, 28] images."""
+    logits = run.logits(torch.from_numpy(np.ascontiguousarray(images, dtype=np.uint8)).to(run.device))
+    return torch.softmax(logits / float(run.model.temperature), 1).cpu().numpy()
 
 
 def probabilities_on_test_set(run: Run) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

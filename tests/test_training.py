@@ -130,3 +130,39 @@ def test_test_set_probabilities_are_calibrated_and_sum_to_one(tiny_data):
 def test_total_steps_counts_the_partial_batch(images, batch, epochs, expected):
     assert training.total_steps(images, batch, epochs) == expected
     assert (training.too_few_steps(images, batch, epochs) is None) == (expected >= training.MIN_STEPS)
+
+
+def squares(count: int, seed: int) -> np.ndarray:
+    """A kind of picture the tiny synthetic digits lack: a filled square, 8-14 px, somewhere near the middle."""
+    rng = np.random.default_rng(seed)
+    images = (rng.random((count, 28, 28)) * 40).astype(np.uint8)
+    for image in images:
+        side, top, left = rng.integers(8, 15), rng.integers(6, 10), rng.integers(6, 10)
+        image[top : top + side, left : left + side] = 255
+    return images
+
+
+def read_as(run: Run, images: np.ndarray) -> np.ndarray:
+    return training.calibrated_probabilities(run, images).argmax(1)
+
+
+def test_a_few_dozen_corrections_teach_a_kind_of_picture_the_data_lacks(tiny_data):
+    taught = Run(tiny_recipe(), tiny_data, corrections=(squares(24, seed=0), np.full(24, 7)))
+    taught.fit()
+    plain = Run(tiny_recipe(), tiny_data)
+    plain.fit()
+    others = squares(100, seed=1)  # never trained on
+    assert (read_as(taught, others) == 7).mean() >= 0.9
+    assert (read_as(plain, others) == 7).mean() < 0.5
+    assert taught.best_val_acc > 0.5  # and the digits are still read
+
+
+def test_each_batch_gets_its_share_of_corrections(tiny_data):
+    few = Run(tiny_recipe(), tiny_data, corrections=(squares(5, seed=0), np.arange(5)))
+    images, labels = few.sample_corrections(32)
+    assert images.shape == (round(32 * training.CORRECTION_FRACTION), 1, 28, 28)
+    assert set(labels.tolist()) <= set(range(5))
+    many = Run(tiny_recipe(), tiny_data, corrections=(squares(270, seed=0), np.zeros(270, np.int64)))
+    assert len(many.sample_corrections(32)[1]) == 16  # half as many as the 540 digits: each seen about once an epoch
+    assert Run(tiny_recipe(), tiny_data).sample_corrections(32) is None
+    assert Run(tiny_recipe(), tiny_data, corrections=(squares(0, 0), np.zeros(0))).sample_corrections(32) is None
