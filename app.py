@@ -32,6 +32,7 @@ import os
 import gradio as gr
 
 from mnist_demo import ImageError
+from mnist_demo.classifier import DIGIT_LABELS, probabilities_by_label
 from mnist_demo.draw_view import answer_drawing, plain_answer, plain_view, read_number, with_pictures
 from mnist_demo.live_training import (
     DEFAULT_BATCH_SIZE,
@@ -62,12 +63,10 @@ from mnist_demo.mistakes import (
 )
 from mnist_demo.model_summary import confusion_matrix_plot, layer_listing, summary_markdown, training_curves_plot
 from mnist_demo.prediction import (
-    DIGIT_LABELS,
     DRAW_PROMPT,
     NO_DIGIT,
     blank_prediction,
-    predict,
-    probabilities_by_label,
+    predict_digit,
     refusal_title,
     unreadable_prediction,
 )
@@ -322,7 +321,7 @@ def script_endpoints(loader: ClassifierLoader, sketchpad, upload, probabilities)
     reading = gr.JSON(visible=False)  # only the /read endpoint's output
 
     def predict_sketch(value):
-        return for_scripts(predict, ready(loader), sketch_path(value), NO_DIGIT).label_value
+        return for_scripts(predict_digit, ready(loader), sketch_path(value), NO_DIGIT).label_value
 
     # With --mcp the endpoints are also MCP tools: api_description describes each tool, the
     # docstring's Args its input.
@@ -332,7 +331,7 @@ def script_endpoints(loader: ClassifierLoader, sketchpad, upload, probabilities)
         Args:
             file_data: an image file (PNG, JPEG, ...) showing one digit, dark on light or light on dark.
         """
-        return for_scripts(predict, ready(loader), uploaded_path(file_data), NO_DIGIT).label_value
+        return for_scripts(predict_digit, ready(loader), uploaded_path(file_data), NO_DIGIT).label_value
 
     def read_file(file_data):
         """Read a handwritten whole number: each digit left to right, with its confidence, its box in pixels
