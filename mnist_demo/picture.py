@@ -1,9 +1,9 @@
 """Open a picture once: a path, bytes, a numpy array, a PIL image or a Gradio Sketchpad value, decoded once.
 
-A big JPEG file is decoded straight at 1/2, 1/4 or 1/8 of its size by its own DCT (Pillow's
-draft mode), no finer than the reading asks for: a 12 MP phone photo costs a third of a full
-decode. A PIL image someone hands over is used as it is, never changed. Whatever goes wrong
-is an `ImageError` whose message is meant for a person.
+A big JPEG file is decoded straight at 1/2, 1/4 or 1/8 of its size, in grey, by its own DCT
+(Pillow's draft mode), no finer than the reading asks for: the reading reads grey levels, and a
+12 MP phone photo costs a third of a full decode. A PIL image someone hands over is used as it
+is, never changed. Whatever goes wrong is an `ImageError` whose message is meant for a person.
 """
 
 import io
@@ -37,8 +37,8 @@ def open_picture(source, least_side: int = 0) -> tuple[Image.Image, tuple[int, i
 
     `source`: a path, bytes, numpy array, PIL image or Gradio Sketchpad value (its composite);
     None or an empty canvas is blank. A JPEG file whose longest side is at least twice
-    `least_side` is decoded at the coarsest DCT scale that keeps that side: the image is
-    smaller than the size returned, which is the file's.
+    `least_side` is decoded in grey at the coarsest DCT scale that keeps that side: the
+    image is then smaller than the size returned, which is the file's.
     """
     if isinstance(source, dict):  # gr.Sketchpad / gr.ImageEditor value
         source = source.get("composite")
@@ -60,7 +60,7 @@ def open_picture(source, least_side: int = 0) -> tuple[Image.Image, tuple[int, i
         size = image.size
         scale = draft_scale(size, least_side)
         if scale > 1:
-            image.draft(None, (size[0] // scale, size[1] // scale))  # a no-op for other formats than JPEG
+            image.draft("L", (size[0] // scale, size[1] // scale))  # a no-op for other formats than JPEG
         image = first_frame(image)
         image.load()
     except FileNotFoundError:
