@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .loading import CONFIG_FILE, WEIGHTS_FILE, Weights, WeightsError, check_files, locate
+from .loading import CONFIG_FILE, WEIGHTS_FILE, ModelFolder, WeightsError, check_files, locate
 from .preprocess import Ink, locate_ink, to_mnist
 from .segment import Digit, read_digits
 
@@ -28,30 +28,30 @@ DIGIT_LABELS = tuple(str(d) for d in range(10))  # the model's ten classes, as e
 class Classifier:
     """A trained `DigitNet` in eval mode plus the folder of artifacts it came from."""
 
-    def __init__(self, model, weights: Weights):
+    def __init__(self, model, model_folder: ModelFolder):
         self.model = model.eval()
-        self.weights = weights
+        self.model_folder = model_folder
 
     @classmethod
     def from_pretrained(cls, source: str | os.PathLike | None = None, revision: str | None = None) -> "Classifier":
         """`None`: the packaged weights; a folder written by train.py; or a Hub repo id `user/name`."""
-        return cls.from_weights(locate(source, revision))
+        return cls.from_folder(locate(source, revision))
 
     @classmethod
-    def from_weights(cls, weights: Weights) -> "Classifier":
-        return cls(load_folder(weights), weights)
+    def from_folder(cls, model_folder: ModelFolder) -> "Classifier":
+        return cls(load_folder(model_folder), model_folder)
 
     @property
     def folder(self) -> Path:
-        return self.weights.folder
+        return self.model_folder.path
 
     @property
     def source(self) -> str:
-        return self.weights.source
+        return self.model_folder.source
 
     @property
     def hub_repo(self) -> str | None:
-        return self.weights.hub_repo
+        return self.model_folder.hub_repo
 
     def warm_up(self) -> None:
         """One prediction and one explanation, so that the first person's drawing does not pay for
@@ -137,12 +137,12 @@ def number_answer(digits: list[Digit], unsure: np.ndarray) -> dict:
     return {"number": "".join(p["digit"] for p in parts), "digits": parts, "not_a_digit": bool(np.any(flags))}
 
 
-def load_folder(weights: Weights):
+def load_folder(model_folder: ModelFolder):
     """A DigitNet from `config.json` + `model.safetensors`, checked file by file, loaded strictly."""
     from .model import DigitNet
 
-    source, folder = weights.description, weights.folder
-    config, shapes = check_files(weights)
+    source, folder = model_folder.description, model_folder.path
+    config, shapes = check_files(model_folder)
     check_config(config, source)
     check_shapes(shapes, DigitNet(**config), source)
     try:

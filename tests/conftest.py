@@ -4,6 +4,7 @@ MNIST_DATA_DIR), tiny IDX files and a HfApi that records instead of uploading.
     MNIST_DATA_DIR=/path/to/data python -m pytest -m "not slow"   # the quick loop
 """
 
+import json
 import os
 import struct
 from pathlib import Path
@@ -60,6 +61,19 @@ def hub_offline(monkeypatch) -> None:
 @pytest.fixture(scope="session")
 def classifier() -> Classifier:
     return Classifier.from_pretrained()
+
+
+@pytest.fixture
+def mismatched_folder(tmp_path) -> Path:
+    """Files that pass every check made without torch, but whose tensors do not fit the architecture named."""
+    from mnist_demo.artifacts import save_model
+    from mnist_demo.model import DigitNet
+
+    folder = tmp_path / "mismatched"
+    folder.mkdir()
+    save_model(DigitNet("cnn-small"), folder)
+    (folder / "config.json").write_text(json.dumps({"arch": "cnn"}))
+    return folder
 
 
 @pytest.fixture(scope="session")
