@@ -14,6 +14,9 @@ import numpy as np
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
 INK_FLOOR = 0.06  # ink below this is paper texture or compression noise
+# Pixels a file may decode to: a 5000x5000 PNG decodes in about 0.3 s. More (a PNG cannot be decoded smaller, as a
+# JPEG can) would make a few-MB upload cost seconds: benchmarks/worst_case.py.
+MAX_DECODED_PIXELS = 25_000_000
 
 
 class ImageError(ValueError):
@@ -61,8 +64,15 @@ def open_picture(source, least_side: int = 0) -> tuple[Image.Image, tuple[int, i
         scale = draft_scale(size, least_side)
         if scale > 1:
             image.draft("L", (size[0] // scale, size[1] // scale))  # a no-op for other formats than JPEG
+        if image.width * image.height > MAX_DECODED_PIXELS:
+            raise ImageError(
+                f"This picture is too big to read quickly ({size[0]}x{size[1]} pixels): save it smaller "
+                f"(at most {MAX_DECODED_PIXELS // 1_000_000} million pixels) or as a JPEG."
+            )
         image = first_frame(image)
         image.load()
+    except ImageError:
+        raise
     except FileNotFoundError:
         raise ImageError(f"No such image file: {source}.") from None
     except Image.DecompressionBombError:

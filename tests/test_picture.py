@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFile
 
+from mnist_demo import picture
 from mnist_demo.picture import BlankImageError, ImageError, draft_scale, open_picture
 
 
@@ -87,3 +88,13 @@ def test_nothing_or_an_empty_canvas_is_blank(source):
 def test_what_is_not_a_picture_says_so_in_words(source, message):
     with pytest.raises(ImageError, match=message):
         open_picture(source)
+
+
+def test_a_file_too_big_to_decode_quickly_is_refused_in_words_unless_a_jpeg_decodes_it_smaller(monkeypatch):
+    monkeypatch.setattr(picture, "MAX_DECODED_PIXELS", 2_000_000)  # a 2000x1500 PNG stands for a 9000x9000 one
+    png = io.BytesIO()
+    Image.new("L", (2000, 1500), 255).save(png, "PNG")
+    with pytest.raises(ImageError, match=r"too big to read quickly \(2000x1500 pixels\)"):
+        open_picture(png.getvalue(), 800)
+    image, size = open_picture(jpeg((2000, 1500)), 800)  # decoded at half size: 1.5 million pixels
+    assert size == (2000, 1500) and image.size == (1000, 750)
