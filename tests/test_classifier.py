@@ -268,7 +268,20 @@ def test_predict_rejects_what_is_not_mnist_format(classifier):
 
 
 def test_predict_does_not_track_gradients(classifier):
-    classifier.predict_mnist(np.zeros((1, 28, 28), dtype=np.uint8))
+    """Inside the forward pass no autograd graph is built (the weights do require gradients: training and the
+    saliency map need them), and the caller's own grad mode is left as it was."""
+    seen = []
+
+    def record(module, inputs, output):
+        seen.append((torch.is_grad_enabled(), output.requires_grad))
+
+    hook = classifier.model.register_forward_hook(record)
+    try:
+        classifier.predict_mnist(np.zeros((3, 28, 28), dtype=np.uint8))
+    finally:
+        hook.remove()
+    assert any(p.requires_grad for p in classifier.model.parameters())
+    assert seen == [(False, False)]
     assert all(p.grad is None for p in classifier.model.parameters())
     assert torch.is_grad_enabled()
 
