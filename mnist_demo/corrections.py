@@ -48,9 +48,11 @@ import numpy as np
 from PIL import Image
 
 from .artifacts import atomic_write
-from .draw_view import answer_drawing, drawing_of
-from .prediction import DIGIT_LABELS, NO_DIGIT, NOT_A_DIGIT, probabilities_by_label
-from .preprocess import ImageError, opaque_grey, open_image, standard_mode, to_mnist
+from .classifier import DIGIT_LABELS, probabilities_by_label
+from .draw_view import answer_drawing
+from .picture import ImageError, opaque_grey, open_picture, standard_mode
+from .prediction import NO_DIGIT, NOT_A_DIGIT
+from .preprocess import to_mnist
 
 ENTRIES = "entries"  # the folder of entries inside the corrections folder
 SHARDS = "data"  # the Hub dataset's folder of WebDataset shards (data/*.tar)
@@ -127,19 +129,19 @@ def correction_of(classifier, picture, label, source: str = "upload", strokes=No
     """Read `picture` (a path, an image, a Sketchpad value) as the Draw tab does and pair the model's answer with
     the right one. BadCorrection for a bad label, an unreadable picture or an empty canvas."""
     label = checked_label(label)
-    if drawing_of(picture) is None:
+    if (picture.get("composite") if isinstance(picture, dict) else picture) is None:
         raise BadCorrection(EMPTY_CANVAS)
     try:
-        image = standard_mode(open_image(drawing_of(picture)))
+        image, _ = open_picture(picture)  # decoded once, in full: the picture is kept as it came
         answer = answer_drawing(classifier, image, NO_DIGIT)
     except ImageError as error:
         raise BadCorrection(str(error)) from None
     if answer.digits:  # a whole number
         probabilities = [d.probabilities for d in answer.digits]
-        predicted = NOT_A_DIGIT_LABEL if answer.reading["not_a_digit"] else answer.reading["number"]
+        predicted = NOT_A_DIGIT_LABEL if answer.number["not_a_digit"] else answer.number["number"]
         # What the right answer says the picture is: its digits as the model cut them, or, when the answer has
         # another number of digits (a 7 read as "11", a blot), the whole picture as one.
-        parts = [d.mnist for d in answer.digits] if len(label) == len(answer.digits) else [to_mnist(image)]
+        parts = [d.mnist for d in answer.digits] if len(label) == len(answer.digits) else [to_mnist(answer.ink)]
         mnist = np.concatenate(parts, axis=1)
     elif answer.model_input is not None:
         mnist = answer.model_input
@@ -154,7 +156,7 @@ def correction_of(classifier, picture, label, source: str = "upload", strokes=No
         label=label,
         predicted=predicted,
         probabilities=[probabilities_by_label(p) for p in probabilities],
-        weights=weights_revision(classifier.weights),
+        weights=weights_revision(classifier.model_folder),
         source=source,
         strokes=strokes,
     )
@@ -171,11 +173,11 @@ def kept_picture(image: Image.Image) -> Image.Image:
     return image
 
 
-def weights_revision(weights) -> str:
+def weights_revision(model_folder) -> str:
     """The weights' name (packaged, the Hub repo id or local), "@", and the first 12 hex digits of the SHA-256 of
     model.safetensors: which model made the mistake."""
-    name = "packaged" if weights.source == "packaged" else weights.hub_repo or "local"
-    return f"{name}@{file_digest(str(Path(weights.folder) / 'model.safetensors'))[:12]}"
+    name = "packaged" if model_folder.source == "packaged" else model_folder.hub_repo or "local"
+    return f"{name}@{file_digest(str(Path(model_folder.path) / 'model.safetensors'))[:12]}"
 
 
 @lru_cache(maxsize=8)
