@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 from mnist_demo import artifacts
@@ -52,6 +53,8 @@ PRESETS = {
         "batch_size": 128,
         "lr": 3e-3,
         "negatives": 20000,
+        "scans": 0,
+        "pieces": 0,
         "augment": True,
         "beta2": 0.999,
     },
@@ -64,6 +67,8 @@ PRESETS = {
         "batch_size": 256,
         "lr": 1e-2,
         "negatives": 0,
+        "scans": 0,
+        "pieces": 0,
         "augment": False,
         "beta2": 0.9,
     },
@@ -114,6 +119,20 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="generated non-digits for the 'not a digit' detector, 0 for none "
         "(default: the preset's; with --limit N, its share N/55000)",
     )
+    add(
+        "--scans",
+        type=whole_number(0),
+        default=None,
+        help="training digits scanned small and read back as the app reads them, 0 for none "
+        "(default: the preset's; with --limit N, its share)",
+    )
+    add(
+        "--pieces",
+        type=whole_number(0),
+        default=None,
+        help="groupings of strokes the number reader weighs, cut from numbers composed of training digits: "
+        "whole digits to learn, fragments and pairs to refuse (default: the preset's; with --limit N, its share)",
+    )
     add("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     add(
         "--device",
@@ -143,8 +162,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     add("--private", action="store_true", help="create the Hub repo as private (default: public)")
     args = parser.parse_args(argv)
-    if args.limit and args.negatives is None:  # a quick run gets the preset's share of non-digits, not all of them
-        args.negatives = PRESETS[args.preset]["negatives"] * min(args.limit, FULL_TRAIN_SIZE) // FULL_TRAIN_SIZE
+    for key in ("negatives", "scans", "pieces"):  # a quick run gets the preset's share of generated pictures
+        if args.limit and getattr(args, key) is None:
+            setattr(args, key, PRESETS[args.preset][key] * min(args.limit, FULL_TRAIN_SIZE) // FULL_TRAIN_SIZE)
     for key, value in PRESETS[args.preset].items():
         if getattr(args, key) is None:
             setattr(args, key, value)
@@ -212,7 +232,8 @@ def main(argv=None) -> int:
         raise SystemExit(f"train.py: error: {problem}")
 
     # --- the model, its optimizer and schedule (mnist_demo.training.Run) ---
-    run = Run(recipe, data, negatives=generate_negatives(args.negatives, args.seed))
+    negatives, examples = generate_examples(args, data)
+    run = Run(recipe, data, negatives=negatives, examples=examples)
     if args.resume:
         load_checkpoint(run, out)
         print(f"resuming after epoch {len(run.history)} of {args.epochs} from {out}")
@@ -255,6 +276,26 @@ def generate_negatives(count: int, seed: int):
     negatives = make_negatives(count, seed=seed)
     print(f"generated {count:,} non-digit images in {time.perf_counter() - started:.1f} s")
     return negatives
+
+
+def generate_examples(args: argparse.Namespace, data):
+    """The generated non-digits and the digits as the reader sees them (`mnist_demo.reader_examples`, made of the
+    training digits only): (negatives or None, (images, labels) or None)."""
+    negatives = generate_negatives(args.negatives, args.seed)
+    if not (args.scans or args.pieces):
+        return negatives, None
+    from mnist_demo.reader_examples import number_pieces, scanned_digits
+
+    started = time.perf_counter()
+    images, labels = data.train_x[: args.limit].numpy(), data.train_y[: args.limit].numpy()
+    scans, scan_labels = scanned_digits(images, labels, args.scans, seed=args.seed)
+    (wholes, whole_labels), parts = number_pieces(images, labels, args.pieces, seed=args.seed)
+    print(
+        f"scanned {len(scans):,} digits; cut {len(wholes) + len(parts):,} groupings from composed numbers "
+        f"({len(wholes):,} whole digits, {len(parts):,} fragments or pairs) in {time.perf_counter() - started:.1f} s"
+    )
+    negatives = parts if negatives is None else np.concatenate([negatives, parts])
+    return negatives, (np.concatenate([scans, wholes]), np.concatenate([scan_labels, whole_labels]))
 
 
 def make_held_out_negatives(count: int, seed: int):
@@ -363,18 +404,26 @@ def recipe_text(recipe: Recipe) -> str:
         else ""
     )
     augmentation = (
-        "batched augmentation: random affine (rotation, scale, shear, translation), stroke thickening/thinning, "
+        "batched augmentation: 1s given a flag and 7s a bar as much of the world writes them, proportions warped, "
+        "random affine (rotation, scale, shear, translation), pen lifts, stroke thickening/thinning, "
         "a quarter redrawn blurry, low-resolution, in marker or pencil, and a quarter given a photo's leftovers "
         "(uneven background, sensor noise, faint ruled lines)"
         if recipe.augment
         else "no augmentation"
+    )
+    examples = (
+        f" Digits as the app's reader sees them join each batch: {recipe.scans:,} training digits scanned small "
+        f"and read back, and the groupings of strokes the number reader weighs in numbers composed of training "
+        f"digits ({recipe.pieces:,}: whole digits as examples, fragments and pairs of digits as non-digits)."
+        if recipe.scans or recipe.pieces
+        else ""
     )
     return (
         f"{recipe.epochs} epochs, batch {recipe.batch_size}, AdamW (beta2 {recipe.beta2:g}, weight decay "
         f"{WEIGHT_DECAY:g}) with a OneCycle schedule peaking at lr {recipe.lr:g} (beta1 cycling between 0.95 and "
         f"0.85); {augmentation}; seed {recipe.seed}. The epoch with the best validation accuracy is kept; a "
         "temperature fitted on the validation split calibrates the probabilities when it lowers their "
-        f"calibration error there.{negatives}"
+        f"calibration error there.{negatives}{examples}"
     )
 
 

@@ -34,6 +34,7 @@ from .model import DigitNet
 
 NEGATIVE_WEIGHT = 0.5  # weight of the outlier-exposure loss against the digits' cross-entropy
 NEGATIVE_FRACTION = 0.25  # negatives added to each batch, as a fraction of its digits
+EXAMPLE_FRACTION = 0.25  # and digits as the reader sees them (`reader_examples`), when there are some
 MAX_FLAGGED_DIGITS = 0.01  # the "not a digit" threshold flags at most 1% of validation digits ...
 MAX_FLAGGED_OUT_OF_STYLE = 0.03  # ... and at most 3% of them redrawn blurry, low-res, in marker or pencil
 OUT_OF_STYLE_SEED = 2024  # the validation digits' redrawing for the threshold: the same in every run
@@ -53,6 +54,8 @@ class Recipe:
     augment: bool = False
     beta2: float = 0.999  # AdamW's second-moment decay
     negatives: int = 0  # generated non-digits for the "not a digit" detector
+    scans: int = 0  # training digits scanned small and read back (`reader_examples.scanned_digits`)
+    pieces: int = 0  # groupings the reader weighs in composed numbers (`reader_examples.number_pieces`)
     seed: int = 0
     limit: int | None = None  # train on the first N training images only
     device: str = "auto"
@@ -128,7 +131,15 @@ def pick_autocast_dtype(precision: str, device: torch.device) -> torch.dtype | N
 class Run:
     """One training run: the recipe, the data and the model on the device, the optimizer, the history."""
 
-    def __init__(self, recipe: Recipe, data: Data, negatives: np.ndarray | None = None):
+    def __init__(
+        self,
+        recipe: Recipe,
+        data: Data,
+        negatives: np.ndarray | None = None,
+        examples: tuple[np.ndarray, np.ndarray] | None = None,
+    ):
+        """`negatives`: non-digits, uint8 [N, 28, 28]; `examples`: more labelled digits (images, labels), both
+        mixed into every batch."""
         self.recipe = recipe
         self.device = pick_device(recipe.device)
         self.autocast_dtype = pick_autocast_dtype(recipe.precision, self.device)
@@ -142,6 +153,7 @@ class Run:
         self.val_x, self.val_y = data.val_x.to(self.device), data.val_y.to(self.device)
         self.test_x, self.test_y = data.test_x.to(self.device), data.test_y.to(self.device)
         self.negatives = torch.from_numpy(negatives).to(self.device) if negatives is not None else None
+        self.examples = tuple(torch.from_numpy(a).to(self.device) for a in examples) if examples is not None else None
         self.model = DigitNet(recipe.arch).to(self.device)  # the uncompiled model: the one saved
         # channels_last is what the bf16 convolution kernels want (CUDA, and CPUs with AMX / AVX-512 bf16).
         self.channels_last = self.device.type == "cuda" or self.autocast_dtype is not None
@@ -165,10 +177,25 @@ class Run:
         x = to_unit_float(images)
         return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
 
-    def train_step(self, x: torch.Tensor, y: torch.Tensor, negatives: torch.Tensor | None):
+    def train_step(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        negatives: torch.Tensor | None,
+        examples: tuple[torch.Tensor, torch.Tensor] | None = None,
+    ):
+        """One optimizer step on digits `x` (labels `y`), more labelled `examples` and `negatives`; returns the
+        digits' summed loss and how many of them it read right (device tensors: no sync)."""
+        if examples is not None:
+            x, y, count = torch.cat([x, examples[0]]), torch.cat([y, examples[1]]), len(x)
+        else:
+            count = len(x)
         with self.ctx:
             batch = x if negatives is None else torch.cat([x, negatives])
-            logits = self.forward(augment(batch) if self.recipe.augment else batch).float()
+            if self.recipe.augment:
+                labels = y if negatives is None else torch.cat([y, y.new_full((len(negatives),), -1)])
+                batch = augment(batch, labels)
+            logits = self.forward(batch).float()
             digit_logits = logits[: len(x)]
             loss = F.cross_entropy(digit_logits, y)
             if negatives is not None:  # outlier exposure: cross-entropy to the uniform distribution
@@ -177,13 +204,20 @@ class Run:
         loss.backward()
         self.optimizer.step()
         self.scheduler.step()
-        return loss.detach() * len(x), (digit_logits.argmax(1) == y).sum()
+        return loss.detach() * count, (digit_logits[:count].argmax(1) == y[:count]).sum()
 
     def sample_negatives(self, batch_size: int) -> torch.Tensor | None:
         if self.negatives is None:
             return None
         count = max(1, int(batch_size * NEGATIVE_FRACTION))
         return self.inputs(self.negatives[torch.randint(len(self.negatives), (count,), device=self.device)])
+
+    def sample_examples(self, batch_size: int) -> tuple[torch.Tensor, torch.Tensor] | None:
+        if self.examples is None:
+            return None
+        images, labels = self.examples
+        pick = torch.randint(len(images), (max(1, int(batch_size * EXAMPLE_FRACTION)),), device=self.device)
+        return self.inputs(images[pick]), labels[pick]
 
     def train_epoch(
         self, epoch: int, on_progress=None, updates: int = 0, val_sample: int = 0, should_stop=None
@@ -202,7 +236,10 @@ class Run:
             if should_stop is not None and should_stop():
                 raise StopTraining
             batch_loss, batch_correct = self.train_step(
-                self.inputs(self.train_x[index]), self.train_y[index], self.sample_negatives(len(index))
+                self.inputs(self.train_x[index]),
+                self.train_y[index],
+                self.sample_negatives(len(index)),
+                self.sample_examples(len(index)),
             )
             loss_sum += batch_loss
             correct += batch_correct

@@ -138,3 +138,14 @@ def test_test_set_probabilities_are_calibrated_and_sum_to_one(tiny_data):
 def test_total_steps_counts_the_partial_batch(images, batch, epochs, expected):
     assert training.total_steps(images, batch, epochs) == expected
     assert (training.too_few_steps(images, batch, epochs) is None) == (expected >= training.MIN_STEPS)
+
+
+def test_reader_examples_join_every_batch_as_labelled_digits(tiny_data):
+    images, labels = tiny_data.train_x[:50].numpy(), tiny_data.train_y[:50].numpy()
+    run = Run(tiny_recipe(epochs=1, augment=True), tiny_data, examples=(images, labels))
+    extra_images, extra_labels = run.sample_examples(32)
+    assert len(extra_images) == len(extra_labels) == int(32 * training.EXAMPLE_FRACTION)
+    assert extra_images.shape[1:] == (1, 28, 28) and extra_images.max() <= 1
+    run.fit()
+    assert len(run.history) == 1 and 0 <= run.history[0]["train_acc"] <= 1
+    assert Run(tiny_recipe(), tiny_data).sample_examples(32) is None
