@@ -130,8 +130,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--pieces",
         type=whole_number(0),
         default=None,
-        help="groupings of strokes the number reader weighs, cut from numbers composed of training digits: "
-        "whole digits to learn, fragments and pairs to refuse (default: the preset's; with --limit N, its share)",
+        help="groupings of strokes the number reader weighs in numbers composed of training digits (whole digits "
+        "to learn, fragments and pairs to refuse) and in rows of non-digits (default: the preset's; with --limit N, "
+        "its share)",
     )
     add("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     add(
@@ -284,17 +285,20 @@ def generate_examples(args: argparse.Namespace, data):
     negatives = generate_negatives(args.negatives, args.seed)
     if not (args.scans or args.pieces):
         return negatives, None
-    from mnist_demo.reader_examples import number_pieces, scanned_digits
+    from mnist_demo.reader_examples import non_digit_pieces, number_pieces, scanned_digits
 
     started = time.perf_counter()
     images, labels = data.train_x[: args.limit].numpy(), data.train_y[: args.limit].numpy()
     scans, scan_labels = scanned_digits(images, labels, args.scans, seed=args.seed)
-    (wholes, whole_labels), parts = number_pieces(images, labels, args.pieces, seed=args.seed)
+    in_numbers = args.pieces * 2 // 3  # two thirds from numbers, the rest from rows of non-digits
+    (wholes, whole_labels), parts = number_pieces(images, labels, in_numbers, seed=args.seed)
+    others = non_digit_pieces(args.pieces - in_numbers, seed=args.seed)
     print(
         f"scanned {len(scans):,} digits; cut {len(wholes) + len(parts):,} groupings from composed numbers "
-        f"({len(wholes):,} whole digits, {len(parts):,} fragments or pairs) in {time.perf_counter() - started:.1f} s"
+        f"({len(wholes):,} whole digits, {len(parts):,} fragments or pairs) and {len(others):,} from rows of "
+        f"non-digits in {time.perf_counter() - started:.1f} s"
     )
-    negatives = parts if negatives is None else np.concatenate([negatives, parts])
+    negatives = np.concatenate([n for n in (negatives, parts, others) if n is not None])
     return negatives, (np.concatenate([scans, wholes]), np.concatenate([scan_labels, whole_labels]))
 
 
@@ -413,8 +417,9 @@ def recipe_text(recipe: Recipe) -> str:
     )
     examples = (
         f" Digits as the app's reader sees them join each batch: {recipe.scans:,} training digits scanned small "
-        f"and read back, and the groupings of strokes the number reader weighs in numbers composed of training "
-        f"digits ({recipe.pieces:,}: whole digits as examples, fragments and pairs of digits as non-digits)."
+        f"and read back, and {recipe.pieces:,} groupings of strokes the number reader weighs, two thirds in numbers "
+        "composed of training digits (whole digits as examples, fragments and pairs of digits as non-digits), a "
+        "third in rows of generated non-digits (non-digits)."
         if recipe.scans or recipe.pieces
         else ""
     )

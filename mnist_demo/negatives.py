@@ -181,15 +181,18 @@ def make_negatives(count: int, seed: int = 0) -> np.ndarray:
     fonts = available_fonts()
     images = []
     while len(images) < count:
-        canvas = Image.new("L", (CANVAS, CANVAS), 255)
-        draw = ImageDraw.Draw(canvas)
-        DRAWERS[rng.integers(len(DRAWERS))](draw, rng, fonts)
-        canvas = canvas.rotate(rng.uniform(-20, 20), fillcolor=255)
         try:
-            images.append(to_mnist(canvas))
+            images.append(to_mnist(non_digit_drawing(rng, fonts)))
         except ImageError:  # a glyph the font lacks renders blank: draw another
             continue
     return np.stack(images)
+
+
+def non_digit_drawing(rng: np.random.Generator, fonts: list[str]) -> Image.Image:
+    """One non-digit (a DRAWERS' drawing, turned up to 20 degrees), dark on a white CANVAS x CANVAS canvas."""
+    canvas = Image.new("L", (CANVAS, CANVAS), 255)
+    DRAWERS[rng.integers(len(DRAWERS))](ImageDraw.Draw(canvas), rng, fonts)
+    return canvas.rotate(rng.uniform(-20, 20), fillcolor=255)
 
 
 def main():

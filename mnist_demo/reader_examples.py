@@ -99,6 +99,26 @@ def number_pieces(images: np.ndarray, labels: np.ndarray, count: int, seed: int 
     )
 
 
+def non_digit_pieces(count: int, seed: int = 0) -> np.ndarray:
+    """At least `count` groupings the reader weighs in rows of 1-3 non-digits (`negatives.non_digit_drawing`:
+    letters, signs, scribbles, shapes, things): whatever part of them it reads is not a digit. uint8 [N, 28, 28]."""
+    from .negatives import CANVAS, available_fonts, non_digit_drawing
+
+    rng = np.random.default_rng(seed)
+    fonts = available_fonts()
+    out: list[np.ndarray] = []
+    while len(out) < count:
+        drawings = [non_digit_drawing(rng, fonts) for _ in range(int(rng.integers(1, 4)))]
+        row = Image.new("L", (CANVAS * len(drawings), CANVAS), 255)
+        for k, drawing in enumerate(drawings):
+            row.paste(drawing, (k * CANVAS, 0))
+        try:
+            out += [image for _, image in candidate_pieces(row)]
+        except ImageError:
+            continue
+    return np.stack(out) if out else np.zeros((0, 28, 28), np.uint8)
+
+
 def candidate_pieces(source) -> list[tuple[np.ndarray, np.ndarray]]:
     """Every grouping of pieces the reader (`segment.read_digits`) weighs in a picture: its ink (bool, in the ink
     map's pixels: a drawing's own under 800 px) and the 28x28 image the model reads of it."""

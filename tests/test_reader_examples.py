@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 
 from mnist_demo import reader_examples
-from mnist_demo.reader_examples import number_pieces, scanned_digits, what_group, written_number
+from mnist_demo.reader_examples import (
+    non_digit_pieces,
+    number_pieces,
+    scanned_digits,
+    what_group,
+    written_number,
+)
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +55,13 @@ def test_number_pieces_are_labelled_digits_and_non_digits_in_mnist_format(some_d
     assert len(whole_labels) == len(wholes) and set(whole_labels.tolist()) <= set(range(10))
     again = number_pieces(images, labels, 60, seed=1)
     assert np.array_equal(again[0][0], wholes) and np.array_equal(again[1], others)  # seeded
+
+
+def test_non_digit_pieces_are_every_grouping_of_rows_of_non_digits():
+    pieces = non_digit_pieces(30, seed=1)
+    assert len(pieces) >= 30 and pieces.dtype == np.uint8 and pieces.shape[1:] == (28, 28)
+    assert (pieces.reshape(len(pieces), -1).max(1) > 0).mean() > 0.9  # ink, in MNIST's format
+    assert np.array_equal(non_digit_pieces(30, seed=1), pieces)
 
 
 def test_scanned_digits_keep_their_labels_and_come_back_in_mnist_format(some_digits):
