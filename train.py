@@ -1,17 +1,20 @@
 """Train a digit classifier on MNIST, write its artifacts, and optionally push them to the Hub.
 
-    python train.py --data-dir ../shared/data --out runs/best --preset best    # the shipped weights
+    python train.py --data-dir ../shared/data --out runs/best --preset best    # the packaged weights
     python train.py --data-dir ../shared/data --out runs/fast --preset fast    # >= 99% in seconds
     python train.py --out runs/quick --epochs 1 --limit 6000                   # a quick check
+    python train.py --preset fast --help                                       # every flag, the preset's values
     python train.py --out runs/best --push-to-hub user/mnist-cnn               # also upload
 
-This file reads top to bottom: the flags, the data, the model, the loop, the report. The loop
-itself is `mnist_demo.training` (the app's Train tab runs it too), the checkpoint that makes
-`--resume` work after Ctrl-C or a crash `mnist_demo.checkpoint`, the upload `mnist_demo.hub`.
-Every file is written atomically.
+`main` reads top to bottom: the flags, the data, the model, the loop, the report. The loop is
+`Run.fit` in `mnist_demo/training.py` (the app's Train tab runs it too): an epoch is
+`Run.train_epoch`, one optimizer step `Run.train_step`. The checkpoint that
+makes `--resume` work after Ctrl-C or a crash is `mnist_demo/checkpoint.py`, the upload
+`mnist_demo/hub.py`. Every file is written atomically.
 """
 
 import argparse
+import dataclasses
 import shlex
 import sys
 import time
@@ -44,6 +47,7 @@ from mnist_demo.training import (
     too_few_steps,
 )
 
+# Each preset is the defaults of the flags it names; a flag given on the command line wins.
 PRESETS = {
     # The recipe of the shipped weights: the full CNN, 15 epochs of OneCycle AdamW, with
     # generated non-digits for the "not a digit" detector.
@@ -73,106 +77,106 @@ PRESETS = {
         "beta2": 0.9,
     },
 }
+GENERATED = (
+    "negatives",
+    "scans",
+    "pieces",
+)  # counts of generated pictures: a --limit run gets the preset's share of each
 BAR_UPDATES = 50  # progress-bar refreshes per epoch on a terminal; each reads the loss, a device sync
-NOT_RECIPE = ("data_dir", "out", "preset", "resume", "push_to_hub", "private")  # flags that are not the Recipe's
 
 
 # --- the flags ---
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    """The flags. A flag named after a `Recipe` field goes into the recipe (`recipe_of`); any other is
+    train.py's own and `main` reads it from `args`."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter, add_help=False
+    )
     add = parser.add_argument
+    add("--preset", choices=PRESETS, default="best", help="the defaults of the recipe flags (default: %(default)s)")
     add(
         "--data-dir",
-        default=None,
-        help="folder holding MNIST/raw; downloads there if missing "
-        "(default: $MNIST_DATA_DIR, else ~/.cache/mnist-demo)",
+        metavar="DIR",
+        help="folder holding MNIST/raw; downloads there if missing (default: $MNIST_DATA_DIR or a cache)",
     )
-    add("--out", default="runs/latest", help="output folder for weights and artifacts (default: %(default)s)")
     add(
-        "--preset",
-        choices=PRESETS,
-        default="best",
-        help="recipe whose values (PRESETS in train.py) the flags below override (default: %(default)s)",
+        "--out",
+        metavar="DIR",
+        default="runs/latest",
+        help="output folder for weights and artifacts (default: %(default)s)",
     )
-    add("--arch", choices=ARCHITECTURES, default=None, help="network (default: the preset's)")
-    add("--epochs", type=whole_number(1), default=None, help="epochs (default: the preset's)")
-    add("--batch-size", type=whole_number(1), default=None, help="batch size (default: the preset's)")
+    add("--arch", choices=ARCHITECTURES, help="network (default: %(default)s)")
+    add("--epochs", metavar="N", type=whole_number(1), help="epochs (default: %(default)s)")
+    add("--batch-size", metavar="N", type=whole_number(1), help="batch size (default: %(default)s)")
     add(
         "--lr",
         type=number_between(0, float("inf")),
-        default=None,
-        help="peak learning rate of the OneCycle schedule (default: the preset's)",
+        help="peak learning rate, OneCycle schedule (default: %(default)s)",
     )
+    add("--beta2", type=number_between(0, 1), help="AdamW's second-moment decay (default: %(default)s)")
     add(
-        "--augment",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="batched augmentation: affine, stroke width, blur, low resolution, paper (default: the preset's)",
+        "--weight-decay",
+        metavar="WD",
+        type=number_between(0, 1, low_included=True),
+        default=WEIGHT_DECAY,
+        help="AdamW's weight decay (default: %(default)s)",
     )
-    add("--beta2", type=number_between(0, 1), default=None, help="AdamW's second-moment decay (default: the preset's)")
+    add("--augment", action=argparse.BooleanOptionalAction, help="batched augmentation (default: %(default)s)")
     add(
         "--negatives",
+        metavar="N",
         type=whole_number(0),
-        default=None,
-        help="generated non-digits for the 'not a digit' detector, 0 for none "
-        "(default: the preset's; with --limit N, its share N/55000)",
+        help="generated non-digits for 'not a digit'; a --limit run gets its share (default: %(default)s)",
     )
     add(
         "--scans",
+        metavar="N",
         type=whole_number(0),
-        default=None,
-        help="training digits scanned small and read back as the app reads them, 0 for none "
-        "(default: the preset's; with --limit N, its share)",
+        help="training digits scanned small and read back as the app reads them; a --limit run gets its share "
+        "(default: %(default)s)",
     )
     add(
         "--pieces",
+        metavar="N",
         type=whole_number(0),
-        default=None,
-        help="groupings of strokes the number reader weighs in numbers composed of training digits (whole digits "
-        "to learn, fragments and pairs to refuse) and in rows of non-digits (default: the preset's; with --limit N, "
-        "its share)",
+        help="groupings of strokes the number reader weighs, in numbers of training digits and in rows of "
+        "non-digits; a --limit run gets its share (default: %(default)s)",
     )
+    add("--limit", metavar="N", type=whole_number(1), help="train on the first N training images only (default: all)")
     add("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     add(
         "--device",
         choices=["auto", "cpu", "cuda", "mps"],
         default="auto",
-        help="auto picks CUDA, then MPS, else CPU (default: %(default)s)",
+        help="auto: CUDA, MPS, else CPU (default: %(default)s)",
     )
     add(
         "--precision",
         choices=["auto", "bf16", "fp32"],
         default="auto",
-        help="auto: bf16 autocast on CUDA and on CPUs with native bf16, fp32 elsewhere (default: %(default)s)",
+        help="auto: bf16 where native (default: %(default)s)",
     )
     add("--compile", action="store_true", help="torch.compile the model (default: off)")
-    add(
-        "--limit",
-        type=whole_number(1),
-        default=None,
-        help="train on the first N training images only, for quick runs (default: all)",
-    )
     add("--resume", action="store_true", help="continue from the checkpoint in --out (default: off)")
-    add(
-        "--push-to-hub",
-        metavar="REPO_ID",
-        default=None,
-        help="upload --out to this Hub model repo; token from HF_TOKEN or the cached login (default: no upload)",
-    )
+    add("--push-to-hub", metavar="REPO_ID", help="upload --out to this Hub model repo (default: no upload)")
     add("--private", action="store_true", help="create the Hub repo as private (default: public)")
-    args = parser.parse_args(argv)
-    for key in ("negatives", "scans", "pieces"):  # a quick run gets the preset's share of generated pictures
-        if args.limit and getattr(args, key) is None:
-            setattr(args, key, PRESETS[args.preset][key] * min(args.limit, FULL_TRAIN_SIZE) // FULL_TRAIN_SIZE)
-    for key, value in PRESETS[args.preset].items():
-        if getattr(args, key) is None:
-            setattr(args, key, value)
-    problem = too_few_steps(min(args.limit or FULL_TRAIN_SIZE, FULL_TRAIN_SIZE), args.batch_size, args.epochs)
-    if problem:
-        parser.error(problem)
-    return args
+    # The preset (and --limit) decide the other flags' defaults: read them first, so that --help
+    # shows the chosen preset's numbers.
+    first, _ = parser.parse_known_args(argv)
+    parser.set_defaults(**preset_defaults(first.preset, first.limit))
+    add("-h", "--help", action="help", help="show this message and exit")
+    return parser.parse_args(argv)
+
+
+def preset_defaults(preset: str, limit: int | None) -> dict:
+    """The preset's values; a run on the first `limit` images gets its share of the generated pictures."""
+    values = dict(PRESETS[preset])
+    if limit:
+        for name in GENERATED:
+            values[name] = values[name] * min(limit, FULL_TRAIN_SIZE) // FULL_TRAIN_SIZE
+    return values
 
 
 def whole_number(minimum: int):
@@ -190,16 +194,20 @@ def whole_number(minimum: int):
     return parse
 
 
-def number_between(low: float, high: float):
-    """An argparse type: a number strictly between `low` and `high` (`high` may be infinite)."""
+def number_between(low: float, high: float, low_included: bool = False):
+    """An argparse type: a number between `low` and `high` (`high` may be infinite), `low` itself only when
+    `low_included`."""
 
     def parse(text: str) -> float:
         try:
             value = float(text)
         except ValueError:
             value = None
-        if value is None or not low < value < high:
-            limits = f"above {low:g}" if high == float("inf") else f"between {low:g} and {high:g}"
+        if value is None or not (low <= value if low_included else low < value) or not value < high:
+            if high == float("inf"):
+                limits = f"{'at least' if low_included else 'above'} {low:g}"
+            else:
+                limits = f"{'from' if low_included else 'between'} {low:g} {'to' if low_included else 'and'} {high:g}"
             raise argparse.ArgumentTypeError(f"must be a number {limits}, not {text!r}")
         return value
 
@@ -207,7 +215,8 @@ def number_between(low: float, high: float):
 
 
 def recipe_of(args: argparse.Namespace) -> Recipe:
-    return Recipe(**{k: v for k, v in vars(args).items() if k not in NOT_RECIPE})
+    """The flags named after the Recipe's fields."""
+    return Recipe(**{field.name: getattr(args, field.name) for field in dataclasses.fields(Recipe)})
 
 
 def main(argv=None) -> int:
@@ -228,11 +237,11 @@ def main(argv=None) -> int:
         data = load_data(args.data_dir)
     except DataError as error:
         raise SystemExit(f"train.py: error: {error}") from None
-    problem = too_few_steps(min(len(data.train_x), args.limit or len(data.train_x)), args.batch_size, args.epochs)
-    if problem:  # parse_args checked this for MNIST's full size
+    problem = too_few_steps(len(data.train_x[: args.limit]), args.batch_size, args.epochs)
+    if problem:
         raise SystemExit(f"train.py: error: {problem}")
 
-    # --- the model, its optimizer and schedule (mnist_demo.training.Run) ---
+    # --- the model, its optimizer and schedule ---
     negatives, examples = generate_examples(args, data)
     run = Run(recipe, data, negatives=negatives, examples=examples)
     if args.resume:
@@ -254,7 +263,7 @@ def main(argv=None) -> int:
         artifacts.write_metrics(out, metrics)
         given = argv if argv is not None else sys.argv[1:]
         command = "python train.py " + " ".join(shlex.quote(a) for a in given if a != "--resume")
-        write_model_card(out, metrics, command=command, recipe=recipe_text(recipe), repo_id=args.push_to_hub)
+        write_model_card(out, metrics, command=command, repo_id=args.push_to_hub)
     except KeyboardInterrupt:  # every file is written atomically: what is on disk is whole
         print(f"\ninterrupted: {what_is_saved(out)}", file=sys.stderr)
         return 130
@@ -397,39 +406,6 @@ def push(out: Path, repo_id: str, private: bool) -> int:
         return 130
     print(f"pushed to https://huggingface.co/{repo_id}")
     return 0
-
-
-def recipe_text(recipe: Recipe) -> str:
-    """The recipe in words, for the model card."""
-    negatives = (
-        f" {recipe.negatives:,} generated non-digits (letters, signs, scribbles, shapes) join each epoch's "
-        "batches, trained toward a uniform prediction (outlier exposure) for the 'not a digit' detector."
-        if recipe.negatives
-        else ""
-    )
-    augmentation = (
-        "batched augmentation: 1s given a flag and 7s a bar as much of the world writes them, proportions warped, "
-        "random affine (rotation, scale, shear, translation), pen lifts, stroke thickening/thinning, "
-        "a quarter redrawn blurry, low-resolution, in marker or pencil, and a quarter given a photo's leftovers "
-        "(uneven background, sensor noise, faint ruled lines)"
-        if recipe.augment
-        else "no augmentation"
-    )
-    examples = (
-        f" Digits as the app's reader sees them join each batch: {recipe.scans:,} training digits scanned small "
-        f"and read back, and {recipe.pieces:,} groupings of strokes the number reader weighs, two thirds in numbers "
-        "composed of training digits (whole digits as examples, fragments and pairs of digits as non-digits), a "
-        "third in rows of generated non-digits (non-digits)."
-        if recipe.scans or recipe.pieces
-        else ""
-    )
-    return (
-        f"{recipe.epochs} epochs, batch {recipe.batch_size}, AdamW (beta2 {recipe.beta2:g}, weight decay "
-        f"{WEIGHT_DECAY:g}) with a OneCycle schedule peaking at lr {recipe.lr:g} (beta1 cycling between 0.95 and "
-        f"0.85); {augmentation}; seed {recipe.seed}. The epoch with the best validation accuracy is kept; a "
-        "temperature fitted on the validation split calibrates the probabilities when it lowers their "
-        f"calibration error there.{negatives}{examples}"
-    )
 
 
 if __name__ == "__main__":

@@ -90,7 +90,42 @@ def temperature_note(metrics: dict) -> str:
     )
 
 
-def write_model_card(out: Path, metrics: dict, command: str, recipe: str, repo_id: str | None = None) -> ModelCard:
+def recipe_text(recipe: dict) -> str:
+    """The recipe (a `training.Recipe` as a dict, as metrics.json keeps it) in words."""
+    weight_decay = recipe.get("weight_decay", 5e-4)  # runs from before it was a flag all used 5e-4
+    negatives = (
+        f" {recipe['negatives']:,} generated non-digits (letters, signs, scribbles, shapes, things) join each epoch's "
+        "batches, trained toward a uniform prediction (outlier exposure) for the 'not a digit' detector."
+        if recipe.get("negatives")
+        else ""
+    )
+    augmentation = (
+        "batched augmentation: 1s given a flag and 7s a bar as much of the world writes them, proportions warped, "
+        "random affine (rotation, scale, shear, translation), pen lifts, stroke thickening/thinning, "
+        "a quarter redrawn blurry, low-resolution, in marker or pencil, and a quarter given a photo's leftovers "
+        "(uneven background, sensor noise, faint ruled lines)"
+        if recipe.get("augment")
+        else "no augmentation"
+    )
+    examples = (
+        f" Digits as the app's reader sees them join each batch: {recipe.get('scans', 0):,} training digits scanned "
+        f"small and read back, and {recipe.get('pieces', 0):,} groupings of strokes the number reader weighs, two "
+        "thirds in numbers composed of training digits (whole digits as examples, fragments and pairs of digits as "
+        "non-digits), a third in rows of generated non-digits (as non-digits)."
+        if recipe.get("scans") or recipe.get("pieces")
+        else ""
+    )
+    return (
+        f"{recipe['epochs']} epochs, batch {recipe['batch_size']}, AdamW (beta2 {recipe['beta2']:g}, weight decay "
+        f"{weight_decay:g}) with a OneCycle schedule peaking at lr {recipe['lr']:g} (beta1 "
+        f"cycling between 0.95 and 0.85); {augmentation}; seed {recipe['seed']}. The epoch with the best validation "
+        "accuracy is kept; a temperature fitted on the validation split calibrates the probabilities when it lowers "
+        f"their calibration error there.{negatives}{examples}"
+    )
+
+
+def write_model_card(out: Path, metrics: dict, command: str, repo_id: str | None = None) -> ModelCard:
+    """The card for the run `metrics` describes (metrics.json's content), written to `out`/README.md."""
     test = metrics["test"]
     card_data = ModelCardData(
         library_name="mnist-demo",
@@ -133,7 +168,7 @@ def write_model_card(out: Path, metrics: dict, command: str, recipe: str, repo_i
         arch=metrics["arch"],
         arch_text=ARCH_TEXT[metrics["arch"]],
         command=command,
-        recipe=recipe,
+        recipe=recipe_text(metrics["recipe"]),
         repo=repo_id or "path/to/this/folder",
         where="or a folder written by train.py" if repo_id else "the folder train.py wrote, or a Hub repo id",
     )

@@ -29,6 +29,7 @@ RECIPE_FLAGS = (
     "pieces",
     "augment",
     "beta2",
+    "weight_decay",
     "seed",
     "limit",
 )

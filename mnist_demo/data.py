@@ -202,7 +202,7 @@ def random_paper(x: torch.Tensor, probability: float = 0.25) -> torch.Tensor:
     """What a photo's cleaned ink can still hold, on a random part of the batch: an uneven faint
     background (a leftover of the paper's light), sensor noise, and now and then a faint ruled line.
 
-    `preprocess.paper_ink` removes most of the paper; this teaches the network to ignore the rest
+    `photo.paper_ink` removes most of the paper; this teaches the network to ignore the rest
     instead of reading it as strokes.
     """
     n, device, dtype = x.shape[0], x.device, x.dtype

@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from .preprocess import ImageError, ascii_art, to_mnist
+from .picture import ImageError
+from .preprocess import ascii_art, to_mnist
 
 CANVAS = 96
 # Letters and signs that do not look like a digit: no O o D Q (0), I l i j | ! ( ) / (1), Z z (2),

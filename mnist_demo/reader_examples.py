@@ -20,7 +20,9 @@ import io
 import numpy as np
 from PIL import Image
 
-from .preprocess import ImageError, ascii_art, located_ink, open_image, standard_mode, to_mnist
+from . import segment
+from .picture import ImageError
+from .preprocess import ascii_art, locate_ink, to_mnist
 
 WHOLE = 0.9  # a group holding this share of one digit's ink, and that digit this share of the group's, is that digit
 PART_OF_TWO = 0.3  # a group holding this share of each of two digits' ink is parts of two digits
@@ -119,20 +121,11 @@ def non_digit_pieces(count: int, seed: int = 0) -> np.ndarray:
     return np.stack(out) if out else np.zeros((0, 28, 28), np.uint8)
 
 
-def candidate_pieces(source) -> list[tuple[np.ndarray, np.ndarray]]:
+def candidate_pieces(picture) -> list[tuple[np.ndarray, np.ndarray]]:
     """Every grouping of pieces the reader (`segment.read_digits`) weighs in a picture: its ink (bool, in the ink
     map's pixels: a drawing's own under 800 px) and the 28x28 image the model reads of it."""
-    from . import segment
-
-    ink, _, _ = located_ink(standard_mode(open_image(source)))
-    labels, boxes = segment.label_components(ink > segment.INK_LEVEL * max(float(ink.max()), 0.2))
-    if not 0 < len(boxes) <= segment.MAX_COMPONENTS:
-        raise ImageError("no ink, or too much")
-    joined = segment.join_subordinates(boxes)
-    tallest = max(p.height for p in joined)
-    pieces = segment.cut_wide(labels, joined, tallest)
-    if len(pieces) > segment.MAX_PIECES:
-        return []
+    ink = locate_ink(picture).map
+    labels, pieces, tallest = segment.ink_pieces(ink)
     groups = []
     for i, j in segment.candidate_digits(pieces, tallest):
         mask = np.zeros(ink.shape, dtype=bool)

@@ -53,6 +53,7 @@ class Recipe:
     lr: float  # the OneCycle schedule's peak
     augment: bool = False
     beta2: float = 0.999  # AdamW's second-moment decay
+    weight_decay: float = WEIGHT_DECAY
     negatives: int = 0  # generated non-digits for the "not a digit" detector
     scans: int = 0  # training digits scanned small and read back (`reader_examples.scanned_digits`)
     pieces: int = 0  # groupings the reader weighs in composed numbers (`reader_examples.number_pieces`)
@@ -161,7 +162,7 @@ class Run:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.forward = torch.compile(self.model) if recipe.compile else self.model
         self.optimizer = torch.optim.AdamW(
-            self.model.parameters(), lr=recipe.lr, betas=(0.9, recipe.beta2), weight_decay=WEIGHT_DECAY
+            self.model.parameters(), lr=recipe.lr, betas=(0.9, recipe.beta2), weight_decay=recipe.weight_decay
         )
         self.steps = total_steps(len(self.train_x), recipe.batch_size, recipe.epochs)
         self.scheduler = torch.optim.lr_scheduler.OneCycleLR(

@@ -1,10 +1,13 @@
-"""Shared fixtures: a clean Hub environment for every test, the packaged classifier, real MNIST (from
-MNIST_DATA_DIR), tiny IDX files and a HfApi that records instead of uploading.
+"""What the test files share: a clean Hub environment for every test, the packaged classifier, real MNIST
+(from MNIST_DATA_DIR), tiny IDX files and a recipe to train on them, a HfApi that records instead of
+uploading, and the Chromium the browser tests drive.
 
     MNIST_DATA_DIR=/path/to/data python -m pytest -m "not slow"   # the quick loop
 """
 
+import json
 import os
+import shutil
 import struct
 from pathlib import Path
 
@@ -16,6 +19,21 @@ from mnist_demo import Classifier
 
 HUB_TOKEN_VARIABLES = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")
 HUB_OFFLINE_VARIABLES = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
+PREDICTION_TIMEOUT_MS = 30_000  # headless software rendering and a busy CPU make each stroke slow
+LABEL = "#probabilities .container"  # the label and its bars, without the progress timer
+# Strokes as fractions of the canvas: a 7 (top bar, then the diagonal).
+SEVEN = [[(0.28, 0.22), (0.72, 0.22)], [(0.72, 0.22), (0.6, 0.5), (0.45, 0.82)]]
 
 
 @pytest.fixture(autouse=True)
@@ -60,6 +78,19 @@ def hub_offline(monkeypatch) -> None:
 @pytest.fixture(scope="session")
 def classifier() -> Classifier:
     return Classifier.from_pretrained()
+
+
+@pytest.fixture
+def mismatched_folder(tmp_path) -> Path:
+    """Files that pass every check made without torch, but whose tensors do not fit the architecture named."""
+    from mnist_demo.artifacts import save_model
+    from mnist_demo.model import DigitNet
+
+    folder = tmp_path / "mismatched"
+    folder.mkdir()
+    save_model(DigitNet("cnn-small"), folder)
+    (folder / "config.json").write_text(json.dumps({"arch": "cnn"}))
+    return folder
 
 
 @pytest.fixture(scope="session")
@@ -111,6 +142,21 @@ def tiny_mnist_dir(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def tiny_data(tiny_mnist_dir):
+    """The tiny IDX files as training.Data: 540 training, 60 validation and 200 test images."""
+    from mnist_demo import training
+
+    return training.load_data(tiny_mnist_dir)
+
+
+def tiny_recipe(**changes):
+    """A recipe that trains on `tiny_data` in a second or two: the mlp, 2 epochs of batches of 32, on the CPU."""
+    from mnist_demo.training import Recipe
+
+    return Recipe(**{"arch": "mlp", "epochs": 2, "batch_size": 32, "lr": 1e-2, "device": "cpu", **changes})
+
+
 class RecordingHfApi:
     """Stands in for huggingface_hub.HfApi: records what would be created and uploaded."""
 
@@ -128,3 +174,51 @@ class RecordingHfApi:
         self.calls.append(
             ("upload_folder", {"folder_path": folder_path, "repo_id": repo_id, "uploaded": uploaded, **kwargs})
         )
+
+
+# --- the browser tests' Chromium, and drawing on the Draw tab ---
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, driven by Playwright (skips without it)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).is_file():
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def draw(page, strokes):
+    """Draw each stroke with the mouse; wait, after each, for the prediction it triggers."""
+    canvas = page.locator("#sketchpad canvas").first
+    box = canvas.bounding_box()
+    for stroke in strokes:
+        before = probabilities_text(page)
+        points = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in stroke]
+        page.mouse.move(*points[0])
+        page.mouse.down()
+        for point in points[1:]:  # few mouse events: headless software rendering redraws on each
+            page.mouse.move(*point)
+        page.mouse.up()
+        wait_until_changed(page, before)
+
+
+def probabilities_text(page) -> str:
+    return page.locator(LABEL).inner_text()
+
+
+def wait_until_changed(page, before: str):
+    page.wait_for_function(
+        f"before => document.querySelector('{LABEL}')?.innerText !== before", arg=before, timeout=PREDICTION_TIMEOUT_MS
+    )
+
+
+def wait_for_label(page, text: str):
+    page.wait_for_function(
+        "text => document.querySelector('#probabilities [data-testid=label-output-value]')?.innerText.trim() === text",
+        arg=text,
+        timeout=PREDICTION_TIMEOUT_MS,
+    )

@@ -12,41 +12,35 @@ come from here (docs/).
 """
 
 import os
-import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import (
+    PREDICTION_TIMEOUT_MS,
+    SCREENSHOTS,
+    SEVEN,
+    draw,
+    probabilities_text,
+    wait_for_label,
+    wait_until_changed,
+)
 from PIL import Image, ImageDraw
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import app  # noqa: E402
-from mnist_demo.loading import ClassifierLoader  # noqa: E402
+from mnist_demo.classifier_loader import ClassifierLoader  # noqa: E402
 from mnist_demo.mistakes import load_mistakes  # noqa: E402
 
 pytestmark = pytest.mark.slow  # each test drives Chromium against a launched app
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
 PHOTO = SCREENSHOTS.parent / "docs" / "photo-4.jpg"  # a phone photo of a 4 on ruled paper under a shadow
-PREDICTION_TIMEOUT_MS = 30_000  # headless software rendering and a busy CPU make each stroke slow
 QUIET_MS = 2_000  # after a Clear, no answer in flight changes the page for this long: it has settled
 PHONE_SCREEN = {"width": 390, "height": 844}
 
-# Strokes as fractions of the canvas: a 7 (top bar, then the diagonal) and a 1.
-SEVEN = [[(0.28, 0.22), (0.72, 0.22)], [(0.72, 0.22), (0.6, 0.5), (0.45, 0.82)]]
+# Strokes as fractions of the canvas: a 1 (conftest has a 7).
 ONE = [[(0.5, 0.18), (0.5, 0.84)]]
 # Three quick strokes, drawn without waiting for their answers, then Clear at once.
 SCRIBBLE = [[(0.3, 0.2), (0.3, 0.5), (0.7, 0.5)], [(0.6, 0.2), (0.6, 0.8)], [(0.2, 0.85), (0.8, 0.85)]]
@@ -58,20 +52,10 @@ SEVENTEEN = [[(0.2, 0.3), (0.2, 0.7)], [(0.45, 0.3), (0.8, 0.3), (0.6, 0.7)]]
 def url(classifier):
     # As `python app.py` starts: the page is served before the model is loaded (here, the page's
     # first load event starts the loading), and the first stroke waits for it.
-    demo = app.build_demo(ClassifierLoader(classifier.weights))
+    demo = app.build_demo(ClassifierLoader(classifier.model_folder))
     _, local_url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **app.LAUNCH_OPTIONS)
     yield local_url
     demo.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).is_file():
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
@@ -92,21 +76,6 @@ def phone(browser, url):
     wait_for_brush(page)
     yield page
     context.close()
-
-
-def draw(page, strokes):
-    """Draw each stroke with the mouse; wait, after each, for the prediction it triggers."""
-    canvas = page.locator("#sketchpad canvas").first
-    box = canvas.bounding_box()
-    for stroke in strokes:
-        before = probabilities_text(page)
-        points = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in stroke]
-        page.mouse.move(*points[0])
-        page.mouse.down()
-        for point in points[1:]:  # few mouse events: headless software rendering redraws on each
-            page.mouse.move(*point)
-        page.mouse.up()
-        wait_until_changed(page, before)
 
 
 def draw_quickly(page, strokes):
@@ -173,27 +142,6 @@ def inside_the_screen(box: dict) -> bool:
         and box["y"] >= 0
         and box["x"] + box["width"] <= PHONE_SCREEN["width"]
         and box["y"] + box["height"] <= PHONE_SCREEN["height"]
-    )
-
-
-LABEL = "#probabilities .container"  # the label and its bars, without the progress timer
-
-
-def probabilities_text(page) -> str:
-    return page.locator(LABEL).inner_text()
-
-
-def wait_until_changed(page, before: str):
-    page.wait_for_function(
-        f"before => document.querySelector('{LABEL}')?.innerText !== before", arg=before, timeout=PREDICTION_TIMEOUT_MS
-    )
-
-
-def wait_for_label(page, text: str):
-    page.wait_for_function(
-        "text => document.querySelector('#probabilities [data-testid=label-output-value]')?.innerText.trim() === text",
-        arg=text,
-        timeout=PREDICTION_TIMEOUT_MS,
     )
 
 

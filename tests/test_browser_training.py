@@ -8,18 +8,16 @@ docs/train-tab.png's source (screenshots/ is gitignored).
 """
 
 import os
-import shutil
-from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, SEVEN, draw, wait_for_label  # noqa: E402
+from conftest import SCREENSHOTS, SEVEN, draw, wait_for_label  # noqa: E402
 
 import app  # noqa: E402
+from mnist_demo.classifier_loader import ClassifierLoader  # noqa: E402
 from mnist_demo.live_training import Trainer  # noqa: E402
-from mnist_demo.loading import ClassifierLoader  # noqa: E402
 
 sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.slow
@@ -48,16 +46,12 @@ def url(classifier, mnist_dir):
 
 
 @pytest.fixture(scope="module")
-def page(url):
-    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).is_file():
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 1100})
-        page.goto(url)
-        page.wait_for_selector("#sketchpad canvas")
-        yield page
-        browser.close()
+def page(browser, url):
+    page = browser.new_page(viewport={"width": 1280, "height": 1100})
+    page.goto(url)
+    page.wait_for_selector("#sketchpad canvas")
+    yield page
+    page.close()
 
 
 def test_train_the_mlp_watch_the_curves_grow_then_draw_with_both_models(page):

@@ -15,6 +15,17 @@ def metrics(not_a_digit: bool = True) -> dict:
         "val": {"accuracy": 0.9962, "loss": 0.014, "total": 5000},
         "test": {"accuracy": 0.99671, "errors": 33, "total": 10_000, "ece": 0.004, "ece_uncalibrated": 0.011},
         "temperature": 1.234,
+        "recipe": {
+            "arch": "cnn",
+            "epochs": 15,
+            "batch_size": 128,
+            "lr": 3e-3,
+            "augment": True,
+            "beta2": 0.999,
+            "weight_decay": 5e-4,
+            "negatives": 20000,
+            "seed": 0,
+        },
     }
     if not_a_digit:
         figures["not_a_digit"] = {"threshold": 0.61, "val_digits_flagged": 0.01, "held_out_non_digits_flagged": 0.93}
@@ -27,7 +38,6 @@ def card(tmp_path) -> ModelCard:
         tmp_path,
         metrics(),
         command="python train.py --preset best",
-        recipe="15 epochs of OneCycle.",
         repo_id="someone/mnist-cnn",
     )
     return ModelCard.load(tmp_path / "README.md")
@@ -55,7 +65,9 @@ def test_body_tells_results_architecture_recipe_and_use(card):
     assert "**99.67%** (33 wrong)" in text and "10,000 MNIST test images" in text and "5,000 held-out" in text
     assert "0.40%" in text and "T = 1.234" in text and "289,642" in text
     assert "![Training curves](training_curves.png)" in text and "![Confusion matrix](confusion_matrix.png)" in text
-    assert "python train.py --preset best" in text and "15 epochs of OneCycle." in text
+    assert "python train.py --preset best" in text
+    assert "15 epochs, batch 128, AdamW (beta2 0.999, weight decay 0.0005)" in text and "peaking at lr 0.003" in text
+    assert "batched augmentation" in text and "20,000 generated non-digits" in text
     assert 'Classifier.from_pretrained("someone/mnist-cnn")' in text
     assert "93.0% / 1.0%" in text  # the 'not a digit' detector
 
@@ -63,8 +75,9 @@ def test_body_tells_results_architecture_recipe_and_use(card):
 def test_card_without_a_repo_or_detector_still_reads_well(tmp_path):
     figures = metrics(not_a_digit=False)
     figures["test"]["total"], figures["val"]["total"] = 200, 60
-    write_model_card(tmp_path, figures, command="python train.py", recipe="r")
+    figures["recipe"] |= {"augment": False, "negatives": 0}
+    write_model_card(tmp_path, figures, command="python train.py")
     card = ModelCard.load(tmp_path / "README.md")
     assert "200 MNIST test images" in card.text and "60 held-out" in card.text
-    assert "Not a digit" not in card.text
+    assert "Not a digit" not in card.text and "non-digits" not in card.text and "no augmentation" in card.text
     assert 'Classifier.from_pretrained("path/to/this/folder")' in card.text

@@ -7,27 +7,19 @@ import json
 
 import pytest
 import torch
+from conftest import tiny_recipe
 from safetensors.torch import save_file
 
-from mnist_demo import checkpoint, training
+from mnist_demo import checkpoint
 from mnist_demo.checkpoint import CHECKPOINT_FILE, CHECKPOINT_INFO, CheckpointError
-from mnist_demo.training import Recipe, Run, StopTraining
-
-
-@pytest.fixture(scope="module")
-def tiny_data(tiny_mnist_dir):
-    return training.load_data(tiny_mnist_dir)
-
-
-def recipe(**changes) -> Recipe:
-    return Recipe(**{"arch": "mlp", "epochs": 2, "batch_size": 32, "lr": 1e-2, "device": "cpu", **changes})
+from mnist_demo.training import Run, StopTraining
 
 
 @pytest.fixture(scope="module")
 def saved(tiny_data, tmp_path_factory):
     """A run after one of its two epochs, the folder its checkpoint is in, its shuffling state then."""
     out = tmp_path_factory.mktemp("checkpoint")
-    run = Run(recipe(), tiny_data)
+    run = Run(tiny_recipe(), tiny_data)
     shuffle = []
 
     def on_epoch(record):
@@ -44,12 +36,12 @@ def test_a_checkpoint_is_one_safetensors_file_and_a_readable_copy_of_its_progres
     assert {p.name for p in out.iterdir()} == {CHECKPOINT_FILE, CHECKPOINT_INFO}
     info = json.loads((out / CHECKPOINT_INFO).read_text())
     assert info == checkpoint.read_checkpoint_info(out)
-    assert info["args"] == recipe().as_dict() and [h["epoch"] for h in info["history"]] == [1]
+    assert info["args"] == tiny_recipe().as_dict() and [h["epoch"] for h in info["history"]] == [1]
 
 
 def test_a_loaded_checkpoint_puts_the_run_back_exactly(saved, tiny_data):
     run, out, shuffle = saved
-    fresh = Run(recipe(seed=5), tiny_data)  # another seed: everything must come from the file
+    fresh = Run(tiny_recipe(seed=5), tiny_data)  # another seed: everything must come from the file
     checkpoint.load_checkpoint(fresh, out)
     for name, tensor in run.model.state_dict().items():
         assert torch.equal(fresh.model.state_dict()[name], tensor), name
@@ -66,11 +58,11 @@ def test_a_loaded_checkpoint_puts_the_run_back_exactly(saved, tiny_data):
 
 def test_resuming_with_the_same_recipe_is_allowed_and_another_is_refused_in_words(saved):
     _, out, _ = saved
-    checkpoint.check_resumable(out, recipe(device="cuda"))  # where it runs is no part of the recipe
+    checkpoint.check_resumable(out, tiny_recipe(device="cuda"))  # where it runs is no part of the recipe
     with pytest.raises(CheckpointError, match=r"made with --epochs 2, --batch-size 32; pass the same flags"):
-        checkpoint.check_resumable(out, recipe(epochs=3, batch_size=64))
+        checkpoint.check_resumable(out, tiny_recipe(epochs=3, batch_size=64))
     with pytest.raises(CheckpointError, match="made with no --limit"):
-        checkpoint.check_resumable(out, recipe(limit=100))
+        checkpoint.check_resumable(out, tiny_recipe(limit=100))
 
 
 def test_no_checkpoint_or_an_unreadable_one_is_explained(tmp_path):

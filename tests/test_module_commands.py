@@ -25,6 +25,7 @@ BAD_INPUT = {  # the command's arguments -> the one line it must print
         ["/no/such/folder"],
         "These weights came without a list of their mistakes (misclassified.safetensors): train.py writes one.",
     ),
+    "corrections": (["list", "/no/such/folder"], "No corrections folder /no/such/folder."),
 }
 
 

@@ -6,19 +6,11 @@ Runs on the tiny synthetic IDX files of conftest (540 training, 60 validation, 2
 import numpy as np
 import pytest
 import torch
+from conftest import tiny_recipe
 
 from mnist_demo import training
 from mnist_demo.calibration import expected_calibration_error
-from mnist_demo.training import Recipe, Run, StopTraining
-
-
-@pytest.fixture(scope="module")
-def tiny_data(tiny_mnist_dir):
-    return training.load_data(tiny_mnist_dir)
-
-
-def tiny_recipe(**changes) -> Recipe:
-    return Recipe(**{"arch": "mlp", "epochs": 2, "batch_size": 32, "lr": 1e-2, "device": "cpu", **changes})
+from mnist_demo.training import Run, StopTraining
 
 
 def test_data_splits_follow_mnist_layout(tiny_data):
