@@ -43,10 +43,9 @@ def open_picture(source, least_side: int = 0) -> tuple[Image.Image, tuple[int, i
     `least_side` is decoded in grey at the coarsest DCT scale that keeps that side: the
     image is then smaller than the size returned, which is the file's.
     """
-    if isinstance(source, dict):  # gr.Sketchpad / gr.ImageEditor value
-        source = source.get("composite")
-        if source is None:
-            raise BlankImageError("The canvas is empty: draw a digit.")
+    if isinstance(source, dict) and drawing_of(source) is None:
+        raise BlankImageError("The canvas is empty: draw a digit.")
+    source = drawing_of(source)
     if source is None:
         raise BlankImageError("No image was given.")
     if isinstance(source, Image.Image):
@@ -82,6 +81,11 @@ def open_picture(source, least_side: int = 0) -> tuple[Image.Image, tuple[int, i
             "This file could not be read as an image: it may be truncated, corrupt or not an image at all."
         ) from None
     return standard_mode(image), size
+
+
+def drawing_of(source):
+    """A Gradio Sketchpad (or ImageEditor) value's composite, None for an empty canvas; any other picture itself."""
+    return source.get("composite") if isinstance(source, dict) else source
 
 
 def draft_scale(size: tuple[int, int], least_side: int) -> int:
