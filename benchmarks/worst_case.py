@@ -7,11 +7,12 @@ A picture of noise is the worst case for reading a number (every speck a mark to
 rows of bars and dots are the most marks a picture of writing can hold. Pictures are timed
 decoded (a PIL image, as the Draw tab hands them over); the PNG's size and its decoding
 time are shown beside, to place it against the app's 10 MB upload limit. The files last are
-timed as uploaded (their bytes, decoding included): the most pixels a PNG may have, a JPEG of
-a phone camera's 168 MP (decoded at 1/8), a JPEG of noise. Each call is timed
-by the clock and in CPU seconds (the same on a quiet machine; on a busy one only the clock is
-inflated). torch runs one thread, as app.py serves. Goals: read <= 0.5 s and classify <= 0.1 s
-for every picture.
+timed as uploaded (their bytes, decoding included): the most pixels a PNG may have
+(`picture.MAX_DECODED_PIXELS`), a JPEG of 168 MP (decoded at 1/8 of its size), a JPEG of
+noise. Each call is timed by the clock and in CPU seconds (the same on a quiet machine; on a
+busy one only the clock is inflated). torch runs one thread, as app.py serves. Goals: read
+<= 0.5 s for every picture and file, decoding included; classify <= 0.1 s for every decoded
+picture (a file's decoding alone may take longer).
 """
 
 import argparse
@@ -107,7 +108,7 @@ def main(argv=None) -> int:
 
     classifier = Classifier.from_pretrained()
     classifier.warm_up()
-    rows, worst_read, worst_classify, worst_cpu = [], 0.0, 0.0, (0.0, 0.0)
+    rows, worst_read, worst_classify, worst_cpu = [], 0.0, 0.0, [0.0, 0.0]
     for name, make in PICTURES.items():
         picture = make()
         file = picture if isinstance(picture, bytes) else saved(picture, "PNG")
@@ -116,8 +117,9 @@ def main(argv=None) -> int:
         decode = time.perf_counter() - started
         read, read_cpu, read_outcome = slowest_seconds(classifier.read, picture, args.repeats)
         classify, classify_cpu, classify_outcome = slowest_seconds(classifier.classify, picture, args.repeats)
-        worst_read, worst_classify = max(worst_read, read), max(worst_classify, classify)
-        worst_cpu = max(worst_cpu[0], read_cpu), max(worst_cpu[1], classify_cpu)
+        worst_read, worst_cpu[0] = max(worst_read, read), max(worst_cpu[0], read_cpu)
+        if not isinstance(picture, bytes):  # the classify goal is for pictures handed over decoded
+            worst_classify, worst_cpu[1] = max(worst_classify, classify), max(worst_cpu[1], classify_cpu)
         rows.append(
             (
                 name,
@@ -130,7 +132,7 @@ def main(argv=None) -> int:
     common.print_table(f"slowest of {args.repeats} calls per picture", rows)
     print(
         f"\nslowest read {worst_read:.3f} s, CPU {worst_cpu[0]:.3f} s (goal <= {GOAL_READ_S} s); slowest classify "
-        f"{worst_classify:.3f} s, CPU {worst_cpu[1]:.3f} s (goal <= {GOAL_CLASSIFY_S} s)"
+        f"{worst_classify:.3f} s, CPU {worst_cpu[1]:.3f} s, of the decoded pictures (goal <= {GOAL_CLASSIFY_S} s)"
     )
     classify_code = 0 if worst_classify <= GOAL_CLASSIFY_S else 1
     print(

@@ -117,24 +117,33 @@ def recipe_text(recipe: dict) -> str:
     """The recipe (a `training.Recipe` as a dict, as metrics.json keeps it) in words."""
     weight_decay = recipe.get("weight_decay", 5e-4)  # runs from before it was a flag all used 5e-4
     negatives = (
-        f" {recipe['negatives']:,} generated non-digits (letters, signs, scribbles, shapes) join each epoch's "
+        f" {recipe['negatives']:,} generated non-digits (letters, signs, scribbles, shapes, things) join each epoch's "
         "batches, trained toward a uniform prediction (outlier exposure) for the 'not a digit' detector."
         if recipe.get("negatives")
         else ""
     )
     augmentation = (
-        "batched augmentation: random affine (rotation, scale, shear, translation), stroke thickening/thinning, "
+        "batched augmentation: 1s given a flag and 7s a bar as much of the world writes them, proportions warped, "
+        "random affine (rotation, scale, shear, translation), pen lifts, stroke thickening/thinning, "
         "a quarter redrawn blurry, low-resolution, in marker or pencil, and a quarter given a photo's leftovers "
         "(uneven background, sensor noise, faint ruled lines)"
         if recipe.get("augment")
         else "no augmentation"
+    )
+    examples = (
+        f" Digits as the app's reader sees them join each batch: {recipe.get('scans', 0):,} training digits scanned "
+        f"small and read back, and {recipe.get('pieces', 0):,} groupings of strokes the number reader weighs, two "
+        "thirds in numbers composed of training digits (whole digits as examples, fragments and pairs of digits as "
+        "non-digits), a third in rows of generated non-digits (as non-digits)."
+        if recipe.get("scans") or recipe.get("pieces")
+        else ""
     )
     return (
         f"{recipe['epochs']} epochs, batch {recipe['batch_size']}, AdamW (beta2 {recipe['beta2']:g}, weight decay "
         f"{weight_decay:g}) with a OneCycle schedule peaking at lr {recipe['lr']:g} (beta1 "
         f"cycling between 0.95 and 0.85); {augmentation}; seed {recipe['seed']}. The epoch with the best validation "
         "accuracy is kept; a temperature fitted on the validation split calibrates the probabilities when it lowers "
-        f"their calibration error there.{negatives}"
+        f"their calibration error there.{negatives}{examples}"
     )
 
 

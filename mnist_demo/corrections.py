@@ -50,7 +50,7 @@ from PIL import Image
 from .artifacts import atomic_write
 from .classifier import DIGIT_LABELS, probabilities_by_label
 from .draw_view import answer_drawing
-from .picture import ImageError, opaque_grey, open_picture, standard_mode
+from .picture import ImageError, drawing_of, opaque_grey, open_picture, standard_mode
 from .prediction import NO_DIGIT, NOT_A_DIGIT
 from .preprocess import to_mnist
 
@@ -129,7 +129,7 @@ def correction_of(classifier, picture, label, source: str = "upload", strokes=No
     """Read `picture` (a path, an image, a Sketchpad value) as the Draw tab does and pair the model's answer with
     the right one. BadCorrection for a bad label, an unreadable picture or an empty canvas."""
     label = checked_label(label)
-    if (picture.get("composite") if isinstance(picture, dict) else picture) is None:
+    if drawing_of(picture) is None:
         raise BadCorrection(EMPTY_CANVAS)
     try:
         image, _ = open_picture(picture)  # decoded once, in full: the picture is kept as it came

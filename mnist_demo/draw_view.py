@@ -214,7 +214,7 @@ def draw_boxes(ink: Ink, answer: dict) -> Image.Image:
 def cleaned_ink_view(ink: Ink) -> Image.Image | None:
     """A photo of paper beside the ink the model read of it, dark on white, both cropped to the ink with
     CLEANED_MARGIN of paper around it: an RGB image of the two, each at most CLEANED_PANEL, GAP apart and
-    framed by GAP. None for a drawing (its ink was not found by the photo path)."""
+    framed by GAP (a big JPEG's photo in grey: it was decoded so). None for a drawing (not the photo path)."""
     if not ink.photo:
         return None
     top, bottom, left, right = ink_box(ink.map)

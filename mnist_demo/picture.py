@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageSequence, UnidentifiedImageError
+from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 INK_FLOOR = 0.06  # ink below this is paper texture or compression noise
 # Pixels a file may decode to: a 5000x5000 PNG decodes in about 0.3 s. More (a PNG cannot be decoded smaller, as a
@@ -41,12 +41,12 @@ def open_picture(source, least_side: int = 0) -> tuple[Image.Image, tuple[int, i
     `source`: a path, bytes, numpy array, PIL image or Gradio Sketchpad value (its composite);
     None or an empty canvas is blank. A JPEG file whose longest side is at least twice
     `least_side` is decoded in grey at the coarsest DCT scale that keeps that side: the
-    image is then smaller than the size returned, which is the file's.
+    image is then smaller than the size returned, which is the file's. A file is turned
+    upright as its EXIF orientation says (a phone's portrait photo), as people see it.
     """
-    if isinstance(source, dict):  # gr.Sketchpad / gr.ImageEditor value
-        source = source.get("composite")
-        if source is None:
-            raise BlankImageError("The canvas is empty: draw a digit.")
+    if isinstance(source, dict) and drawing_of(source) is None:
+        raise BlankImageError("The canvas is empty: draw a digit.")
+    source = drawing_of(source)
     if source is None:
         raise BlankImageError("No image was given.")
     if isinstance(source, Image.Image):
@@ -71,6 +71,9 @@ def open_picture(source, least_side: int = 0) -> tuple[Image.Image, tuple[int, i
             )
         image = first_frame(image)
         image.load()
+        stored = image.size
+        ImageOps.exif_transpose(image, in_place=True)
+        size = size if image.size == stored else size[::-1]
     except ImageError:
         raise
     except FileNotFoundError:
@@ -82,6 +85,11 @@ def open_picture(source, least_side: int = 0) -> tuple[Image.Image, tuple[int, i
             "This file could not be read as an image: it may be truncated, corrupt or not an image at all."
         ) from None
     return standard_mode(image), size
+
+
+def drawing_of(source):
+    """A Gradio Sketchpad (or ImageEditor) value's composite, None for an empty canvas; any other picture itself."""
+    return source.get("composite") if isinstance(source, dict) else source
 
 
 def draft_scale(size: tuple[int, int], least_side: int) -> int:

@@ -133,19 +133,7 @@ def read_digits(picture, predict_mnist) -> list[Digit]:
     BlankImageError when there is no ink.
     """
     ink = locate_ink(picture)
-    labels, boxes = label_components(ink.map > INK_LEVEL * max(float(ink.map.max()), 0.2))
-    if len(boxes) == 0:  # the region read again at full resolution can turn out fainter than the reduced copy
-        raise BlankImageError("No digit found: the image is blank.")
-    if len(boxes) > MAX_COMPONENTS:
-        raise TooMuchInkError(
-            f"Too much ink to read as digits: the picture has {len(boxes):,} separate marks "
-            f"(at most {MAX_COMPONENTS} are read). Is it a picture of a number?"
-        )
-    joined = join_subordinates(boxes)
-    tallest = max(p.height for p in joined)  # before cutting: the slices of a slanted 1 are shorter than the 1
-    pieces = cut_wide(labels, joined, tallest)
-    if len(pieces) > MAX_PIECES:
-        pieces = [whole_drawing(pieces)]
+    labels, pieces, tallest = ink_pieces(ink.map)
     candidates = candidate_digits(pieces, tallest)
     images = np.stack([digit_image(ink.map, labels, pieces[i:j]) for i, j in candidates])
     probabilities = np.asarray(predict_mnist(images), dtype=np.float32)
@@ -165,6 +153,23 @@ def read_digits(picture, predict_mnist) -> list[Digit]:
         )
         for (i, j), misfit in zip(grouping, misfits(pieces, grouping, read))
     ]
+
+
+def ink_pieces(ink: np.ndarray) -> tuple[np.ndarray, list[Piece], int]:
+    """An ink map's components (int labels [H, W]), joined and cut into pieces, and the tallest piece's height
+    before cutting. Raises BlankImageError when there is no ink, TooMuchInkError for too many marks."""
+    labels, boxes = label_components(ink > INK_LEVEL * max(float(ink.max()), 0.2))
+    if len(boxes) == 0:  # the region read again at full resolution can turn out fainter than the reduced copy
+        raise BlankImageError("No digit found: the image is blank.")
+    if len(boxes) > MAX_COMPONENTS:
+        raise TooMuchInkError(
+            f"Too much ink to read as digits: the picture has {len(boxes):,} separate marks "
+            f"(at most {MAX_COMPONENTS} are read). Is it a picture of a number?"
+        )
+    joined = join_subordinates(boxes)
+    tallest = max(p.height for p in joined)  # before cutting: the slices of a slanted 1 are shorter than the 1
+    pieces = cut_wide(labels, joined, tallest)
+    return labels, pieces if len(pieces) <= MAX_PIECES else [whole_drawing(pieces)], tallest
 
 
 def misfits(pieces: list[Piece], spans: list[tuple[int, int]], read: list[int]) -> list[bool]:

@@ -35,6 +35,7 @@ from .model import DigitNet
 
 NEGATIVE_WEIGHT = 0.5  # weight of the outlier-exposure loss against the digits' cross-entropy
 NEGATIVE_FRACTION = 0.25  # negatives added to each batch, as a fraction of its digits
+EXAMPLE_FRACTION = 0.25  # and digits as the reader sees them (`reader_examples`), when there are some
 # People's corrections (`mnist_demo.corrections`): a few dozen must count against 55,000 MNIST digits. Each batch
 # gets at least this fraction of corrections (with replacement, each randomly shifted, turned and scaled), and each
 # counts as CORRECTION_WEIGHT digits in the loss. Set on validation digits (benchmarks/corrections_loop.py --dev):
@@ -62,6 +63,8 @@ class Recipe:
     beta2: float = 0.999  # AdamW's second-moment decay
     weight_decay: float = WEIGHT_DECAY
     negatives: int = 0  # generated non-digits for the "not a digit" detector
+    scans: int = 0  # training digits scanned small and read back (`reader_examples.scanned_digits`)
+    pieces: int = 0  # groupings the reader weighs in composed numbers (`reader_examples.number_pieces`)
     seed: int = 0
     limit: int | None = None  # train on the first N training images only
     device: str = "auto"
@@ -142,10 +145,12 @@ class Run:
         recipe: Recipe,
         data: Data,
         negatives: np.ndarray | None = None,
+        examples: tuple[np.ndarray, np.ndarray] | None = None,
         corrections: tuple[np.ndarray, np.ndarray] | None = None,
     ):
-        """`negatives`: uint8 [N, 28, 28] non-digits for outlier exposure; `corrections`: people's corrected digits,
-        uint8 [M, 28, 28] and their int labels [M], mixed into every batch (CORRECTION_FRACTION, _WEIGHT)."""
+        """`negatives`: non-digits, uint8 [N, 28, 28]; `examples`: more labelled digits (images, labels), both
+        mixed into every batch; `corrections`: people's corrected digits (images, labels), mixed in and weighed
+        more (CORRECTION_FRACTION, CORRECTION_WEIGHT)."""
         self.recipe = recipe
         self.device = pick_device(recipe.device)
         self.autocast_dtype = pick_autocast_dtype(recipe.precision, self.device)
@@ -159,6 +164,7 @@ class Run:
         self.val_x, self.val_y = data.val_x.to(self.device), data.val_y.to(self.device)
         self.test_x, self.test_y = data.test_x.to(self.device), data.test_y.to(self.device)
         self.negatives = torch.from_numpy(negatives).to(self.device) if negatives is not None else None
+        self.examples = tuple(torch.from_numpy(a).to(self.device) for a in examples) if examples is not None else None
         self.corrections = None
         if corrections is not None and len(corrections[1]):
             images, labels = (torch.as_tensor(np.asarray(a)).to(self.device) for a in corrections)
@@ -191,26 +197,34 @@ class Run:
         x: torch.Tensor,
         y: torch.Tensor,
         negatives: torch.Tensor | None,
+        examples: tuple[torch.Tensor, torch.Tensor] | None = None,
         corrected: tuple[torch.Tensor, torch.Tensor] | None = None,
     ):
-        """One optimizer step on digits `x`, `y`, plus outlier-exposure `negatives` and people's `corrected` digits
-        (weighted CORRECTION_WEIGHT each), when given."""
+        """One optimizer step on digits `x` (labels `y`), more labelled `examples`, people's `corrected` digits (each
+        weighing CORRECTION_WEIGHT digits) and `negatives`; returns the digits' summed loss and how many of them it
+        read right (device tensors: no sync)."""
+        count = len(x)
+        if examples is not None:
+            x, y = torch.cat([x, examples[0]]), torch.cat([y, examples[1]])
+        digits = len(x)
+        if corrected is not None:
+            x, y = torch.cat([x, corrected[0]]), torch.cat([y, corrected[1]])
         with self.ctx:
-            extra_x, extra_y = corrected if corrected is not None else (x[:0], y[:0])
-            batch = torch.cat([x, extra_x] + ([] if negatives is None else [negatives]))
-            logits = self.forward(augment(batch) if self.recipe.augment else batch).float()
+            batch = x if negatives is None else torch.cat([x, negatives])
+            if self.recipe.augment:
+                labels = y if negatives is None else torch.cat([y, y.new_full((len(negatives),), -1)])
+                batch = augment(batch, labels)
+            logits = self.forward(batch).float()
             digit_logits = logits[: len(x)]
-            loss = F.cross_entropy(digit_logits, y)
-            if len(extra_y):
-                weight = CORRECTION_WEIGHT * len(extra_y) / len(x)
-                loss = loss + weight * F.cross_entropy(logits[len(x) : len(x) + len(extra_y)], extra_y)
+            losses = F.cross_entropy(digit_logits, y, reduction="none")
+            loss = losses[:digits].mean() + CORRECTION_WEIGHT * losses[digits:].sum() / digits
             if negatives is not None:  # outlier exposure: cross-entropy to the uniform distribution
-                loss = loss + NEGATIVE_WEIGHT * -F.log_softmax(logits[len(x) + len(extra_y) :], dim=1).mean()
+                loss = loss + NEGATIVE_WEIGHT * -F.log_softmax(logits[len(x) :], dim=1).mean()
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
         self.scheduler.step()
-        return loss.detach() * len(x), (digit_logits.argmax(1) == y).sum()
+        return loss.detach() * count, (digit_logits[:count].argmax(1) == y[:count]).sum()
 
     def sample_corrections(self, batch_size: int) -> tuple[torch.Tensor, torch.Tensor] | None:
         """People's corrected digits for one batch: CORRECTION_FRACTION of it, or as many as keep each correction
@@ -229,6 +243,13 @@ class Run:
             return None
         count = max(1, int(batch_size * NEGATIVE_FRACTION))
         return self.inputs(self.negatives[torch.randint(len(self.negatives), (count,), device=self.device)])
+
+    def sample_examples(self, batch_size: int) -> tuple[torch.Tensor, torch.Tensor] | None:
+        if self.examples is None:
+            return None
+        images, labels = self.examples
+        pick = torch.randint(len(images), (max(1, int(batch_size * EXAMPLE_FRACTION)),), device=self.device)
+        return self.inputs(images[pick]), labels[pick]
 
     def train_epoch(
         self, epoch: int, on_progress=None, updates: int = 0, val_sample: int = 0, should_stop=None
@@ -250,6 +271,7 @@ class Run:
                 self.inputs(self.train_x[index]),
                 self.train_y[index],
                 self.sample_negatives(len(index)),
+                self.sample_examples(len(index)),
                 self.sample_corrections(len(index)),
             )
             loss_sum += batch_loss

@@ -98,3 +98,17 @@ def test_a_file_too_big_to_decode_quickly_is_refused_in_words_unless_a_jpeg_deco
         open_picture(png.getvalue(), 800)
     image, size = open_picture(jpeg((2000, 1500)), 800)  # decoded at half size: 1.5 million pixels
     assert size == (2000, 1500) and image.size == (1000, 750)
+
+
+def test_a_phone_photo_stored_sideways_is_read_upright():
+    """Phones store a portrait photo as the sensor saw it, landscape, and an EXIF tag that says to turn it."""
+    upright = Image.new("L", (300, 400), 255)
+    ImageDraw.Draw(upright).line([(100, 100), (200, 100), (130, 300)], fill=0, width=20)  # a 7
+    sideways = upright.transpose(Image.Transpose.ROTATE_90)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: turn 90 degrees clockwise to show
+    buffer = io.BytesIO()
+    sideways.save(buffer, "JPEG", exif=exif, quality=95)
+    image, size = open_picture(buffer.getvalue())
+    assert size == image.size == (300, 400)
+    assert np.abs(np.asarray(image, dtype=float) - np.asarray(upright, dtype=float)).mean() < 3

@@ -180,3 +180,14 @@ def test_mnist_digit_pasted_large_and_off_centre_comes_back(mnist_test, classifi
         agree += classifier.classify(paste_mnist(images[i], scale, (x, y))).__getitem__(str(labels[i])) > 0.5
     assert np.median(scores) > 0.9
     assert agree >= 38
+
+
+@pytest.mark.parametrize("height", [300, 1500])
+def test_a_big_jpeg_decoded_at_its_dct_scale_reads_as_decoded_in_full(tmp_path, height):
+    """A 12 MP JPEG of a 7 a tenth of its height, or half: decoded at a quarter of its size (`picture.open_picture`),
+    the 28x28 image is the one a full decode gives, to a pixel's shift of its centre of mass."""
+    width = height * 2 // 5
+    seven = draw_seven(size=(4000, 3000), box=(1900, 1500 - height // 2, 1900 + width, 1500 + height // 2), width=30)
+    seven.save(tmp_path / "seven.jpg", quality=90)
+    in_full = to_mnist(Image.open(tmp_path / "seven.jpg").convert("L"))
+    assert blurred_correlation(to_mnist(str(tmp_path / "seven.jpg")), in_full) > 0.98

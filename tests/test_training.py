@@ -166,3 +166,14 @@ def test_each_batch_gets_its_share_of_corrections(tiny_data):
     assert len(many.sample_corrections(32)[1]) == 16  # half as many as the 540 digits: each seen about once an epoch
     assert Run(tiny_recipe(), tiny_data).sample_corrections(32) is None
     assert Run(tiny_recipe(), tiny_data, corrections=(squares(0, 0), np.zeros(0))).sample_corrections(32) is None
+
+
+def test_reader_examples_join_every_batch_as_labelled_digits(tiny_data):
+    images, labels = tiny_data.train_x[:50].numpy(), tiny_data.train_y[:50].numpy()
+    run = Run(tiny_recipe(epochs=1, augment=True), tiny_data, examples=(images, labels))
+    extra_images, extra_labels = run.sample_examples(32)
+    assert len(extra_images) == len(extra_labels) == int(32 * training.EXAMPLE_FRACTION)
+    assert extra_images.shape[1:] == (1, 28, 28) and extra_images.max() <= 1
+    run.fit()
+    assert len(run.history) == 1 and 0 <= run.history[0]["train_acc"] <= 1
+    assert Run(tiny_recipe(), tiny_data).sample_examples(32) is None
