@@ -32,6 +32,8 @@ import os
 import gradio as gr
 
 from mnist_demo import ImageError
+from mnist_demo.classifier import DIGIT_LABELS, probabilities_by_label
+from mnist_demo.classifier_loader import ClassifierLoader
 from mnist_demo.draw_view import answer_drawing, plain_answer, plain_view, read_number, with_pictures
 from mnist_demo.live_training import (
     DEFAULT_BATCH_SIZE,
@@ -47,7 +49,7 @@ from mnist_demo.live_training import (
     progress_text,
     results_text,
 )
-from mnist_demo.loading import ClassifierLoader, locate_with_fallback
+from mnist_demo.loading import locate_with_fallback
 from mnist_demo.mistakes import (
     ANY,
     cell_filter,
@@ -62,12 +64,10 @@ from mnist_demo.mistakes import (
 )
 from mnist_demo.model_summary import confusion_matrix_plot, layer_listing, summary_markdown, training_curves_plot
 from mnist_demo.prediction import (
-    DIGIT_LABELS,
     DRAW_PROMPT,
     NO_DIGIT,
     blank_prediction,
-    predict,
-    probabilities_by_label,
+    predict_digit,
     refusal_title,
     unreadable_prediction,
 )
@@ -151,9 +151,9 @@ def build_demo(loader: ClassifierLoader, warning: str | None = None, trainer: Tr
             demo.load(lambda: data_note_update(trainer), None, data_note, show_progress="hidden", **UI_EVENT)
             demo.unload(session_end(trainer))
         with gr.Tab("Mistakes"):
-            mistakes_tab(load_mistakes(loader.weights.folder))
+            mistakes_tab(load_mistakes(loader.model_folder.path))
         with gr.Tab("Model"):
-            summary, layers = model_tab(loader.weights)
+            summary, layers = model_tab(loader.model_folder)
         demo.load(None, js=SELECT_BRUSH)
         demo.load(
             lambda: loaded_model(loader, warning), None, [banner, summary, layers], show_progress="hidden", **UI_EVENT
@@ -170,7 +170,7 @@ def loaded_model(loader: ClassifierLoader, warning: str | None):
         text = " ".join(filter(None, [warning, problem]))
         return gr.Markdown(f"⚠️ {html.escape(text, quote=False)}", visible=True), gr.skip(), ""
     classifier = loader.classifier()
-    return gr.skip(), summary_markdown(classifier.weights, classifier.model), layer_listing(classifier)
+    return gr.skip(), summary_markdown(classifier.model_folder, classifier.model), layer_listing(classifier)
 
 
 def ready(loader: ClassifierLoader):
@@ -322,7 +322,7 @@ def script_endpoints(loader: ClassifierLoader, sketchpad, upload, probabilities)
     reading = gr.JSON(visible=False)  # only the /read endpoint's output
 
     def predict_sketch(value):
-        return for_scripts(predict, ready(loader), sketch_path(value), NO_DIGIT).label_value
+        return for_scripts(predict_digit, ready(loader), sketch_path(value), NO_DIGIT).label_value
 
     # With --mcp the endpoints are also MCP tools: api_description describes each tool, the
     # docstring's Args its input.
@@ -332,7 +332,7 @@ def script_endpoints(loader: ClassifierLoader, sketchpad, upload, probabilities)
         Args:
             file_data: an image file (PNG, JPEG, ...) showing one digit, dark on light or light on dark.
         """
-        return for_scripts(predict, ready(loader), uploaded_path(file_data), NO_DIGIT).label_value
+        return for_scripts(predict_digit, ready(loader), uploaded_path(file_data), NO_DIGIT).label_value
 
     def read_file(file_data):
         """Read a handwritten whole number: each digit left to right, with its confidence, its box in pixels
@@ -697,16 +697,16 @@ def mistakes_tab(mistakes):
     )
 
 
-def model_tab(weights):
+def model_tab(model_folder):
     """The Model tab from the weights folder's files; returns the summary and the layer listing, which
     `loaded_model` completes from the model itself."""
-    summary = gr.Markdown(summary_markdown(weights), elem_id="model-summary")
+    summary = gr.Markdown(summary_markdown(model_folder), elem_id="model-summary")
     with gr.Accordion("The layers, as PyTorch prints them", open=False):
         layers = gr.Code("(the model is loading)", language=None, show_label=False, elem_id="layers")
     with gr.Row():
         for plot, label in (
-            (training_curves_plot(weights), "Training curves"),
-            (confusion_matrix_plot(weights), "Confusion matrix (test set)"),
+            (training_curves_plot(model_folder), "Training curves"),
+            (confusion_matrix_plot(model_folder), "Confusion matrix (test set)"),
         ):
             if plot is not None:
                 gr.Image(plot, label=label, interactive=False, format="png", buttons=["fullscreen"])
@@ -765,12 +765,12 @@ def port_number(text: str) -> int:
 def main(argv=None):
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")  # warnings and errors, e.g. the fallback
     args = parse_args(argv)
-    weights, warning = locate_with_fallback(args.weights)  # logs the warning when it falls back
+    model_folder, warning = locate_with_fallback(args.weights)  # logs the warning when it falls back
     # torch and the model load in a thread while the page is built and served: importing torch is
     # 1.5-2 s of a cold start, and a person takes longer than that to draw. One torch thread per
     # prediction: CONCURRENCY of them run at once, one per core; more threads only fight over the
     # cores and, on a busy machine, make a 2 ms forward pass take 50 ms or more.
-    loader = ClassifierLoader(weights, threads=1)
+    loader = ClassifierLoader(model_folder, threads=1)
     trainer = None if args.no_training else Trainer(args.data_dir)
     demo = build_demo(loader, warning, trainer)
     try:

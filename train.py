@@ -5,6 +5,7 @@
     python train.py --out runs/quick --epochs 1 --limit 6000                   # a quick check
     python train.py --preset fast --help                                       # every flag, the preset's values
     python train.py --out runs/best --push-to-hub user/mnist-cnn               # also upload
+    python train.py --preset fast --corrections ~/.cache/mnist-demo/corrections  # learn people's corrections
 
 `main` reads top to bottom: the flags, the data, the model, the loop, the report. The loop is
 `Run.fit` in `mnist_demo/training.py` (the app's Train tab runs it too): an epoch is
@@ -27,6 +28,7 @@ from pathlib import Path
 # reads this when torch starts; a value you set wins).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+import numpy as np
 import torch
 from tqdm import tqdm
 
@@ -44,11 +46,13 @@ from mnist_demo.data import DataError
 from mnist_demo.hub import describe_push_error, push_to_hub, upload_command
 from mnist_demo.model import ARCHITECTURES, count_parameters
 from mnist_demo.training import (
+    CORRECTION_WEIGHT,
     FULL_TRAIN_SIZE,
     WEIGHT_DECAY,
     Recipe,
     Run,
     calibrate,
+    calibrated_probabilities,
     device_text,
     load_data,
     probabilities_on_test_set,
@@ -65,6 +69,8 @@ PRESETS = {
         "batch_size": 128,
         "lr": 3e-3,
         "negatives": 20000,
+        "scans": 0,
+        "pieces": 0,
         "augment": True,
         "beta2": 0.999,
     },
@@ -78,11 +84,17 @@ PRESETS = {
         "batch_size": 256,
         "lr": 1e-2,
         "negatives": 0,
+        "scans": 0,
+        "pieces": 0,
         "augment": False,
         "beta2": 0.9,
     },
 }
-GENERATED = ("negatives",)  # counts of generated pictures: a --limit run gets the preset's share of each
+GENERATED = (
+    "negatives",
+    "scans",
+    "pieces",
+)  # counts of generated pictures: a --limit run gets the preset's share of each
 BAR_UPDATES = 50  # progress-bar refreshes per epoch on a terminal; each reads the loss, a device sync
 
 
@@ -131,7 +143,29 @@ def parse_args(argv=None) -> argparse.Namespace:
         type=whole_number(0),
         help="generated non-digits for 'not a digit'; a --limit run gets its share (default: %(default)s)",
     )
+    add(
+        "--scans",
+        metavar="N",
+        type=whole_number(0),
+        help="training digits scanned small and read back as the app reads them; a --limit run gets its share "
+        "(default: %(default)s)",
+    )
+    add(
+        "--pieces",
+        metavar="N",
+        type=whole_number(0),
+        help="groupings of strokes the number reader weighs, in numbers of training digits and in rows of "
+        "non-digits; a --limit run gets its share (default: %(default)s)",
+    )
     add("--limit", metavar="N", type=whole_number(1), help="train on the first N training images only (default: all)")
+    add(
+        "--corrections",
+        metavar="DIR_OR_REPO",
+        action="append",
+        default=[],
+        help="also learn people's corrections: an app's --corrections-dir or a Hub dataset id; repeatable "
+        "(default: none)",
+    )
     add("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     add(
         "--device",
@@ -230,8 +264,13 @@ def main(argv=None) -> int:
         raise SystemExit(f"train.py: error: {problem}")
     clock.lap("data")
 
+    corrections = load_corrections(args.corrections)
+
     # --- the model, its optimizer and schedule ---
-    run = Run(recipe, data, negatives=generate_negatives(args.negatives, args.seed))
+    negatives, examples = generate_examples(args, data)
+    negatives = joined(negatives, corrections and corrections.non_digits)
+    digits = (corrections.images, corrections.labels) if corrections else None
+    run = Run(recipe, data, negatives=negatives, examples=examples, corrections=digits)
     if args.resume:
         load_checkpoint(run, out)
         print(f"resuming after epoch {len(run.history)} of {args.epochs} from {out}")
@@ -251,6 +290,8 @@ def main(argv=None) -> int:
         calibration = calibrate(run, held_out)
         clock.lap("calibration")
         metrics = report(run, calibration, out)
+        if corrections is not None:
+            metrics["corrections"] = corrections_report(run, corrections, args.corrections)
         clock.lap("test set")
         write_artifacts(run, metrics, out, argv, args.push_to_hub)
         clock.lap("artifacts")
@@ -264,6 +305,8 @@ def main(argv=None) -> int:
         f"test accuracy {test['accuracy']:.2%} ({test['errors']} wrong)  |  ECE {test['ece_uncalibrated']:.2%} -> "
         f"{test['ece']:.2%} ({scaling})  |  {run.seconds:.1f} s of training  |  artifacts in {out}"
     )
+    if corrections is not None:
+        print(corrections_line(metrics["corrections"]))
     return push(out, args.push_to_hub, args.private) if args.push_to_hub else 0
 
 
@@ -284,6 +327,60 @@ class Stopwatch:
         return {"main_started_at": self.started_at, "phases": self.phases, "main_ended_at": time.time()}
 
 
+def load_corrections(sources: list[str]):
+    """People's corrections from folders and Hub datasets, as training data (`TrainingCorrections`); None without
+    sources; SystemExit saying why when one cannot be read or none holds a usable correction."""
+    if not sources:
+        return None
+    from mnist_demo.corrections import CorrectionError, read_entries, training_corrections
+
+    try:
+        entries = {entry.id: entry for source in sources for entry in read_entries(source)}
+    except CorrectionError as error:
+        raise SystemExit(f"train.py: error: {error}") from None
+    corrections = training_corrections(list(entries.values()))
+    if corrections.empty:
+        raise SystemExit(f"train.py: error: no correction to learn from in {', '.join(sources)}")
+    print(
+        f"corrections: {len(corrections.labels):,} digits and {len(corrections.non_digits):,} non-digits from "
+        f"{len(entries):,} entries ({len(corrections.held_out):,} held out, {corrections.skipped:,} skipped)"
+    )
+    return corrections
+
+
+def joined(negatives, more):
+    """Generated non-digits and the ones people named, in one array; None when there are neither."""
+    parts = [a for a in (negatives, more) if a is not None and len(a)]
+    return np.concatenate(parts) if parts else None
+
+
+def corrections_report(run: Run, corrections, sources: list[str]) -> dict:
+    """For metrics.json: what was learned from the corrections, and the held-out ones before and after."""
+    from mnist_demo.corrections import held_out_score
+
+    score = held_out_score(
+        corrections.held_out, lambda images: calibrated_probabilities(run, images), float(run.model.ood_threshold)
+    )
+    return {
+        "sources": sources,
+        "digits": len(corrections.labels),
+        "non_digits": len(corrections.non_digits),
+        "skipped": corrections.skipped,
+        "weight": CORRECTION_WEIGHT,
+        "held_out": score,
+    }
+
+
+def corrections_line(report: dict) -> str:
+    held = report["held_out"]
+    if not held["total"]:
+        return "corrections: none held out to score (a tenth of them are, chosen by id)"
+    return (
+        f"held-out corrections read right: {held['right_before']} of {held['total']} by the model people corrected, "
+        f"{held['right_after']} of {held['total']} now"
+    )
+
+
 def generate_negatives(count: int, seed: int):
     """`count` generated non-digits (uint8 [N, 28, 28]) for outlier exposure, or None for none."""
     if not count:
@@ -294,6 +391,29 @@ def generate_negatives(count: int, seed: int):
     negatives = make_negatives(count, seed=seed)
     print(f"generated {count:,} non-digit images in {time.perf_counter() - started:.1f} s")
     return negatives
+
+
+def generate_examples(args: argparse.Namespace, data):
+    """The generated non-digits and the digits as the reader sees them (`mnist_demo.reader_examples`, made of the
+    training digits only): (negatives or None, (images, labels) or None)."""
+    negatives = generate_negatives(args.negatives, args.seed)
+    if not (args.scans or args.pieces):
+        return negatives, None
+    from mnist_demo.reader_examples import non_digit_pieces, number_pieces, scanned_digits
+
+    started = time.perf_counter()
+    images, labels = data.train_x[: args.limit].numpy(), data.train_y[: args.limit].numpy()
+    scans, scan_labels = scanned_digits(images, labels, args.scans, seed=args.seed)
+    in_numbers = args.pieces * 2 // 3  # two thirds from numbers, the rest from rows of non-digits
+    (wholes, whole_labels), parts = number_pieces(images, labels, in_numbers, seed=args.seed)
+    others = non_digit_pieces(args.pieces - in_numbers, seed=args.seed)
+    print(
+        f"scanned {len(scans):,} digits; cut {len(wholes) + len(parts):,} groupings from composed numbers "
+        f"({len(wholes):,} whole digits, {len(parts):,} fragments or pairs) and {len(others):,} from rows of "
+        f"non-digits in {time.perf_counter() - started:.1f} s"
+    )
+    negatives = np.concatenate([n for n in (negatives, parts, others) if n is not None])
+    return negatives, (np.concatenate([scans, wholes]), np.concatenate([scan_labels, whole_labels]))
 
 
 def make_held_out_negatives(count: int, seed: int):

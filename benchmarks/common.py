@@ -127,11 +127,11 @@ def machine() -> str:
 
     cores = os.cpu_count()
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
-    kernels = torch.backends.cpu.get_cpu_capability()
-    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    capability = torch.backends.cpu.get_cpu_capability()  # the kernels torch runs: AVX512 here, AVX2 on many CPUs
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     return (
-        f"{platform.processor() or platform.machine()}, {cores} CPU cores ({kernels} kernels), {gpu}, "
-        f"torch {torch.__version__}, load average {load}"
+        f"{platform.processor() or platform.machine()}, {cores} CPU cores ({capability}, load {load}), {gpu}, "
+        f"torch {torch.__version__}"
     )
 
 

@@ -38,7 +38,7 @@ def main():
 
     from mnist_demo import Classifier
     from mnist_demo.draw_view import saliency_overlay, view_drawing
-    from mnist_demo.prediction import predict
+    from mnist_demo.prediction import predict_digit
     from mnist_demo.preprocess import to_mnist
 
     if args.threads:
@@ -46,10 +46,10 @@ def main():
     classifier = Classifier.from_pretrained()
     one, number = common.draw_sketch(), two_digits()
     mnist = to_mnist(one)
-    assert view_drawing(classifier, number, "No digit").reading["number"] == "21"
+    assert view_drawing(classifier, number, "No digit").number["number"] == "21"
     rows = []
     for name, call in (
-        ("predict (= /predict, /classify)", lambda: predict(classifier, one)),
+        ("predict_digit (= /predict, /classify)", lambda: predict_digit(classifier, one)),
         ("saliency map alone", lambda: saliency_overlay(classifier, mnist)),
         ("Draw tab, one digit", lambda: view_drawing(classifier, one, "No digit")),
         ("Draw tab, two digits", lambda: view_drawing(classifier, number, "No digit")),

@@ -290,21 +290,27 @@ def present(glyph: Image.Image, rng, canvas_side: int | None = None) -> Image.Im
     return Image.fromarray(canvas, mode="L")
 
 
-def compose(glyphs: list[Image.Image], rng, height: int) -> Image.Image:
-    """Glyphs (black on white) written left to right at about one height, with random gaps,
-    a few of them overlapping slightly, and a gentle baseline drift."""
+def compose(
+    glyphs: list[Image.Image],
+    rng,
+    height: int,
+    gap: tuple[float, float] = (-0.1, 0.45),
+    sizes: tuple[float, float] = (0.85, 1.15),
+    max_overlap: float = 0.2,
+) -> Image.Image:
+    """Glyphs (black on white) written left to right at about one height (each `sizes` times it), with random
+    gaps (`gap`, shares of the height; below 0 a neighbour's overlap, at most `max_overlap` of the narrower
+    one's width), and a gentle baseline drift."""
     inks = []
     for glyph in glyphs:
         ink = 255 - np.asarray(glyph.convert("L"))
         rows, cols = np.flatnonzero(ink.max(1) > 25), np.flatnonzero(ink.max(0) > 25)
         ink = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-        scale = height * rng.uniform(0.85, 1.15) / ink.shape[0]
+        scale = height * rng.uniform(*sizes) / ink.shape[0]
         size = (max(1, round(ink.shape[1] * scale)), max(1, round(ink.shape[0] * scale)))
         inks.append(np.asarray(Image.fromarray(ink).resize(size, Image.Resampling.BILINEAR)))
-    # Gaps up to half a digit's height; now and then a slight overlap (at most a fifth of the narrower
-    # neighbour's width), as a hand writes.
     gaps = [
-        int(max(height * rng.uniform(-0.1, 0.45), -0.2 * min(a.shape[1], b.shape[1]))) for a, b in zip(inks, inks[1:])
+        int(max(height * rng.uniform(*gap), -max_overlap * min(a.shape[1], b.shape[1]))) for a, b in zip(inks, inks[1:])
     ]
     margin = height // 2
     width = sum(i.shape[1] for i in inks) + sum(gaps) + 2 * margin
@@ -570,3 +576,520 @@ def not_writing(count: int, seed: int) -> list[Drawing]:
     """Photos of textures and objects, no writing on them (see `texture_or_object`)."""
     rng = np.random.default_rng(seed)
     return [Drawing(picture, kind, "") for kind, picture in (texture_or_object(rng) for _ in range(count))]
+
+
+# --- everyone's handwriting: flagged 1s, crossed 7s, 6s with an open or small loop -----------------
+# Added to MNIST *test* digits (validation digits for the dev twins) with PIL pen lines on a 160 px
+# copy; training adds its flags, bars and gaps with other code (`mnist_demo.data`, 28x28 tensors).
+
+WORK_HEIGHT = 160  # MNIST digits are edited at this height, then scaled to the size asked
+
+
+def mnist_ink(image28: np.ndarray, height: int) -> np.ndarray:
+    """An MNIST digit's ink (float 0..1, 1 = ink) cropped to its box and scaled (bicubic) to `height` px."""
+    ink = image28.astype(np.float32) / 255
+    rows, cols = np.flatnonzero(ink.max(1) > 0.1), np.flatnonzero(ink.max(0) > 0.1)
+    ink = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    size = (max(1, round(ink.shape[1] * height / ink.shape[0])), height)
+    return np.clip(np.asarray(Image.fromarray(ink, mode="F").resize(size, Image.Resampling.BICUBIC)), 0, 1)
+
+
+def ink_glyph(ink: np.ndarray, height: int | None = None) -> Image.Image:
+    """Ink (float 0..1) as dark ink on white paper with a margin, its box scaled to `height` when given."""
+    rows, cols = np.flatnonzero(ink.max(1) > 0.1), np.flatnonzero(ink.max(0) > 0.1)
+    ink = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    if height is not None and height != ink.shape[0]:
+        size = (max(1, round(ink.shape[1] * height / ink.shape[0])), height)
+        method = Image.Resampling.BOX if height < ink.shape[0] else Image.Resampling.BICUBIC
+        ink = np.asarray(Image.fromarray(ink, mode="F").resize(size, method))
+    margin = max(2, ink.shape[0] // 10)
+    return Image.fromarray(np.round(255 * (1 - np.pad(np.clip(ink, 0, 1), margin))).astype(np.uint8))
+
+
+def pen_lines(ink: np.ndarray, lines: list[list[tuple[float, float]]], pen: float) -> np.ndarray:
+    """`ink` with polylines drawn over it in full ink by a round pen `pen` px wide, drawn at 4x and box-reduced
+    (anti-aliased as the digit); the canvas grows to hold lines that leave it."""
+    points = [p for line in lines for p in line]
+    pad = int(math.ceil(pen)) + 2
+    left = max(0, int(math.ceil(-min(x for x, _ in points))) + pad)
+    top = max(0, int(math.ceil(-min(y for _, y in points))) + pad)
+    right = max(0, int(math.ceil(max(x for x, _ in points) - ink.shape[1])) + pad)
+    bottom = max(0, int(math.ceil(max(y for _, y in points) - ink.shape[0])) + pad)
+    height, width = ink.shape[0] + top + bottom, ink.shape[1] + left + right
+    big = Image.new("L", (4 * width, 4 * height), 0)
+    draw = ImageDraw.Draw(big)
+    for line in lines:
+        scaled = [(4 * (x + left), 4 * (y + top)) for x, y in line]
+        draw.line(scaled, fill=255, width=max(1, round(4 * pen)), joint="curve")
+        for x, y in (scaled[0], scaled[-1]):
+            draw.ellipse([x - 2 * pen, y - 2 * pen, x + 2 * pen, y + 2 * pen], fill=255)
+    drawn = np.asarray(big.reduce(4), dtype=np.float32) / 255
+    out = np.pad(ink, ((top, bottom), (left, right)))
+    return np.maximum(out, drawn)
+
+
+def curve(start, end, bow: float, steps: int = 12) -> list[tuple[float, float]]:
+    """A quadratic curve from `start` to `end`, bowed sideways by `bow` (share of its length)."""
+    (x0, y0), (x1, y1) = start, end
+    cx, cy = (x0 + x1) / 2 - bow * (y1 - y0), (y0 + y1) / 2 + bow * (x1 - x0)
+    t = np.linspace(0, 1, steps)
+    return [
+        ((1 - s) ** 2 * x0 + 2 * (1 - s) * s * cx + s**2 * x1, (1 - s) ** 2 * y0 + 2 * (1 - s) * s * cy + s**2 * y1)
+        for s in t
+    ]
+
+
+def pen_of(ink: np.ndarray) -> float:
+    """The stroke width of a digit's ink in px (ink area over half its outline)."""
+    from mnist_demo.preprocess import stroke_width
+
+    return max(2.0, stroke_width(ink))
+
+
+def ink_row_centre(ink: np.ndarray, y0: int, y1: int) -> float:
+    """The mean column of the ink in rows y0..y1."""
+    band = ink[max(0, y0) : max(y0 + 1, y1)]
+    weights = band.sum(axis=0)
+    return float((weights * np.arange(len(weights))).sum() / max(weights.sum(), 1e-6))
+
+
+def flagged_one(ink: np.ndarray, rng) -> np.ndarray:
+    """A 1 as most of Europe and Latin America writes it: a long up-stroke into its top (25-55 degrees off the
+    stem, to its left; a quarter to half its height, slightly bowed), and on a third of them a foot."""
+    h = ink.shape[0]
+    pen = pen_of(ink) * rng.uniform(0.8, 1.1)
+    rows = np.flatnonzero(ink.max(1) > 0.5)
+    top, bottom = int(rows[0]), int(rows[-1])
+    band = max(2, h // 12)
+    x_top, x_bottom = ink_row_centre(ink, top, top + band), ink_row_centre(ink, bottom - band, bottom + 1)
+    stem = math.atan2(bottom - top, x_bottom - x_top)  # the stem's direction, top to bottom (90 degrees: upright)
+    length, flag = h * rng.uniform(0.25, 0.5), stem + math.radians(rng.uniform(25, 55))
+    start = (x_top + length * math.cos(flag), top + pen / 2 + length * math.sin(flag))
+    lines = [curve(start, (x_top, top + pen / 2), rng.uniform(-0.12, 0.12))]
+    if rng.random() < 1 / 3:
+        half = h * rng.uniform(0.12, 0.25)
+        tilt = h * rng.uniform(-0.03, 0.03)
+        lines.append([(x_bottom - half, bottom - pen / 2 - tilt), (x_bottom + half, bottom - pen / 2 + tilt)])
+    return pen_lines(ink, lines, pen)
+
+
+def crossed_seven(ink: np.ndarray, rng) -> np.ndarray:
+    """A 7 with a bar across its stem, a little below the middle, level or slightly tilted."""
+    h = ink.shape[0]
+    pen = pen_of(ink) * rng.uniform(0.8, 1.1)
+    y = h * rng.uniform(0.45, 0.62)
+    x = ink_row_centre(ink, int(y) - 2, int(y) + 3)
+    half, shift, tilt = h * rng.uniform(0.15, 0.28), h * rng.uniform(-0.06, 0.06), h * rng.uniform(-0.04, 0.04)
+    return pen_lines(ink, [[(x - half + shift, y + tilt), (x + half + shift, y - tilt)]], pen)
+
+
+def holes(mask: np.ndarray) -> list[tuple[float, float, float]]:
+    """The enclosed holes of a mask (background not reached from the border): (row, column, radius) of each."""
+    import cv2
+
+    count, labels, stats, centroids = cv2.connectedComponentsWithStats((~mask).astype(np.uint8), connectivity=4)
+    border = set(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]).tolist())
+    return [
+        (float(centroids[k][1]), float(centroids[k][0]), math.sqrt(stats[k, cv2.CC_STAT_AREA] / math.pi))
+        for k in range(1, count)
+        if k not in border and stats[k, cv2.CC_STAT_AREA] >= 12
+    ]
+
+
+def opened_loop(ink: np.ndarray, rng) -> np.ndarray | None:
+    """The loop of a 6 left open at its top, where the pen would have closed it on the stem (None: no loop)."""
+    found = holes(ink > 0.4)
+    if not found:
+        return None
+    cy, cx, radius = max(found, key=lambda hole: hole[2])
+    ys, xs = np.mgrid[0 : ink.shape[0], 0 : ink.shape[1]].astype(np.float32)
+    angle = np.degrees(np.arctan2(ys - cy, xs - cx))  # -90 is straight up
+    middle, half = rng.uniform(-140, -50), rng.uniform(18, 35)
+    reach = radius + 1.5 * pen_of(ink)
+    gap = (np.abs(angle - middle) < half) & (np.hypot(ys - cy, xs - cx) < reach)
+    return np.where(gap, 0, ink)
+
+
+def small_loop(ink: np.ndarray, rng) -> np.ndarray:
+    """The digit redrawn with its lower part smaller: a 6 with a small loop under a long stem."""
+    import cv2
+
+    h, w = ink.shape
+    gamma = rng.uniform(0.5, 0.75)  # output row v (0..1) shows input row v ** (1 / gamma): the bottom is squeezed
+    shrink = rng.uniform(0.15, 0.4)  # and narrowed by up to this share, around the bottom's centre
+    v = np.linspace(0, 1, h, dtype=np.float32)
+    source_rows = (v ** (1 / gamma)) * (h - 1)
+    cx = ink_row_centre(ink, int(0.6 * h), h)
+    scale = 1 - shrink * v**2
+    xs = np.arange(w, dtype=np.float32)
+    map_x = (cx + (xs[None, :] - cx) / scale[:, None]).astype(np.float32)
+    map_y = np.repeat(source_rows[:, None], w, axis=1).astype(np.float32)
+    return cv2.remap(ink, map_x, map_y, cv2.INTER_LINEAR, borderValue=0)
+
+
+# Pen-stroke 1s with a flag (and a foot), 7s with a bar, 6s with an open or small loop (unit box, y down).
+EVERYONES_STROKES = {
+    "1": [
+        [[(0.0, 0.42), (0.72, 0), (0.7, 1)]],
+        [curve((0.05, 0.5), (0.75, 0.0), 0.1) + [(0.72, 1)]],
+        [[(0.1, 0.32), (0.65, 0), (0.62, 1)], [(0.3, 1), (0.95, 1)]],
+        [[(0.0, 0.55), (0.8, 0), (0.72, 1)]],
+    ],
+    "7": [
+        [[(0.05, 0), (0.95, 0), (0.45, 1)], [(0.3, 0.5), (0.85, 0.5)]],
+        [[(0.0, 0.14), (0.08, 0), (0.95, 0), (0.5, 1)], [(0.25, 0.55), (0.8, 0.48)]],
+        [[(0.05, 0.02), (0.95, 0)] + curve((0.95, 0), (0.4, 1), -0.1), [(0.4, 0.52), (0.95, 0.5)]],
+    ],
+    "6": [
+        [[(0.75, 0), (0.38, 0.25), (0.16, 0.62)] + arc(0.5, 0.72, 0.36, 0.28, 180, -110)],
+        [arc(0.9, 0.6, 0.8, 0.6, 250, 180) + arc(0.5, 0.74, 0.36, 0.26, 180, -95)],
+        [[(0.8, 0), (0.35, 0.4), (0.22, 0.8)] + arc(0.45, 0.84, 0.23, 0.16, 180, 530)],
+        [arc(1.0, 0.7, 0.85, 0.7, 250, 180) + arc(0.4, 0.86, 0.25, 0.14, 180, 520)],
+    ],
+}
+
+
+def everyones_stroke_digit(digit: str, rng, height: int) -> Image.Image:
+    """A pen-stroke digit; 1, 7 and 6 in the styles of EVERYONES_STROKES (flag, bar, open or small loop)."""
+    if digit not in EVERYONES_STROKES:
+        return stroke_digit(digit, rng, height)
+    styles = EVERYONES_STROKES[digit]
+    aspect = rng.uniform(0.4, 0.65) if digit == "1" else rng.uniform(0.5, 0.8)
+    return render_strokes(styles[rng.integers(len(styles))], rng, height, aspect, pen_width(rng, height))
+
+
+def everyones_mnist_digit(
+    image28: np.ndarray, label: int, rng, height: int, edit: str = "176"
+) -> tuple[str, Image.Image]:
+    """An MNIST digit written as everyone writes it: a 1 flagged, a 7 crossed, a 6's loop opened or made small
+    (those of them in `edit`); other digits as they are. Returns the change ("flag", "bar", "open", "small",
+    "as is") and the glyph."""
+    ink = mnist_ink(image28, WORK_HEIGHT)
+    kind = "as is"
+    if label == 1 and "1" in edit:
+        ink, kind = flagged_one(ink, rng), "flag"
+    elif label == 7 and "7" in edit:
+        ink, kind = crossed_seven(ink, rng), "bar"
+    elif label == 6 and "6" in edit:
+        opened = opened_loop(ink, rng) if rng.random() < 0.5 else None
+        ink, kind = (opened, "open") if opened is not None else (small_loop(ink, rng), "small")
+    return kind, ink_glyph(ink, height)
+
+
+def of_digits(mnist_labels: np.ndarray, digits: str) -> np.ndarray:
+    return np.flatnonzero(np.isin(mnist_labels, [int(d) for d in digits]))
+
+
+def flagged_ones_and_crossed_sevens(count: int, seed: int, mnist_images, mnist_labels) -> list[Drawing]:
+    """Single 1s with a flag (and sometimes a foot) and 7s with a bar: MNIST digits edited, and pen strokes."""
+    rng = np.random.default_rng(seed)
+    chosen = of_digits(mnist_labels, "17")
+    drawings = []
+    for k in range(count):
+        height = int(rng.integers(30, 400))
+        if k % 2 == 0:
+            i = chosen[rng.integers(len(chosen))]
+            truth = str(int(mnist_labels[i]))
+            glyph = everyones_mnist_digit(mnist_images[i], int(truth), rng, height)[1]
+            kind = f"mnist-{truth}"
+        else:
+            truth = "17"[rng.integers(2)]
+            glyph, kind = everyones_stroke_digit(truth, rng, height), f"strokes-{truth}"
+        drawings.append(Drawing(present(glyph, rng), kind, truth))
+    return drawings
+
+
+def sixes(count: int, seed: int, mnist_images, mnist_labels) -> list[Drawing]:
+    """Single 6s with an open loop or a small one: MNIST 6s edited, and pen strokes."""
+    rng = np.random.default_rng(seed)
+    chosen = of_digits(mnist_labels, "6")
+    drawings = []
+    for k in range(count):
+        height = int(rng.integers(30, 400))
+        if k % 2 == 0:
+            kind, glyph = everyones_mnist_digit(mnist_images[chosen[rng.integers(len(chosen))]], 6, rng, height)
+            kind = f"mnist-{kind}"
+        else:
+            glyph, kind = everyones_stroke_digit("6", rng, height), "strokes"
+        drawings.append(Drawing(present(glyph, rng), kind, "6"))
+    return drawings
+
+
+# --- whole numbers -----------------------------------------------------------------------------------
+
+
+def pen_numbers(count: int, seed: int) -> list[Drawing]:
+    """Whole numbers of 2-5 digits drawn as pen strokes (`stroke_digit`), written as `compose` writes."""
+    rng = np.random.default_rng(seed)
+    drawings = []
+    for _ in range(count):
+        truth = "".join(str(d) for d in rng.integers(10, size=int(rng.integers(2, 6))))
+        height = int(rng.integers(40, 160))
+        glyphs = [stroke_digit(d, rng, 120) for d in truth]
+        drawings.append(Drawing(present(compose(glyphs, rng, height), rng, None), "strokes", truth))
+    return drawings
+
+
+def mnist_numbers(count: int, seed: int, mnist_images, mnist_labels) -> list[Drawing]:
+    """Whole numbers of 2-5 real MNIST digits, written unevenly: sizes 75-120% of the line's height, gaps from a
+    fifth of a digit's overlap (touching, one digit's stroke under the next) to 60% of its height."""
+    rng = np.random.default_rng(seed)
+    drawings = []
+    for _ in range(count):
+        index = rng.integers(len(mnist_images), size=int(rng.integers(2, 6)))
+        height = int(rng.integers(40, 160))
+        glyphs = [mnist_glyph(mnist_images[i], 120) for i in index]
+        spacing = rng.choice(["touching", "close", "apart"], p=[0.3, 0.4, 0.3])
+        gap = {"touching": (-0.2, 0.0), "close": (0.0, 0.25), "apart": (0.25, 0.6)}[spacing]
+        number = compose(glyphs, rng, height, gap=gap, sizes=(0.75, 1.2), max_overlap=0.3)
+        truth = "".join(str(int(mnist_labels[i])) for i in index)
+        drawings.append(Drawing(present(number, rng, None), str(spacing), truth))
+    return drawings
+
+
+def flagged_numbers(count: int, seed: int, mnist_images, mnist_labels) -> list[Drawing]:
+    """Whole numbers of 2-5 digits holding at least one 1 or 7, every 1 flagged and every 7 crossed: half MNIST
+    digits edited (`flagged_one`, `crossed_seven`), half pen strokes (EVERYONES_STROKES)."""
+    rng = np.random.default_rng(seed)
+    weights = np.where(np.isin(np.arange(10), [1, 7]), 3.0, 1.0)
+    by_digit = [np.flatnonzero(mnist_labels == d) for d in range(10)]
+    drawings = []
+    for k in range(count):
+        truth = ""
+        while not set(truth) & {"1", "7"}:
+            truth = "".join(str(d) for d in rng.choice(10, size=int(rng.integers(2, 6)), p=weights / weights.sum()))
+        height = int(rng.integers(40, 160))
+        if k % 2 == 0:
+            picks = [by_digit[int(d)][rng.integers(len(by_digit[int(d)]))] for d in truth]
+            glyphs = [
+                everyones_mnist_digit(mnist_images[i], int(d), rng, 120, edit="17")[1] for i, d in zip(picks, truth)
+            ]
+            kind = "mnist"
+        else:
+            glyphs = [everyones_stroke_digit(d, rng, 120) if d in "17" else stroke_digit(d, rng, 120) for d in truth]
+            kind = "strokes"
+        drawings.append(Drawing(present(compose(glyphs, rng, height), rng, None), kind, truth))
+    return drawings
+
+
+# --- small scans of forms ----------------------------------------------------------------------------
+
+
+def form_scan(image28: np.ndarray, rng) -> Image.Image:
+    """A thumbnail of a digit written on a form and scanned: a ballpoint's strokes (often thinner than MNIST's)
+    pressed unevenly, the scanner's blur, 8-16 px of real detail on grey paper, sensor noise, often JPEG,
+    then scaled up 3-12x by any of the usual resamplers (and sometimes saved as JPEG again); grey or colour."""
+    import cv2
+
+    detail = int(rng.integers(8, 17))
+    ink = mnist_ink(image28, 64)
+    thin = int(rng.choice(3, p=[0.4, 0.45, 0.15]))  # MNIST's stroke is about 8 px at 64 px tall: 8, 6 or 4 px
+    if thin:
+        ink = cv2.erode(ink, np.ones((2 * thin + 1, 2 * thin + 1), np.uint8))
+    pressure = rng.random((4, 4)).astype(np.float32)
+    pressure = cv2.resize(pressure, ink.shape[::-1], interpolation=cv2.INTER_CUBIC)
+    ink = ink * np.clip(0.6 + 0.4 * pressure, 0, 1)
+    ink = cv2.GaussianBlur(ink, (0, 0), rng.uniform(0.3, 0.9) * 64 / detail)
+    width = max(1, round(ink.shape[1] * detail / 64))
+    small = cv2.resize(ink, (width, detail), interpolation=cv2.INTER_AREA)
+    top, bottom, left, right = (int(m) for m in rng.integers(1, 5, size=4))
+    small = np.pad(small, ((top, bottom), (left, right)))
+    paper, darkness = rng.uniform(0.72, 0.97), rng.uniform(0.55, 0.95)
+    ramp = np.linspace(0, rng.uniform(-0.05, 0.05), small.shape[1])[None, :]
+    grey = (paper + ramp) * (1 - darkness * np.clip(small, 0, 1))
+    colour = rng.random() < 0.5
+    if colour:  # blue ballpoint on cream paper, the scan in colour
+        tint = np.array([rng.uniform(0.15, 0.4), rng.uniform(0.2, 0.45), rng.uniform(0.6, 0.9)])
+        ink_share = 1 - grey / (paper + ramp)
+        rgb = (paper + ramp)[..., None] * (1 - ink_share[..., None] * (1 - tint))
+        rgb = rgb * np.array([1.0, 0.99, 0.95])
+    else:
+        rgb = grey[..., None]
+    rgb = rgb + rng.normal(0, rng.uniform(0.003, 0.015), rgb.shape)
+    pixels = np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8)
+    scan = Image.fromarray(pixels if colour else pixels[..., 0])
+    if rng.random() < 0.4:
+        scan = jpeg(scan, int(rng.integers(35, 86)))
+    factor = rng.uniform(3, 12)
+    method = (Image.Resampling.NEAREST, Image.Resampling.BILINEAR, Image.Resampling.BICUBIC, Image.Resampling.LANCZOS)
+    scan = scan.resize(
+        (round(scan.width * factor), round(scan.height * factor)), method[int(rng.integers(len(method)))]
+    )
+    return jpeg(scan, int(rng.integers(60, 91))) if rng.random() < 0.3 else scan
+
+
+def form_scans(count: int, seed: int, mnist_images: np.ndarray, mnist_labels: np.ndarray) -> list[Drawing]:
+    """Thumbnails of single MNIST digits written on forms and scanned (see `form_scan`)."""
+    rng = np.random.default_rng(seed)
+    index = rng.integers(len(mnist_images), size=count)
+    return [Drawing(form_scan(mnist_images[i], rng), "scan", str(int(mnist_labels[i]))) for i in index]
+
+
+# --- pictures that are not digits: clothes, shoes, bags and things, as Fashion-MNIST shows them -----------
+# Outlines in a unit box (y down), filled with a shade and a pattern; `mnist_demo.negatives` draws its
+# training things with other code (PIL primitives and other outlines).
+
+
+def jittered(points, rng, amount: float = 0.04) -> list[tuple[float, float]]:
+    return [(x + rng.uniform(-amount, amount), y + rng.uniform(-amount, amount)) for x, y in points]
+
+
+def outline_of(kind: str, rng) -> tuple[list[list[tuple[float, float]]], float]:
+    """Polygons (unit box) of one thing, and its width / height."""
+    s = rng.uniform(0, 0.12)
+    if kind in ("t-shirt", "pullover", "coat", "shirt"):
+        cuff = (0.3 + s, 0.42 + s) if kind == "t-shirt" else (0.9, 0.98)
+        hem = 1.0 if kind != "coat" else 1.0
+        body = [
+            (0.38, 0.02),
+            (0.5, 0.1 + s / 2),
+            (0.62, 0.02),
+            (0.86, 0.08),
+            (1.0, cuff[0]),
+            (0.9, cuff[1]),
+            (0.8, 0.32),
+            (0.8, hem),
+            (0.2, hem),
+            (0.2, 0.32),
+            (0.1, cuff[1]),
+            (0.0, cuff[0]),
+            (0.14, 0.08),
+        ]
+        return [jittered(body, rng, 0.02)], rng.uniform(0.85, 1.05) if kind != "coat" else rng.uniform(0.7, 0.85)
+    if kind == "trouser":
+        legs = [(0.18, 0), (0.82, 0), (0.9, 1), (0.58, 1), (0.5, 0.3 + s), (0.42, 1), (0.1, 1)]
+        return [jittered(legs, rng, 0.02)], rng.uniform(0.38, 0.5)
+    if kind == "dress":
+        dress = [
+            (0.36, 0),
+            (0.64, 0),
+            (0.66, 0.32),
+            (0.6, 0.42),
+            (0.95 - s, 1),
+            (0.05 + s, 1),
+            (0.4, 0.42),
+            (0.34, 0.32),
+        ]
+        return [jittered(dress, rng, 0.02)], rng.uniform(0.5, 0.75)
+    if kind == "sneaker":
+        upper = [(0.02, 0.75), (0.05, 0.35), (0.3, 0.3 + s), (0.55, 0.05), (0.7, 0.1), (0.75, 0.45), (0.98, 0.6)]
+        sole = [(0.0, 0.72), (1.0, 0.62), (1.0, 0.9), (0.0, 1.0)]
+        return [jittered(upper, rng, 0.02), jittered(sole, rng, 0.01)], rng.uniform(1.8, 2.4)
+    if kind == "ankle boot":
+        boot = [(0.08, 0), (0.5, 0), (0.55, 0.45), (0.95, 0.65), (1.0, 0.9), (0.98, 1), (0.05, 1), (0.1, 0.5)]
+        return [jittered(boot, rng, 0.02)], rng.uniform(0.95, 1.2)
+    if kind == "sandal":
+        sole = [(0.0, 0.85), (1.0, 0.75), (1.0, 0.95), (0.0, 1.0)]
+        straps = [
+            [
+                (0.2 + 0.25 * k, 0.82 - 0.02 * k),
+                (0.32 + 0.25 * k, 0.35 + s),
+                (0.38 + 0.25 * k, 0.78 - 0.02 * k),
+                (0.3 + 0.25 * k, 0.45 + s),
+            ]
+            for k in range(int(rng.integers(2, 4)))
+        ]
+        return [jittered(sole, rng, 0.01), *(jittered(p, rng, 0.02) for p in straps)], rng.uniform(2.0, 2.6)
+    if kind == "bag":
+        body = [(0.05, 0.35), (0.95, 0.35), (1.0, 1), (0.0, 1)]
+        handle = arc(0.5, 0.4, 0.28 + s, 0.35, 180, 360) + arc(0.5, 0.4, 0.18 + s, 0.25, 360, 180)
+        return [jittered(body, rng, 0.03), jittered(handle, rng, 0.01)], rng.uniform(0.9, 1.3)
+    if kind == "mug":
+        cup = [(0.0, 0.05), (0.72, 0.05), (0.68, 1), (0.04, 1)]
+        handle = arc(0.72, 0.5, 0.26, 0.25, -90, 90) + arc(0.72, 0.5, 0.14, 0.13, 90, -90)
+        return [jittered(cup, rng, 0.02), handle], rng.uniform(0.9, 1.2)
+    if kind == "bottle":
+        bottle = [(0.4, 0), (0.6, 0), (0.6, 0.25), (0.9, 0.42), (0.9, 1), (0.1, 1), (0.1, 0.42), (0.4, 0.25)]
+        return [jittered(bottle, rng, 0.02)], rng.uniform(0.3, 0.45)
+    if kind == "house":
+        house = [(0.1, 0.45), (0.5, 0.0), (0.9, 0.45), (0.85, 0.45), (0.85, 1), (0.15, 1), (0.15, 0.45)]
+        return [jittered(house, rng, 0.02)], rng.uniform(0.9, 1.2)
+    # car
+    body = [(0.0, 0.55), (0.2, 0.5), (0.32, 0.15), (0.72, 0.15), (0.85, 0.5), (1.0, 0.55), (1.0, 0.85), (0.0, 0.85)]
+    wheels = [arc(x, 0.85, 0.1, 0.15, 0, 360, 16) for x in (0.22, 0.78)]
+    return [jittered(body, rng, 0.02), *wheels], rng.uniform(1.8, 2.4)
+
+
+THINGS = (
+    "t-shirt",
+    "trouser",
+    "pullover",
+    "dress",
+    "coat",
+    "sandal",
+    "shirt",
+    "sneaker",
+    "bag",
+    "ankle boot",
+    "mug",
+    "bottle",
+    "house",
+    "car",
+)
+
+
+def thing(kind: str, rng, side: int = 112) -> np.ndarray:
+    """A thing (THINGS) as brightness on black, float [side, side] in 0..1, as Fashion-MNIST shows clothes:
+    a filled shape, a shade and a pattern (stripes, checks, a print), seams and edges a little darker."""
+    polygons, aspect = outline_of(kind, rng)
+    w, h = (side, round(side / aspect)) if aspect >= 1 else (round(side * aspect), side)
+    mask = Image.new("L", (side, side), 0)
+    draw = ImageDraw.Draw(mask)
+    x0, y0 = (side - w) / 2, (side - h) / 2
+    for polygon in polygons:
+        draw.polygon([(x0 + x * w, y0 + y * h) for x, y in polygon], fill=255)
+    inside = np.asarray(mask, dtype=np.float32) / 255
+    ys, xs = np.mgrid[0:side, 0:side].astype(np.float32) / side
+    shade = rng.uniform(0.3, 1.0) + rng.uniform(-0.25, 0.25) * (ys - 0.5) + rng.uniform(-0.15, 0.15) * (xs - 0.5)
+    pattern = ("plain", "stripes", "checks", "print")[rng.integers(4)]
+    period = rng.uniform(0.03, 0.12)
+    if pattern == "stripes":
+        shade = shade * (1 - rng.uniform(0.2, 0.6) * (np.sin(2 * math.pi * ys / period) > 0))
+    elif pattern == "checks":
+        shade = shade * (
+            1
+            - rng.uniform(0.2, 0.5)
+            * ((np.sin(2 * math.pi * ys / period) > 0) ^ (np.sin(2 * math.pi * xs / period) > 0))
+        )
+    elif pattern == "print":
+        blobs = Image.new("L", (side, side), 0)
+        for _ in range(int(rng.integers(3, 12))):
+            cx, cy, r = rng.uniform(0, side, 2).tolist() + [rng.uniform(3, 12)]
+            ImageDraw.Draw(blobs).ellipse([cx - r, cy - r, cx + r, cy + r], fill=255)
+        shade = shade * (1 - rng.uniform(0.3, 0.7) * np.asarray(blobs, dtype=np.float32) / 255)
+    import cv2
+
+    edge = inside - cv2.erode(inside, np.ones((5, 5), np.uint8))
+    shade = shade * (1 - rng.uniform(0, 0.4) * edge)
+    grain = rng.normal(0, rng.uniform(0.01, 0.06), inside.shape).astype(np.float32)
+    return np.clip(cv2.GaussianBlur(inside, (3, 3), 0) * (shade + grain), 0, 1).astype(np.float32)
+
+
+def fashion_picture(kind: str, rng) -> Image.Image:
+    """A thing as users bring it: Fashion-MNIST's own 28x28 (light on black, as is or scaled up), or a product
+    shot (dark or coloured on white, 150-400 px, sometimes JPEG)."""
+    bright = thing(kind, rng)
+    if rng.random() < 0.5:
+        small = np.asarray(Image.fromarray(bright, mode="F").resize((28, 28), Image.Resampling.BOX))
+        picture = Image.fromarray(np.round(np.clip(small, 0, 1) * 255).astype(np.uint8))
+        if rng.random() < 0.5:
+            side = int(rng.integers(56, 400))
+            picture = picture.resize(
+                (side, side), (Image.Resampling.NEAREST, Image.Resampling.BILINEAR)[rng.integers(2)]
+            )
+        return picture
+    side, margin = int(rng.integers(150, 400)), int(rng.integers(5, 60))
+    big = np.asarray(Image.fromarray(bright, mode="F").resize((side, side), Image.Resampling.BILINEAR))
+    big = np.pad(big, margin)
+    colour = rng.uniform(0.0, 0.8, size=3)
+    shape = np.clip(big / max(float(big.max()), 1e-6), 0, 1)[..., None]
+    amount = (big > 0.02)[..., None] * np.clip(0.5 + shape, 0, 1)
+    rgb = 1 - amount * (1 - colour * shape)
+    picture = Image.fromarray(np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8))
+    return jpeg(picture, int(rng.integers(60, 95))) if rng.random() < 0.5 else picture
+
+
+def fashion(count: int, seed: int) -> list[Drawing]:
+    """Clothes, shoes, bags and things drawn as Fashion-MNIST shows them (see `fashion_picture`), one kind in turn."""
+    rng = np.random.default_rng(seed)
+    return [Drawing(fashion_picture(THINGS[k % len(THINGS)], rng), THINGS[k % len(THINGS)], "") for k in range(count)]

@@ -12,8 +12,8 @@ import importlib
 EXPORTS = {
     "Classifier": "classifier",
     "WeightsError": "loading",
-    "ImageError": "preprocess",
-    "BlankImageError": "preprocess",
+    "ImageError": "picture",
+    "BlankImageError": "picture",
     "to_mnist": "preprocess",
 }
 __all__ = list(EXPORTS)

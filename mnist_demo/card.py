@@ -20,7 +20,7 @@ with mnist-demo's `train.py`. It is the model behind the mnist-demo draw-a-digit
 | Test accuracy ({test_total:,} MNIST test images) | **{test_acc:.2%}** ({test_errors} wrong) |
 | Validation accuracy ({val_total:,} held-out training images, used to pick the epoch) | {val_acc:.2%} |
 | Expected calibration error, test, {ece_bins} bins: before / after temperature scaling | \
-{ece_before:.2%} / {ece_after:.2%} {scaling} |{not_a_digit}
+{ece_before:.2%} / {ece_after:.2%} {scaling} |{not_a_digit}{corrections}
 | Parameters | {parameters:,} |
 | Training time | {seconds:.0f} s on {device} |
 
@@ -39,7 +39,7 @@ The test set was used only for this final report: the epoch kept is the one with
 {command}
 ```
 
-{recipe}
+{recipe}{corrections_text}
 
 ## Use
 
@@ -81,6 +81,29 @@ def not_a_digit_row(detector: dict | None) -> str:
     )
 
 
+def corrections_row(corrections: dict | None) -> str:
+    """The held-out corrections people made, read right by the model they corrected and by this one."""
+    if not corrections or not corrections["held_out"]["total"]:
+        return ""
+    held = corrections["held_out"]
+    return (
+        f"\n| People's corrections, held out ({held['total']}): read right by the model people corrected / by this "
+        f"one | {held['right_before']} / {held['right_after']} |"
+    )
+
+
+def corrections_text(corrections: dict | None) -> str:
+    """The recipe's sentence on people's corrections, when the run learned from them."""
+    if not corrections:
+        return ""
+    return (
+        f"\n\nIt also learned from people's corrections of the demo's answers ({', '.join(corrections['sources'])}): "
+        f"{corrections['digits']:,} digits, each counting as {corrections['weight']:g} MNIST digits and mixed into "
+        f"every batch, randomly shifted, turned and scaled, and {corrections['non_digits']:,} pictures that are no "
+        "digit, with the generated non-digits. A tenth of the corrections, chosen by id, is held out."
+    )
+
+
 def temperature_note(metrics: dict) -> str:
     """The temperature used, or why none is (train.py keeps it only when it lowers the validation ECE)."""
     if metrics.get("temperature_kept", True):
@@ -94,24 +117,33 @@ def recipe_text(recipe: dict) -> str:
     """The recipe (a `training.Recipe` as a dict, as metrics.json keeps it) in words."""
     weight_decay = recipe.get("weight_decay", 5e-4)  # runs from before it was a flag all used 5e-4
     negatives = (
-        f" {recipe['negatives']:,} generated non-digits (letters, signs, scribbles, shapes) join each epoch's "
+        f" {recipe['negatives']:,} generated non-digits (letters, signs, scribbles, shapes, things) join each epoch's "
         "batches, trained toward a uniform prediction (outlier exposure) for the 'not a digit' detector."
         if recipe.get("negatives")
         else ""
     )
     augmentation = (
-        "batched augmentation: random affine (rotation, scale, shear, translation), stroke thickening/thinning, "
+        "batched augmentation: 1s given a flag and 7s a bar as much of the world writes them, proportions warped, "
+        "random affine (rotation, scale, shear, translation), pen lifts, stroke thickening/thinning, "
         "a quarter redrawn blurry, low-resolution, in marker or pencil, and a quarter given a photo's leftovers "
         "(uneven background, sensor noise, faint ruled lines)"
         if recipe.get("augment")
         else "no augmentation"
+    )
+    examples = (
+        f" Digits as the app's reader sees them join each batch: {recipe.get('scans', 0):,} training digits scanned "
+        f"small and read back, and {recipe.get('pieces', 0):,} groupings of strokes the number reader weighs, two "
+        "thirds in numbers composed of training digits (whole digits as examples, fragments and pairs of digits as "
+        "non-digits), a third in rows of generated non-digits (as non-digits)."
+        if recipe.get("scans") or recipe.get("pieces")
+        else ""
     )
     return (
         f"{recipe['epochs']} epochs, batch {recipe['batch_size']}, AdamW (beta2 {recipe['beta2']:g}, weight decay "
         f"{weight_decay:g}) with a OneCycle schedule peaking at lr {recipe['lr']:g} (beta1 "
         f"cycling between 0.95 and 0.85); {augmentation}; seed {recipe['seed']}. The epoch with the best validation "
         "accuracy is kept; a temperature fitted on the validation split calibrates the probabilities when it lowers "
-        f"their calibration error there.{negatives}"
+        f"their calibration error there.{negatives}{examples}"
     )
 
 
@@ -147,6 +179,8 @@ def write_model_card(out: Path, metrics: dict, command: str, repo_id: str | None
         val_acc=metrics["val"]["accuracy"],
         val_total=metrics["val"].get("total", 5000),
         not_a_digit=not_a_digit_row(metrics.get("not_a_digit")),
+        corrections=corrections_row(metrics.get("corrections")),
+        corrections_text=corrections_text(metrics.get("corrections")),
         ece_bins=ECE_BINS,
         ece_before=test["ece_uncalibrated"],
         ece_after=test["ece"],

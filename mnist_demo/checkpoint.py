@@ -19,7 +19,20 @@ from .artifacts import atomic_write, atomic_write_text
 
 CHECKPOINT_FILE = "training_state.safetensors"
 CHECKPOINT_INFO = "training_state.json"
-RECIPE_FLAGS = ("arch", "epochs", "batch_size", "lr", "negatives", "augment", "beta2", "weight_decay", "seed", "limit")
+RECIPE_FLAGS = (
+    "arch",
+    "epochs",
+    "batch_size",
+    "lr",
+    "negatives",
+    "scans",
+    "pieces",
+    "augment",
+    "beta2",
+    "weight_decay",
+    "seed",
+    "limit",
+)
 
 
 class CheckpointError(Exception):

@@ -6,7 +6,8 @@
 
 Where the weights come from and the checks that need no torch are `mnist_demo.loading`;
 here the files are checked against the architecture and loaded strictly. Only safetensors
-weights and JSON are ever read: no pickle.
+weights and JSON are ever read: no pickle. torch is imported when a model is loaded, not
+with this module: the app builds its page with `DIGIT_LABELS` while torch still loads.
 """
 
 import contextlib
@@ -16,41 +17,41 @@ import os
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from .loading import CONFIG_FILE, WEIGHTS_FILE, Weights, WeightsError, check_files, locate
-from .model import ARCHITECTURES, DigitNet
-from .prediction import probabilities_by_label
-from .preprocess import to_mnist
+from .loading import CONFIG_FILE, WEIGHTS_FILE, ModelFolder, WeightsError, check_files, locate
+from .preprocess import Ink, locate_ink, to_mnist
+from .segment import Digit, read_digits
+
+DIGIT_LABELS = tuple(str(d) for d in range(10))  # the model's ten classes, as every answer names them
 
 
 class Classifier:
     """A trained `DigitNet` in eval mode plus the folder of artifacts it came from."""
 
-    def __init__(self, model: DigitNet, weights: Weights):
+    def __init__(self, model, model_folder: ModelFolder):
         self.model = model.eval()
-        self.weights = weights
+        self.model_folder = model_folder
 
     @classmethod
     def from_pretrained(cls, source: str | os.PathLike | None = None, revision: str | None = None) -> "Classifier":
         """`None`: the packaged weights; a folder written by train.py; or a Hub repo id `user/name`."""
-        return cls.from_weights(locate(source, revision))
+        return cls.from_folder(locate(source, revision))
 
     @classmethod
-    def from_weights(cls, weights: Weights) -> "Classifier":
-        return cls(load_folder(weights), weights)
+    def from_folder(cls, model_folder: ModelFolder) -> "Classifier":
+        return cls(load_folder(model_folder), model_folder)
 
     @property
     def folder(self) -> Path:
-        return self.weights.folder
+        return self.model_folder.path
 
     @property
     def source(self) -> str:
-        return self.weights.source
+        return self.model_folder.source
 
     @property
     def hub_repo(self) -> str | None:
-        return self.weights.hub_repo
+        return self.model_folder.hub_repo
 
     def warm_up(self) -> None:
         """One prediction and one explanation, so that the first person's drawing does not pay for
@@ -59,9 +60,10 @@ class Classifier:
         self.predict_mnist(blank)
         self.explain(blank)
 
-    @torch.inference_mode()
     def predict_mnist(self, images: np.ndarray, batch_size: int = 2000) -> np.ndarray:
         """uint8 [N, 28, 28] in MNIST's format -> float32 [N, 10] calibrated probabilities."""
+        import torch
+
         images = np.asarray(images)
         if images.ndim == 2:
             images = images[None]
@@ -71,18 +73,20 @@ class Classifier:
                 f"{images.dtype} {list(images.shape)}; classify() accepts any picture."
             )
         x = torch.from_numpy(np.ascontiguousarray(images))
-        probabilities = [
-            torch.softmax(self.model.calibrated_logits(batch.unsqueeze(1).float() / 255), dim=1)
-            for batch in x.split(batch_size)
-        ]
-        return torch.cat(probabilities).numpy().astype(np.float32)
+        with torch.inference_mode():
+            probabilities = [
+                torch.softmax(self.model.calibrated_logits(batch.unsqueeze(1).float() / 255), dim=1)
+                for batch in x.split(batch_size)
+            ]
+            return torch.cat(probabilities).numpy().astype(np.float32)
 
     def classify(self, image) -> dict[str, float]:
-        """Any picture of one digit -> {"0": p0, ..., "9": p9}. Raises ImageError / BlankImageError."""
+        """Any picture of one digit (or its `Ink`) -> {"0": p0, ..., "9": p9}. Raises ImageError / BlankImageError."""
         return probabilities_by_label(self.predict_mnist(to_mnist(image))[0])
 
     def not_a_digit(self, probabilities: np.ndarray) -> np.ndarray:
-        """True where calibrated probabilities [..., 10] are too unsure to be a digit (below `ood_threshold`)."""
+        """True where calibrated probabilities [..., 10] are too unsure to be a digit: below the `ood_threshold`
+        stored with the weights (0 for a model trained without one). The one place that decides it."""
         return np.asarray(probabilities).max(axis=-1) < float(self.model.ood_threshold)
 
     def read(self, image) -> dict:
@@ -97,10 +101,12 @@ class Classifier:
         Raises ImageError for unusable input and BlankImageError when there is no ink, as
         `classify` does.
         """
-        from .segment import read_digits, reading
+        return self.read_ink(locate_ink(image))[1]
 
-        digits = read_digits(image, self.predict_mnist)
-        return reading(digits, self.not_a_digit(np.stack([d.probabilities for d in digits])))
+    def read_ink(self, ink: Ink) -> tuple[list[Digit], dict]:
+        """The digits of located ink, left to right, and `read`'s answer: what `read` and the Draw tab share."""
+        digits = read_digits(ink, self.predict_mnist)
+        return digits, number_answer(digits, self.not_a_digit(np.stack([d.probabilities for d in digits])))
 
     def explain(self, mnist: np.ndarray, digit: int | None = None) -> np.ndarray:
         """Why the model reads an MNIST-style uint8 [28, 28] image as `digit` (default: its answer):
@@ -110,10 +116,33 @@ class Classifier:
         return integrated_gradients(self.model, mnist, digit)[0]
 
 
-def load_folder(weights: Weights) -> DigitNet:
+def probabilities_by_label(probabilities: np.ndarray) -> dict[str, float]:
+    """Ten probabilities -> {"0": p0, ..., "9": p9}, as `Classifier.classify` and a gr.Label give them."""
+    return {label: float(p) for label, p in zip(DIGIT_LABELS, probabilities, strict=True)}
+
+
+def number_answer(digits: list[Digit], unsure: np.ndarray) -> dict:
+    """`Classifier.read`'s JSON-ready answer: the number, each digit, and whether any part is not a digit
+    (`unsure`: the model too unsure of it, per digit; or a misfit in the number's shape)."""
+    flags = np.asarray(unsure, dtype=bool) | np.array([d.misfit for d in digits], dtype=bool)
+    parts = [
+        {
+            "digit": DIGIT_LABELS[int(d.probabilities.argmax())],
+            "confidence": float(d.probabilities.max()),
+            "box": [int(v) for v in d.box],
+            "not_a_digit": bool(flag),
+        }
+        for d, flag in zip(digits, flags)
+    ]
+    return {"number": "".join(p["digit"] for p in parts), "digits": parts, "not_a_digit": bool(np.any(flags))}
+
+
+def load_folder(model_folder: ModelFolder):
     """A DigitNet from `config.json` + `model.safetensors`, checked file by file, loaded strictly."""
-    source, folder = weights.description, weights.folder
-    config, shapes = check_files(weights)
+    from .model import DigitNet
+
+    source, folder = model_folder.description, model_folder.path
+    config, shapes = check_files(model_folder)
     check_config(config, source)
     check_shapes(shapes, DigitNet(**config), source)
     try:
@@ -129,7 +158,7 @@ def load_folder(weights: Weights) -> DigitNet:
         raise WeightsError(f"Cannot load {source}: {WEIGHTS_FILE} is damaged ({error}).") from None
 
 
-def check_shapes(found: dict[str, list[int]], model: DigitNet, source: str) -> None:
+def check_shapes(found: dict[str, list[int]], model, source: str) -> None:
     """Compare the file's tensor names and shapes (its header only) with the model's, to say what does not fit."""
     expected = {name: list(tensor.shape) for name, tensor in model.state_dict().items()}
     missing = [name for name in expected if name not in found]
@@ -154,6 +183,8 @@ def check_shapes(found: dict[str, list[int]], model: DigitNet, source: str) -> N
 
 
 def check_config(config: dict, source: str) -> None:
+    from .model import ARCHITECTURES, DigitNet
+
     if config.get("arch") not in ARCHITECTURES:
         raise WeightsError(
             f"Cannot load {source}: {CONFIG_FILE} must name an architecture, one of {', '.join(ARCHITECTURES)}."

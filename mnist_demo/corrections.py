@@ -8,14 +8,15 @@
     python -m mnist_demo.corrections export DIR_OR_REPO OUT         # one folder of pictures per right answer
     python -m mnist_demo.corrections remove DIR ID [ID ...] [--repo user/name]   # nobody on the page can delete
 
-A correction keeps the picture as the model read it (scaled to at most MAX_SIDE), the 28x28 image(s)
-the model saw, the right answer (a digit, a whole number or "not a digit"), the model's answer and
-probabilities, the weights' revision, a UTC time, a random id and, for a drawing, its strokes. Nothing
-about the person: no IP, session or browser (the session only keys the rate limit, in memory).
+A correction keeps the picture as the model read it (scaled to at most MAX_SIDE), its 28x28 image(s)
+as the model sees them, the right answer (a digit, a whole number or "not a digit"), the model's answer
+and probabilities, the weights' revision, a UTC time, a random id and, for a drawing, its strokes.
+Nothing about the person: no IP, session or browser (the session only keys the rate limit, in memory).
+`training_corrections` turns them into training data for train.py --corrections and the Train tab.
 
 On disk, each correction is three files in DIR/entries, named by its id as a WebDataset sample:
 
-    <id>.png          the picture            <id>.mnist.png   what the model saw, 28 x 28*digits
+    <id>.png          the picture            <id>.mnist.png   its 28x28 image(s), 28 x 28*digits
     <id>.json         everything else, written last: an entry exists once its JSON does
 
 Each file is written atomically (a temporary file renamed into place), so a crash or sixteen people at
@@ -47,9 +48,11 @@ import numpy as np
 from PIL import Image
 
 from .artifacts import atomic_write
-from .draw_view import answer_drawing, drawing_of
-from .prediction import DIGIT_LABELS, NO_DIGIT, NOT_A_DIGIT, probabilities_by_label
-from .preprocess import ImageError, opaque_grey, open_image, standard_mode
+from .classifier import DIGIT_LABELS, probabilities_by_label
+from .draw_view import answer_drawing
+from .picture import ImageError, drawing_of, opaque_grey, open_picture, standard_mode
+from .prediction import NO_DIGIT, NOT_A_DIGIT
+from .preprocess import to_mnist
 
 ENTRIES = "entries"  # the folder of entries inside the corrections folder
 SHARDS = "data"  # the Hub dataset's folder of WebDataset shards (data/*.tar)
@@ -61,6 +64,7 @@ PER_MINUTE = 30  # corrections a browser session (or script client) may send in 
 MAX_FILE_BYTES = 1 << 20  # per file: a 512 px picture is 5-300 KB, the strokes of a digit a few KB
 MAX_COUNT = 20_000  # the collection is full at this many corrections ...
 MAX_BYTES = 1 << 30  # ... or this many bytes on disk (a canvas correction is ~15 KB)
+HELD_OUT_SHARE = 0.1  # of the corrections, chosen by id: never trained on, they score each new model
 STALE_SECONDS = 3600  # a picture without its JSON this old is a write a crash cut short: removed at start-up
 SUFFIXES = ("png", "mnist.png", "json")  # an entry's files, the JSON last
 ID_PATTERN = re.compile(r"[0-9a-f]{16}")
@@ -90,7 +94,7 @@ class Correction:
     """One correction, before it is kept."""
 
     picture: Image.Image  # as the model read it, at most MAX_SIDE on its longer side
-    mnist: np.ndarray  # uint8 [28, 28 * digits]: what the model saw, a whole number's digits side by side
+    mnist: np.ndarray  # uint8 [28, 28 * digits]: the 28x28 image(s) of the digit(s) the right answer names
     label: str  # the right answer: "7", "17" or NOT_A_DIGIT_LABEL
     predicted: str  # the model's answer, in the same terms
     probabilities: list[dict[str, float]]  # the ten probabilities of each digit the model read
@@ -128,14 +132,17 @@ def correction_of(classifier, picture, label, source: str = "upload", strokes=No
     if drawing_of(picture) is None:
         raise BadCorrection(EMPTY_CANVAS)
     try:
-        image = standard_mode(open_image(drawing_of(picture)))
+        image, _ = open_picture(picture)  # decoded once, in full: the picture is kept as it came
         answer = answer_drawing(classifier, image, NO_DIGIT)
     except ImageError as error:
         raise BadCorrection(str(error)) from None
     if answer.digits:  # a whole number
-        mnist = np.concatenate([d.mnist for d in answer.digits], axis=1)
         probabilities = [d.probabilities for d in answer.digits]
-        predicted = NOT_A_DIGIT_LABEL if answer.reading["not_a_digit"] else answer.reading["number"]
+        predicted = NOT_A_DIGIT_LABEL if answer.number["not_a_digit"] else answer.number["number"]
+        # What the right answer says the picture is: its digits as the model cut them, or, when the answer has
+        # another number of digits (a 7 read as "11", a blot), the whole picture as one.
+        parts = [d.mnist for d in answer.digits] if len(label) == len(answer.digits) else [to_mnist(answer.ink)]
+        mnist = np.concatenate(parts, axis=1)
     elif answer.model_input is not None:
         mnist = answer.model_input
         probabilities = [classifier.predict_mnist(mnist)[0]]
@@ -149,7 +156,7 @@ def correction_of(classifier, picture, label, source: str = "upload", strokes=No
         label=label,
         predicted=predicted,
         probabilities=[probabilities_by_label(p) for p in probabilities],
-        weights=weights_revision(classifier.weights),
+        weights=weights_revision(classifier.model_folder),
         source=source,
         strokes=strokes,
     )
@@ -166,11 +173,11 @@ def kept_picture(image: Image.Image) -> Image.Image:
     return image
 
 
-def weights_revision(weights) -> str:
+def weights_revision(model_folder) -> str:
     """The weights' name (packaged, the Hub repo id or local), "@", and the first 12 hex digits of the SHA-256 of
     model.safetensors: which model made the mistake."""
-    name = "packaged" if weights.source == "packaged" else weights.hub_repo or "local"
-    return f"{name}@{file_digest(str(Path(weights.folder) / 'model.safetensors'))[:12]}"
+    name = "packaged" if model_folder.source == "packaged" else model_folder.hub_repo or "local"
+    return f"{name}@{file_digest(str(Path(model_folder.path) / 'model.safetensors'))[:12]}"
 
 
 @lru_cache(maxsize=8)
@@ -477,6 +484,76 @@ def shard_entries(path: Path) -> list[Entry]:
     return [
         Entry(json.loads(files["json"]), files.__getitem__) for files in samples.values() if set(files) == set(SUFFIXES)
     ]
+
+
+# --- learning from them (train.py --corrections, the Train tab) ---
+
+
+@dataclass(frozen=True)
+class TrainingCorrections:
+    """Corrections as training data: digits with their right answers, pictures that are no digit, and the
+    held-out slice that is never trained on and scores a model before and after."""
+
+    images: np.ndarray  # uint8 [N, 28, 28], MNIST-style: what the model saw
+    labels: np.ndarray  # int64 [N], the right digits
+    non_digits: np.ndarray  # uint8 [M, 28, 28]: pictures people said are not a digit
+    held_out: tuple[Entry, ...]  # a stable share of the entries (by id), never trained on
+    skipped: int = 0  # whole numbers whose right answer has more or fewer digits than the model read
+
+    @property
+    def empty(self) -> bool:
+        return not len(self.labels) and not len(self.non_digits)
+
+
+def held_out(entry_id: str) -> bool:
+    """Whether the entry belongs to the held-out slice: a HELD_OUT_SHARE of the ids, the same ones in every run
+    (an entry never moves between the slices as the collection grows)."""
+    return int(entry_id[:8], 16) < HELD_OUT_SHARE * 16**8
+
+
+def training_corrections(entries: list[Entry]) -> TrainingCorrections:
+    """The entries as training data: each digit a whole number's correction names pairs with the digit image the
+    model saw (when it read as many digits as the answer has; else the entry is skipped); a single picture
+    that is "not a digit" joins the non-digits."""
+    images, labels, non_digits, kept_back, skipped = [], [], [], [], 0
+    for entry in entries:
+        if held_out(entry.id):
+            kept_back.append(entry)
+            continue
+        seen = entry.mnist()
+        if entry.label == NOT_A_DIGIT_LABEL:
+            non_digits.extend(seen if len(seen) == 1 else [])
+            skipped += len(seen) != 1  # which part of a whole number is no digit is not said
+        elif len(entry.label) == len(seen):
+            images.extend(seen)
+            labels.extend(int(d) for d in entry.label)
+        else:
+            skipped += 1
+    empty = np.zeros((0, 28, 28), np.uint8)
+    return TrainingCorrections(
+        images=np.stack(images) if images else empty,
+        labels=np.asarray(labels, dtype=np.int64),
+        non_digits=np.stack(non_digits) if non_digits else empty,
+        held_out=tuple(kept_back),
+        skipped=skipped,
+    )
+
+
+def answer_for(probabilities: np.ndarray, threshold: float) -> str:
+    """What the app answers for the digit images of one picture, from their probabilities [digits, 10]: the digits
+    left to right, or NOT_A_DIGIT_LABEL when any is below the model's "not a digit" threshold."""
+    probabilities = np.asarray(probabilities)
+    if (probabilities.max(axis=1) < threshold).any():
+        return NOT_A_DIGIT_LABEL
+    return "".join(DIGIT_LABELS[d] for d in probabilities.argmax(axis=1))
+
+
+def held_out_score(entries, predict_mnist, threshold: float) -> dict:
+    """How many held-out corrections the served model got right (their recorded answers: "before") and a new model
+    gets right ("after", `predict_mnist` on the images the served model saw)."""
+    after = sum(answer_for(predict_mnist(e.mnist()), threshold) == e.label for e in entries)
+    before = sum(e.meta["predicted"] == e.label for e in entries)
+    return {"total": len(entries), "right_before": before, "right_after": int(after)}
 
 
 # --- the maintainer's command ---

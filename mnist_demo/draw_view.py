@@ -5,14 +5,15 @@ image the model saw) plus why (`mnist_demo.explain`'s attributions as a heat map
 drawing holds several digits (`mnist_demo.segment` splits it), the whole number instead:
 the digits left to right with their confidences, the drawing with a box around each,
 and each digit's 28x28 image and saliency side by side. A part that does not look like a
-digit makes the whole drawing "Not a digit", never a confident wrong number. For an uploaded
-photo of paper, also the cleaned ink the model read (`cleaned_ink_view`): the photo beside the
-ink `preprocess.paper_ink` kept of it, without the paper's light, shadow, lines and specks.
+digit makes the whole drawing "Not a digit", never a confident wrong number. For a photo of
+paper, also the cleaned ink the model read (`cleaned_ink_view`): the photo beside the ink
+`photo.paper_ink` kept of it, without the paper's light, shadow, lines and specks.
 
 The answer comes in two parts, so the Draw tab shows the first while the second is made:
 `answer_drawing` (the headline and the probabilities, a few milliseconds) and `with_pictures`
 (the 28x28 images, the saliency maps, the boxes and a photo's ink, several times slower).
-`view_drawing` is both.
+`view_drawing` is both. The picture is decoded and its ink located once (`preprocess.locate_ink`):
+that one `Ink` feeds the digit, the number, the boxes and the photo's panel.
 
     python -m mnist_demo.draw_view number.png   # prints the headline and saves number-boxes.png
     python -m mnist_demo.draw_view photo.jpg    # ... and, for a photo of paper, photo-ink.png
@@ -26,18 +27,10 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from .artifacts import atomic_write
-from .prediction import NOT_A_DIGIT, Prediction, percent, predict
-from .preprocess import (
-    BlankImageError,
-    ImageError,
-    ink_box,
-    opaque_grey,
-    open_image,
-    picture_argument,
-    reduced_ink,
-    standard_mode,
-)
-from .segment import Digit, read_digits, reading
+from .picture import BlankImageError, ImageError, opaque_grey, picture_argument
+from .prediction import NOT_A_DIGIT, Prediction, blank_prediction, percent, predict_digit
+from .preprocess import Ink, ink_box, locate_ink
+from .segment import Digit
 
 SALIENCY_SCALE = 6  # 28x28 maps shown as 168x168, like "what the model sees"
 GAP = 4  # pixels between the digits of a strip ...
@@ -58,10 +51,9 @@ class DrawAnswer:
     headline: str  # Markdown
     label_value: dict[str, float] | str  # for the gr.Label: ten probabilities, the number, or a message
     model_input: np.ndarray | None = None  # one digit: the uint8 [28, 28] image the model saw
-    digits: tuple[Digit, ...] = ()  # a whole number: its digits, left to right ...
-    drawing: Image.Image | str | None = None  # ... the picture they were read from ...
-    reading: dict | None = None  # ... and Classifier.read's answer
-    upload: Image.Image | str | None = None  # an uploaded picture (not a canvas drawing): a photo's ink is shown
+    digits: tuple[Digit, ...] = ()  # a whole number: its digits, left to right, ...
+    number: dict | None = None  # ... and Classifier.read's answer
+    ink: Ink | None = None  # the picture's ink, located once; None for a blank or unreadable picture
 
 
 @dataclass(frozen=True)
@@ -73,7 +65,7 @@ class DrawView:
     model_input: np.ndarray | None  # uint8 [28, 28], or the digits' images side by side
     saliency: np.ndarray | None  # RGB uint8 overlay(s), same layout as model_input
     boxes: Image.Image | None = None  # the drawing with a box per digit; only for several digits
-    reading: dict | None = None  # Classifier.read's answer; only for several digits
+    number: dict | None = None  # Classifier.read's answer; only for several digits
     cleaned_ink: Image.Image | None = None  # an uploaded photo beside the ink the model read of it
 
 
@@ -84,22 +76,22 @@ def view_drawing(classifier, picture, blank_label: str) -> DrawView:
 
 def answer_drawing(classifier, picture, blank_label: str) -> DrawAnswer:
     """The headline and probabilities for `picture`: one digit, a whole number, or none. Raises ImageError."""
-    prediction = predict(classifier, picture, blank_label)
-    if prediction.model_input is None:  # blank
+    try:
+        ink = locate_ink(picture)
+    except BlankImageError as blank:
+        return plain_answer(blank_prediction(blank_label, str(blank)))
+    prediction = predict_digit(classifier, ink, blank_label)
+    if prediction.model_input is None:  # the inked region, read in detail, is too faint
         return plain_answer(prediction)
-    drawing = drawing_of(picture)
-    upload = None if isinstance(picture, dict) else drawing  # a Sketchpad's drawing is never a photo
-    digits = read_digits(drawing, classifier.predict_mnist)
+    digits, number = classifier.read_ink(ink)
     if len(digits) < 2:
-        return replace(plain_answer(prediction), upload=upload)
-    answer = reading(digits, classifier.not_a_digit(np.stack([d.probabilities for d in digits])))
+        return replace(plain_answer(prediction), ink=ink)
     return DrawAnswer(
-        reading_headline(answer),
-        NOT_A_DIGIT if answer["not_a_digit"] else answer["number"],
+        number_headline(number),
+        NOT_A_DIGIT if number["not_a_digit"] else number["number"],
         digits=tuple(digits),
-        drawing=drawing,
-        reading=answer,
-        upload=upload,
+        number=number,
+        ink=ink,
     )
 
 
@@ -110,15 +102,15 @@ def plain_answer(prediction: Prediction) -> DrawAnswer:
 
 def with_pictures(classifier, answer: DrawAnswer) -> DrawView:
     """The answer with what the model saw and why: the saliency maps, a whole number's boxes, a photo's ink."""
-    cleaned = None if answer.upload is None else cleaned_ink_view(answer.upload)
+    cleaned = None if answer.ink is None else cleaned_ink_view(answer.ink)
     if answer.digits:
         return DrawView(
             answer.headline,
             answer.label_value,
             model_input=strip([d.mnist for d in answer.digits]),
             saliency=strip([saliency_overlay(classifier, d.mnist) for d in answer.digits]),
-            boxes=draw_boxes(answer.drawing, answer.reading),
-            reading=answer.reading,
+            boxes=draw_boxes(answer.ink, answer.number),
+            number=answer.number,
             cleaned_ink=cleaned,
         )
     saliency = None if answer.model_input is None else saliency_overlay(classifier, answer.model_input)
@@ -131,21 +123,16 @@ def plain_view(prediction: Prediction) -> DrawView:
 
 
 def read_number(classifier, picture) -> dict:
-    """`Classifier.read`'s JSON-ready answer, with an empty reading (no digits) for a blank picture."""
+    """`Classifier.read`'s JSON-ready answer, with an empty answer (no digits) for a blank picture."""
     try:
-        return classifier.read(drawing_of(picture))
+        return classifier.read(picture)
     except BlankImageError:
-        return empty_reading()
+        return empty_number()
 
 
-def empty_reading() -> dict:
+def empty_number() -> dict:
     """What `/read` answers for a blank picture: no digits, no number."""
     return {"number": "", "digits": [], "not_a_digit": False}
-
-
-def drawing_of(picture):
-    """The picture itself: a Sketchpad value's composite, else what was given."""
-    return picture.get("composite") if isinstance(picture, dict) else picture
 
 
 def saliency_overlay(classifier, mnist: np.ndarray) -> np.ndarray:
@@ -178,7 +165,7 @@ def box_blur(image: np.ndarray) -> np.ndarray:
     return sum(padded[dy : dy + h, dx : dx + w] for dy in range(3) for dx in range(3)) / 9
 
 
-def reading_headline(answer: dict) -> str:
+def number_headline(answer: dict) -> str:
     """Markdown: the number and each digit's confidence, or which part is not a digit."""
     parts = answer["digits"]
     if answer["not_a_digit"]:
@@ -202,12 +189,11 @@ def strip(images: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(pieces, axis=1)
 
 
-def draw_boxes(image, answer: dict) -> Image.Image:
+def draw_boxes(ink: Ink, answer: dict) -> Image.Image:
     """The drawing on white paper, each digit boxed and labelled: green a digit, red "?" for a part that is not one."""
-    picture = on_white(standard_mode(open_image(image)))
-    scale = min(1.0, BOXES_SIDE / max(picture.size))
-    shown = (max(1, round(picture.width * scale)), max(1, round(picture.height * scale)))
-    picture = picture.resize(shown)
+    scale = min(1.0, BOXES_SIDE / max(ink.size))
+    shown = (max(1, round(ink.size[0] * scale)), max(1, round(ink.size[1] * scale)))
+    picture = on_white(ink.picture).resize(shown)
     pen = ImageDraw.Draw(picture)
     size = max(12, picture.height // 16)
     font = ImageFont.load_default(size)
@@ -225,33 +211,22 @@ def draw_boxes(image, answer: dict) -> Image.Image:
     return picture
 
 
-def photo_ink(image: Image.Image) -> np.ndarray | None:
-    """The ink `preprocess.located_ink` reads of a photo of paper (`paper_ink`'s), or None for a drawing."""
-    ink, photo = reduced_ink(image)
-    return ink if photo else None
-
-
-def cleaned_ink_view(picture) -> Image.Image | None:
+def cleaned_ink_view(ink: Ink) -> Image.Image | None:
     """A photo of paper beside the ink the model read of it, dark on white, both cropped to the ink with
     CLEANED_MARGIN of paper around it: an RGB image of the two, each at most CLEANED_PANEL, GAP apart and
-    framed by GAP. None for a drawing (no photo path ran), a blank photo or a picture that is not one."""
-    try:
-        image = standard_mode(open_image(picture))
-        ink = photo_ink(image)
-        if ink is None:
-            return None
-        top, bottom, left, right = ink_box(ink)
-    except ImageError:  # unreadable, blank paper, too much ink: the answer has said so
+    framed by GAP (a big JPEG's photo in grey: it was decoded so). None for a drawing (not the photo path)."""
+    if not ink.photo:
         return None
+    top, bottom, left, right = ink_box(ink.map)
     margin = CLEANED_MARGIN * max(bottom - top, right - left)
-    height, width = ink.shape
+    height, width = ink.map.shape
     box = (max(0, left - margin), max(0, top - margin), min(width, right + margin), min(height, bottom + margin))
-    x_scale, y_scale = image.width / width, image.height / height
+    x_scale, y_scale = ink.picture.width / width, ink.picture.height / height
     size = panel_size(box[2] - box[0], box[3] - box[1])
-    # Resized straight from the region of the full picture: no copy of a 12 MP crop first.
+    # Resized straight from the region of the decoded picture: no copy of a 12 MP crop first.
     region = (box[0] * x_scale, box[1] * y_scale, box[2] * x_scale, box[3] * y_scale)
-    photo = on_white(image.resize(size, Image.Resampling.LANCZOS, box=region, reducing_gap=2.0))
-    kept = Image.fromarray(np.round(255 * (1 - ink)).astype(np.uint8))
+    photo = on_white(ink.picture.resize(size, Image.Resampling.LANCZOS, box=region, reducing_gap=2.0))
+    kept = Image.fromarray(np.round(255 * (1 - ink.map)).astype(np.uint8))
     pair = Image.new("RGB", (2 * size[0] + 3 * GAP, size[1] + 2 * GAP), (GAP_SHADE,) * 3)  # framed: white on white
     pair.paste(photo, (GAP, GAP))
     pair.paste(kept.resize(size, Image.Resampling.BILINEAR, box=box).convert("RGB"), (size[0] + 2 * GAP, GAP))

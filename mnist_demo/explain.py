@@ -43,7 +43,8 @@ def integrated_gradients(
 
 def main():
     from .classifier import Classifier
-    from .preprocess import ImageError, picture_argument, to_mnist
+    from .picture import ImageError, picture_argument
+    from .preprocess import to_mnist
 
     picture = picture_argument("explain")
     classifier = Classifier.from_pretrained()

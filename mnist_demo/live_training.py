@@ -18,7 +18,7 @@ import time
 from collections import OrderedDict
 from pathlib import Path
 
-from .loading import Weights
+from .loading import ModelFolder
 
 NETWORKS = ("mlp", "tutorial-cnn", "cnn-fast")  # the tutorials' two networks, and the fast preset's
 DEFAULT_NETWORK = "cnn-fast"
@@ -221,7 +221,7 @@ class Trainer:
         probabilities, _, labels = probabilities_on_test_set(run)
         predictions = probabilities.argmax(1)
         wrong = (predictions != labels).nonzero()[0]
-        classifier = Classifier(run.model.cpu().eval(), Weights(Path("."), SOURCE))
+        classifier = Classifier(run.model.cpu().eval(), ModelFolder(Path("."), SOURCE))
         self.models.put(session, classifier)
         last = run.history[-1] if run.history else {}
         return with_timing(

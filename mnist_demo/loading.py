@@ -1,21 +1,18 @@
-"""Where the weights come from (packaged, a local folder, or a Hub repo), and loading them in the background.
+"""Where the weights come from (packaged, a local folder, or a Hub repo), and what can be checked without torch.
 
-    from mnist_demo.loading import locate, ClassifierLoader
-    weights = locate("someone/mnist-demo")     # downloads the repo's files into the Hub cache
-    loader = ClassifierLoader(weights).start()  # imports torch and loads the model in a thread
-    loader.classifier()                         # waits for it
+    from mnist_demo.loading import check_files, locate
+    model_folder = locate("someone/mnist-demo")   # downloads the repo's files into the Hub cache
+    config, shapes = check_files(model_folder)    # config.json and the safetensors header, read
 
-Nothing here imports torch: `python app.py` finds its weights folder, builds its page from
+Nothing here imports torch: `python app.py` finds its model folder, builds its page from
 the files in it and serves the page while torch (1.5-2 s of a cold start) and the model
-load in a `ClassifierLoader`. `Classifier.from_pretrained` is the one-call version.
-Only safetensors weights and JSON are ever read: no pickle.
+load in a `classifier_loader.ClassifierLoader`. `Classifier.from_pretrained` is the
+one-call version. Only safetensors weights and JSON are ever read: no pickle.
 """
 
-import concurrent.futures
 import json
 import logging
 import os
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,15 +32,15 @@ class WeightsError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class Weights:
-    """A folder of weights and artifacts written by train.py, and where it came from."""
+class ModelFolder:
+    """A folder written by train.py (weights, config, card, metrics, plots, mistakes), and where it came from."""
 
-    folder: Path
+    path: Path
     source: str  # "packaged", the folder as given, or a Hub repo id
 
     @property
     def hub_repo(self) -> str | None:
-        return None if self.source in (PACKAGED, str(self.folder)) else self.source
+        return None if self.source in (PACKAGED, str(self.path)) else self.source
 
     @property
     def description(self) -> str:
@@ -53,30 +50,30 @@ class Weights:
         return f"the Hub repo {self.hub_repo}" if self.hub_repo else self.source
 
 
-def locate(source: str | os.PathLike | None = None, revision: str | None = None) -> Weights:
+def locate(source: str | os.PathLike | None = None, revision: str | None = None) -> ModelFolder:
     """`None`: the packaged weights; a folder written by train.py; or a Hub repo id `user/name` (downloaded)."""
     if source is None:
-        return Weights(PACKAGED_WEIGHTS, PACKAGED)
+        return ModelFolder(PACKAGED_WEIGHTS, PACKAGED)
     if Path(source).is_dir():
-        return Weights(Path(source), str(source))
+        return ModelFolder(Path(source), str(source))
     if looks_like_path(str(source)):
         raise WeightsError(f"Cannot load weights from {source}: no such folder.")
-    return Weights(download_from_hub(str(source), revision), str(source))
+    return ModelFolder(download_from_hub(str(source), revision), str(source))
 
 
-def locate_with_fallback(source: str | None) -> tuple[Weights, str | None]:
+def locate_with_fallback(source: str | None) -> tuple[ModelFolder, str | None]:
     """The weights of `source` with their files checked, or the packaged ones and a warning saying why not.
 
     A Space whose Hub repo is unreachable still starts, and says why it is not using it.
     """
     try:
-        weights = locate(source)
-        check_files(weights)
-        return weights, None
+        model_folder = locate(source)
+        check_files(model_folder)
+        return model_folder, None
     except WeightsError as error:
         if source is None:
             raise
-        return Weights(PACKAGED_WEIGHTS, PACKAGED), fallback_warning(error)
+        return ModelFolder(PACKAGED_WEIGHTS, PACKAGED), fallback_warning(error)
 
 
 def fallback_warning(error: WeightsError) -> str:
@@ -139,10 +136,10 @@ def hub_failure(error: Exception, revision: str | None) -> str:
     return f"{type(error).__name__}: {first_line}" if first_line else type(error).__name__
 
 
-def check_files(weights: Weights) -> tuple[dict, dict[str, list[int]]]:
+def check_files(model_folder: ModelFolder) -> tuple[dict, dict[str, list[int]]]:
     """What can be checked without torch: config.json is a JSON object, model.safetensors is there and its
     header reads. Returns the config and the tensors' shapes by name."""
-    source, folder = weights.description, weights.folder
+    source, folder = model_folder.description, model_folder.path
     config = read_config(folder / CONFIG_FILE, source)
     path = folder / WEIGHTS_FILE
     if not path.is_file():
@@ -181,69 +178,3 @@ def pickle_note(folder: Path) -> str:
         f" It holds {', '.join(pickles)}, but only safetensors weights are read: pickle files are never loaded, "
         "since loading one can run arbitrary code."
     )
-
-
-class ClassifierLoader:
-    """A `Classifier` for `weights`, loaded (torch imported, weights read, a warm-up pass run) in a thread.
-
-    `classifier()` waits for it and raises the loading's `WeightsError`, if any. `threads`
-    sets torch's threads per operation once torch is imported.
-    """
-
-    def __init__(self, weights: Weights, threads: int | None = None):
-        self.weights = weights
-        self.threads = threads
-        self._result = concurrent.futures.Future()
-        self._start = threading.Lock()
-        self._started = False
-
-    @classmethod
-    def of(cls, classifier) -> "ClassifierLoader":
-        """A loader whose classifier is already loaded."""
-        loader = cls(classifier.weights)
-        loader._started = True
-        loader._result.set_result(classifier)
-        return loader
-
-    def start(self) -> "ClassifierLoader":
-        with self._start:
-            if not self._started:
-                self._started = True
-                threading.Thread(target=self._load, name="load-classifier", daemon=True).start()
-        return self
-
-    def classifier(self, timeout: float | None = None):
-        """The loaded `Classifier`, once it is (starts loading if `start` was not called)."""
-        return self.start()._result.result(timeout)
-
-    def done(self) -> bool:
-        """Whether the loading has ended, loaded or failed."""
-        return self._result.done()
-
-    def problem(self) -> str | None:
-        """Why the weights could not be loaded (waits for the loading), or None when they were."""
-        try:
-            self.classifier()
-            return None
-        except WeightsError as error:
-            return str(error)
-        except Exception as error:
-            return f"The model could not be loaded ({type(error).__name__}: {error})."
-
-    def _load(self) -> None:
-        try:
-            import torch
-
-            from .classifier import Classifier
-
-            if self.threads:
-                torch.set_num_threads(self.threads)
-            classifier = Classifier.from_weights(self.weights)
-            classifier.warm_up()
-            self._result.set_result(classifier)
-        except WeightsError as error:
-            log.error(str(error))
-            self._result.set_exception(error)
-        except BaseException as error:  # torch missing, out of memory...: the app reports it on each prediction
-            log.exception("Loading the classifier failed")
-            self._result.set_exception(error)

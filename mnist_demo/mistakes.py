@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from .artifacts import load_misclassified, read_metrics
-from .prediction import DIGIT_LABELS, percent
+from .classifier import DIGIT_LABELS
+from .prediction import percent
 
 ANY = "any"  # the filter value that keeps every digit
 MAX_TILES = 100  # a gallery shows at most this many (the most confident): a weak model's 300+ would

@@ -17,17 +17,17 @@ from PIL import Image
 from .artifacts import CARD_FILE, CONFUSION_FILE, CURVES_FILE, read_metrics
 from .calibration import ECE_BINS
 from .card import ARCH_TEXT
-from .loading import PACKAGED, Weights
+from .loading import PACKAGED, ModelFolder
 
 HUB_URL = "https://huggingface.co/"
 
 
-def summary_markdown(weights: Weights, model=None) -> str:
+def summary_markdown(model_folder: ModelFolder, model=None) -> str:
     """The Model tab's text: where the weights came from, results, architecture, recipe.
 
     The parameter count is the loaded `model`'s when given, else the one train.py wrote down.
     """
-    metrics = read_metrics(weights.folder)
+    metrics = read_metrics(model_folder.path)
     arch = getattr(model, "arch", metrics.get("arch", "?"))
     parameters = metrics.get("parameters")
     if model is not None:
@@ -35,22 +35,22 @@ def summary_markdown(weights: Weights, model=None) -> str:
 
         parameters = count_parameters(model)
     parts = [
-        f"### Weights\n{weights_source(weights)}",
+        f"### Weights\n{weights_source(model_folder)}",
         results_table(metrics, parameters),
         f"### Architecture\n`{arch}`: {ARCH_TEXT.get(arch, '')}",
     ]
-    recipe = card_section(weights.folder / CARD_FILE, "Training recipe") or recipe_table(metrics)
+    recipe = card_section(model_folder.path / CARD_FILE, "Training recipe") or recipe_table(metrics)
     if recipe:
         parts.append(f"### Training recipe\n{recipe}")
     return "\n\n".join(parts)
 
 
-def weights_source(weights: Weights) -> str:
-    if weights.hub_repo:
-        return f"From the Hugging Face Hub: [{weights.hub_repo}]({HUB_URL}{weights.hub_repo})"
-    if weights.source == PACKAGED:
+def weights_source(model_folder: ModelFolder) -> str:
+    if model_folder.hub_repo:
+        return f"From the Hugging Face Hub: [{model_folder.hub_repo}]({HUB_URL}{model_folder.hub_repo})"
+    if model_folder.source == PACKAGED:
         return "The weights packaged with mnist_demo (`mnist_demo/weights`)."
-    return f"A local folder: `{weights.source}`"
+    return f"A local folder: `{model_folder.source}`"
 
 
 def results_table(metrics: dict, parameters: int | None) -> str:
@@ -114,13 +114,13 @@ def load_plot(folder: Path, name: str) -> Image.Image | None:
         return None
 
 
-def training_curves_plot(weights: Weights) -> Image.Image | None:
-    return load_plot(weights.folder, CURVES_FILE)
+def training_curves_plot(model_folder: ModelFolder) -> Image.Image | None:
+    return load_plot(model_folder.path, CURVES_FILE)
 
 
-def confusion_matrix_plot(weights: Weights) -> Image.Image | None:
+def confusion_matrix_plot(model_folder: ModelFolder) -> Image.Image | None:
     """The confusion matrix as train.py drew it (`artifacts.confusion_matrix` computes the matrix itself)."""
-    return load_plot(weights.folder, CONFUSION_FILE)
+    return load_plot(model_folder.path, CONFUSION_FILE)
 
 
 def main():
@@ -131,7 +131,7 @@ def main():
         classifier = Classifier.from_pretrained(sys.argv[1] if len(sys.argv) > 1 else None)
     except WeightsError as error:
         sys.exit(str(error))
-    print(summary_markdown(classifier.weights, classifier.model))
+    print(summary_markdown(classifier.model_folder, classifier.model))
 
 
 if __name__ == "__main__":

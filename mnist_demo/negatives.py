@@ -1,4 +1,4 @@
-"""Pictures that are not digits (letters, signs, sharp and smooth scribbles, shapes), in MNIST's format.
+"""Pictures that are not digits (letters, signs, sharp and smooth scribbles, shapes, things), in MNIST's format.
 
 They teach the model to say "not a digit" (outlier exposure, Hendrycks et al., 2019):
 during training they are pushed toward a uniform prediction, so at inference a low top
@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from .preprocess import ImageError, ascii_art, to_mnist
+from .picture import ImageError
+from .preprocess import ascii_art, to_mnist
 
 CANVAS = 96
 # Letters and signs that do not look like a digit: no O o D Q (0), I l i j | ! ( ) / (1), Z z (2),
@@ -105,7 +106,74 @@ def draw_shape(draw, rng, fonts) -> None:
         )
 
 
-DRAWERS = (draw_character, draw_character, draw_scribble, draw_smooth_scribble, draw_shape)
+def draw_thing(draw, rng, fonts) -> None:
+    """Clothes, shoes, bags and things as Fashion-MNIST shows them: filled shapes in a shade of grey, from
+    PIL's rectangles, ellipses, chords and polygons, with a few darker seams or stripes."""
+    shade, dark = int(rng.integers(0, 170)), int(rng.integers(0, 60))
+    c, r = CANVAS / 2, rng.uniform(30, 44)
+    w, h = r * rng.uniform(0.5, 1.0), r * rng.uniform(0.6, 1.0)
+    kind = THINGS[rng.integers(len(THINGS))]
+    if kind == "top":  # a shirt or a jumper: a body and two sleeves
+        sleeve = rng.uniform(0.3, 1.0) * h
+        draw.rectangle([c - w * 0.6, c - h, c + w * 0.6, c + h], fill=shade)
+        for side in (-1, 1):
+            shoulder, cuff = c + side * w * 0.6, c + side * w * rng.uniform(0.9, 1.3)
+            draw.polygon(
+                [
+                    (shoulder, c - h),
+                    (cuff, c - h + sleeve),
+                    (cuff - side * w * 0.3, c - h + sleeve + 8),
+                    (shoulder, c - h + 15),
+                ],
+                fill=shade,
+            )
+        draw.polygon([(c - w * 0.2, c - h), (c, c - h + rng.uniform(5, 15)), (c + w * 0.2, c - h)], fill=255)
+    elif kind == "trousers":
+        draw.rectangle([c - w * 0.5, c - h, c + w * 0.5, c - h * 0.7], fill=shade)
+        for side in (-1, 1):
+            draw.polygon(
+                [
+                    (c + side * w * 0.5, c - h * 0.7),
+                    (c + side * w * 0.03, c - h * 0.7),
+                    (c + side * w * 0.1, c + h),
+                    (c + side * w * 0.55, c + h),
+                ],
+                fill=shade,
+            )
+    elif kind == "skirt":
+        draw.polygon([(c - w * 0.35, c - h), (c + w * 0.35, c - h), (c + w, c + h), (c - w, c + h)], fill=shade)
+    elif kind == "shoe":  # a sole and an upper; a boot's shaft now and then
+        draw.chord([c - r, c - h * 0.5, c + r, c + h * 0.9], 180, 360, fill=shade)
+        draw.rectangle([c - r, c + h * 0.15, c + r, c + h * 0.4], fill=dark)
+        if rng.random() < 0.4:
+            draw.rectangle([c - r, c - h, c - r * 0.2, c + h * 0.2], fill=shade)
+    elif kind == "bag":
+        draw.rounded_rectangle([c - w, c - h * 0.3, c + w, c + h], radius=int(rng.integers(2, 15)), fill=shade)
+        draw.arc([c - w * 0.6, c - h, c + w * 0.6, c + h * 0.2], 180, 360, fill=shade, width=int(rng.integers(4, 9)))
+    elif kind == "hat":
+        draw.ellipse([c - r, c + h * 0.2, c + r, c + h * 0.6], fill=shade)
+        draw.rectangle([c - w * 0.6, c - h * 0.6, c + w * 0.6, c + h * 0.4], fill=shade)
+    elif kind == "cup":
+        draw.rectangle([c - w * 0.6, c - h, c + w * 0.5, c + h], fill=shade)
+        draw.arc(
+            [c + w * 0.2, c - h * 0.5, c + w * 1.1, c + h * 0.4], 270, 90, fill=shade, width=int(rng.integers(5, 10))
+        )
+    elif kind == "car":
+        draw.rounded_rectangle([c - r, c - h * 0.2, c + r, c + h * 0.5], radius=8, fill=shade)
+        draw.rectangle([c - r * 0.5, c - h * 0.7, c + r * 0.4, c - h * 0.2], fill=shade)
+        for x in (c - r * 0.55, c + r * 0.55):
+            draw.ellipse([x - 10, c + h * 0.3, x + 10, c + h * 0.3 + 20], fill=dark)
+    else:  # a lamp, a table or a chair: a top and legs
+        draw.rectangle([c - r, c - h, c + r, c - h + rng.uniform(6, 20)], fill=shade)
+        for x in np.linspace(c - r * 0.9, c + r * 0.9, int(rng.integers(2, 5))):
+            draw.line([(x, c - h), (x + rng.uniform(-8, 8), c + h)], fill=shade, width=int(rng.integers(3, 8)))
+    for _ in range(int(rng.integers(0, 5))):  # seams, stripes, a print
+        y = c + rng.uniform(-h, h)
+        draw.line([(c - w, y), (c + w, y + rng.uniform(-5, 5))], fill=dark, width=int(rng.integers(1, 4)))
+
+
+THINGS = ("top", "trousers", "skirt", "shoe", "bag", "hat", "cup", "car", "furniture")
+DRAWERS = (draw_character, draw_character, draw_scribble, draw_smooth_scribble, draw_shape, draw_thing)
 
 
 def make_negatives(count: int, seed: int = 0) -> np.ndarray:
@@ -114,15 +182,18 @@ def make_negatives(count: int, seed: int = 0) -> np.ndarray:
     fonts = available_fonts()
     images = []
     while len(images) < count:
-        canvas = Image.new("L", (CANVAS, CANVAS), 255)
-        draw = ImageDraw.Draw(canvas)
-        DRAWERS[rng.integers(len(DRAWERS))](draw, rng, fonts)
-        canvas = canvas.rotate(rng.uniform(-20, 20), fillcolor=255)
         try:
-            images.append(to_mnist(canvas))
+            images.append(to_mnist(non_digit_drawing(rng, fonts)))
         except ImageError:  # a glyph the font lacks renders blank: draw another
             continue
     return np.stack(images)
+
+
+def non_digit_drawing(rng: np.random.Generator, fonts: list[str]) -> Image.Image:
+    """One non-digit (a DRAWERS' drawing, turned up to 20 degrees), dark on a white CANVAS x CANVAS canvas."""
+    canvas = Image.new("L", (CANVAS, CANVAS), 255)
+    DRAWERS[rng.integers(len(DRAWERS))](ImageDraw.Draw(canvas), rng, fonts)
+    return canvas.rotate(rng.uniform(-20, 20), fillcolor=255)
 
 
 def main():

@@ -1,10 +1,9 @@
 """What the app answers for one picture: the ten probabilities, the 28x28 image the model saw, a headline.
 
-The Draw tab and the `/predict` and `/classify` endpoints all go through `predict`: a
-blank picture gets a "No digit" (or "Draw a digit") answer, never an invented digit;
-a picture the calibrated model is too unsure about (below the `ood_threshold` stored
-with the weights) is "Not a digit"; an unreadable file raises `ImageError` with a
-message meant for a person.
+The Draw tab and the `/predict` and `/classify` endpoints all go through `predict_digit`:
+a blank picture gets a "No digit" (or "Draw a digit") answer, never an invented digit;
+a picture the calibrated model is too unsure about (`Classifier.not_a_digit`) is "Not a
+digit"; an unreadable file raises `ImageError` with a message meant for a person.
 
     python -m mnist_demo.prediction digit.png
 """
@@ -14,13 +13,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .preprocess import BlankImageError, ImageError, TooMuchInkError, picture_argument, to_mnist
+from .classifier import Classifier, probabilities_by_label
+from .picture import BlankImageError, ImageError, TooMuchInkError, picture_argument
+from .preprocess import to_mnist
 
 NO_DIGIT = "No digit"
 DRAW_PROMPT = "Draw a digit"
 NOT_A_DIGIT = "Not a digit"
 NOT_AN_IMAGE = "Not an image"
-DIGIT_LABELS = tuple(str(d) for d in range(10))  # the model's ten classes, as every answer names them
 
 
 @dataclass(frozen=True)
@@ -36,10 +36,9 @@ class Prediction:
         return self.probabilities if self.probabilities is not None and self.label != NOT_A_DIGIT else self.label
 
 
-def predict(classifier, picture, blank_label: str = NO_DIGIT) -> Prediction:
-    """Read one picture (anything `to_mnist` takes; None is blank). Raises ImageError when it is not usable."""
-    if picture is None:
-        return blank_prediction(blank_label, "No image was given.")
+def predict_digit(classifier, picture, blank_label: str = NO_DIGIT) -> Prediction:
+    """Read one picture (anything `to_mnist` takes, its `Ink` too; None is blank). Raises ImageError when it is
+    not usable."""
     try:
         mnist = to_mnist(picture)
     except BlankImageError as blank:
@@ -47,18 +46,13 @@ def predict(classifier, picture, blank_label: str = NO_DIGIT) -> Prediction:
     probabilities = classifier.predict_mnist(mnist)[0]
     by_label = probabilities_by_label(probabilities)
     digit, confidence = int(probabilities.argmax()), float(probabilities.max())
-    if confidence < ood_threshold(classifier):
+    if classifier.not_a_digit(probabilities):
         headline = (
             f"## {NOT_A_DIGIT}\nThis does not look like a handwritten digit to the model: "
             f"its best guess, a {digit}, has only {percent(confidence)}."
         )
         return Prediction(headline, NOT_A_DIGIT, by_label, mnist)
     return Prediction(f"## {digit}\n{percent(confidence)} sure", str(digit), by_label, mnist)
-
-
-def probabilities_by_label(probabilities: np.ndarray) -> dict[str, float]:
-    """Ten probabilities -> {"0": p0, ..., "9": p9}, as `Classifier.classify` and a gr.Label give them."""
-    return {label: float(p) for label, p in zip(DIGIT_LABELS, probabilities, strict=True)}
 
 
 def blank_prediction(label: str = DRAW_PROMPT, reason: str = "") -> Prediction:
@@ -79,12 +73,6 @@ def refusal_title(error: Exception) -> str:
     return NOT_A_DIGIT if isinstance(error, TooMuchInkError) else NOT_AN_IMAGE
 
 
-def ood_threshold(classifier) -> float:
-    """The lowest calibrated top probability still read as a digit (0 when the weights carry none)."""
-    threshold = getattr(classifier.model, "ood_threshold", None)
-    return float(threshold) if threshold is not None else 0.0
-
-
 def percent(probability: float) -> str:
     """98%, 99.7%, or 'more than 99.9%': never a rounded-up '100%'."""
     if probability > 0.999:
@@ -93,11 +81,9 @@ def percent(probability: float) -> str:
 
 
 def main():
-    from .classifier import Classifier
-
     picture = picture_argument("prediction")
     try:
-        prediction = predict(Classifier.from_pretrained(), picture)
+        prediction = predict_digit(Classifier.from_pretrained(), picture)
     except ImageError as error:
         sys.exit(str(error))
     print(prediction.headline)

@@ -30,18 +30,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .preprocess import (
-    BlankImageError,
-    ImageError,
-    TooMuchInkError,
-    crop_to_ink,
-    ink_to_mnist,
-    located_ink,
-    max_filter,
-    open_image,
-    picture_argument,
-    standard_mode,
-)
+from .picture import BlankImageError, ImageError, TooMuchInkError, picture_argument
+from .preprocess import Ink, crop_to_ink, ink_to_mnist, locate_ink, max_filter
 
 INK_LEVEL = 0.25  # a pixel is ink above this fraction of the darkest ink (as crop_to_ink)
 SUBORDINATE_HEIGHT = 0.75  # a piece shorter than this (of the tallest) sharing a taller piece's columns joins it
@@ -62,7 +52,7 @@ MAX_GAP = 0.3  # nor with a gap wider than this (of the tallest piece) between i
 MAX_PIECES = 40  # more pieces than this is not a number: read the drawing as one piece
 MAX_CANDIDATES = 64  # groupings of pieces read by the model per picture: bounded work (one forward pass each)
 MAX_COMPONENTS = 200  # more separate marks than this (noise, a texture) is too much ink to read: bounded work
-CUT_COST = 0.3  # log-odds a reading pays for each cut through a connected stroke
+CUT_COST = 0.3  # log-odds a grouping pays for each cut through a connected stroke
 OVERLAP_COST = 1.5  # ... for separating two pieces that share columns (times the shared fraction)
 GAP_COST = 8.0  # ... for joining pieces across a gap (times gap / height)
 SHORT_COST = 12.0  # ... for a digit much shorter than the tallest (times the shortfall)
@@ -71,7 +61,7 @@ ASPECT_FREE = 2.0  # standard deviations of width / height that cost nothing
 REDUNDANT_COST = 2.0  # ... for a digit that reads as one of its two parts, the other part a sure digit too
 SURE_PART = math.log(0.9)  # a part is a sure digit when it scores above this (the model's log-odds and priors)
 LEANING_ONE_HEIGHT = 0.85  # a 1 cut off a touching neighbour is at least this tall (of the two together)
-# A reading's shape, beyond the model's confidence (`misfits`). Set on the development sets (validation digits).
+# A grouping's shape, beyond the model's confidence (`misfits`). Set on the development sets (validation digits).
 MISFIT_HEIGHT = 0.6  # a digit shorter than this share of the tallest one is not part of a number
 MISFIT_ROWS = 0.3  # nor are neighbours sharing less than this share of the shorter one's rows
 # log(width / height) of MNIST's training digits, per digit: mean and standard deviation. A "1"
@@ -92,12 +82,12 @@ MNIST_LOG_ASPECT = [
 
 @dataclass
 class Digit:
-    """One digit of a reading: its box in the input image's pixels and its probabilities."""
+    """One digit of a number as read: its box in the input image's pixels and its probabilities."""
 
     box: tuple[int, int, int, int]  # x0, y0, x1, y1, right and bottom exclusive (PIL's crop box)
     mnist: np.ndarray  # uint8 [28, 28], what the model saw
     probabilities: np.ndarray  # float32 [10]
-    misfit: bool = False  # it does not fit a written number (see `misfits`): the reading is "not a digit"
+    misfit: bool = False  # it does not fit a written number (see `misfits`): the number is "not a digit"
 
 
 @dataclass
@@ -135,15 +125,39 @@ class Piece:
         return (columns >= lo[:, None]) & (columns < hi[:, None])
 
 
-def read_digits(source, predict) -> list[Digit]:
-    """The digits of a drawing, left to right.
+def read_digits(picture, predict_mnist) -> list[Digit]:
+    """The digits of a drawing (any picture, or its located `Ink`), left to right.
 
-    `predict` maps uint8 [N, 28, 28] MNIST-style images to probabilities [N, 10] (for
+    `predict_mnist` maps uint8 [N, 28, 28] MNIST-style images to probabilities [N, 10] (for
     example `Classifier.predict_mnist`). Raises ImageError for unreadable input and
     BlankImageError when there is no ink.
     """
-    image = standard_mode(open_image(source))
-    ink, scale, origin = located_ink(image)
+    ink = locate_ink(picture)
+    labels, pieces, tallest = ink_pieces(ink.map)
+    candidates = candidate_digits(pieces, tallest)
+    images = np.stack([digit_image(ink.map, labels, pieces[i:j]) for i, j in candidates])
+    probabilities = np.asarray(predict_mnist(images), dtype=np.float32)
+    scores = {
+        (i, j): prior + digit_fit(pieces[i:j], p) for ((i, j), prior), p in zip(candidates.items(), probabilities)
+    }
+    index = {span: k for k, span in enumerate(candidates)}
+    read_as = {span: int(probabilities[k].argmax()) for span, k in index.items()}
+    grouping = best_grouping(pieces, unexplained_ink_costs(pieces, scores, read_as))
+    read = [read_as[span] for span in grouping]
+    return [
+        Digit(
+            box=input_box(pieces[i:j], ink),
+            mnist=images[index[i, j]],
+            probabilities=probabilities[index[i, j]],
+            misfit=misfit,
+        )
+        for (i, j), misfit in zip(grouping, misfits(pieces, grouping, read))
+    ]
+
+
+def ink_pieces(ink: np.ndarray) -> tuple[np.ndarray, list[Piece], int]:
+    """An ink map's components (int labels [H, W]), joined and cut into pieces, and the tallest piece's height
+    before cutting. Raises BlankImageError when there is no ink, TooMuchInkError for too many marks."""
     labels, boxes = label_components(ink > INK_LEVEL * max(float(ink.max()), 0.2))
     if len(boxes) == 0:  # the region read again at full resolution can turn out fainter than the reduced copy
         raise BlankImageError("No digit found: the image is blank.")
@@ -155,47 +169,11 @@ def read_digits(source, predict) -> list[Digit]:
     joined = join_subordinates(boxes)
     tallest = max(p.height for p in joined)  # before cutting: the slices of a slanted 1 are shorter than the 1
     pieces = cut_wide(labels, joined, tallest)
-    if len(pieces) > MAX_PIECES:
-        pieces = [whole_drawing(pieces)]
-    candidates = candidate_digits(pieces, tallest)
-    images = np.stack([digit_image(ink, labels, pieces[i:j]) for i, j in candidates])
-    probabilities = np.asarray(predict(images), dtype=np.float32)
-    scores = {
-        (i, j): prior + digit_fit(pieces[i:j], p) for ((i, j), prior), p in zip(candidates.items(), probabilities)
-    }
-    index = {span: k for k, span in enumerate(candidates)}
-    read_as = {span: int(probabilities[k].argmax()) for span, k in index.items()}
-    reading = best_reading(pieces, unexplained_ink_costs(pieces, scores, read_as))
-    read = [int(probabilities[index[span]].argmax()) for span in reading]
-    return [
-        Digit(
-            box=input_box(pieces[i:j], scale, origin, image.size),
-            mnist=images[index[i, j]],
-            probabilities=probabilities[index[i, j]],
-            misfit=misfit,
-        )
-        for (i, j), misfit in zip(reading, misfits(pieces, reading, read))
-    ]
-
-
-def reading(digits: list[Digit], flags: np.ndarray) -> dict:
-    """The JSON-ready answer of `Classifier.read`: the number, each digit, and whether any part is not a digit
-    (`flags`: the model too unsure of it; or a misfit in the number's shape)."""
-    flags = np.asarray(flags, dtype=bool) | np.array([d.misfit for d in digits], dtype=bool)
-    parts = [
-        {
-            "digit": str(int(d.probabilities.argmax())),
-            "confidence": float(d.probabilities.max()),
-            "box": [int(v) for v in d.box],
-            "not_a_digit": bool(flag),
-        }
-        for d, flag in zip(digits, flags)
-    ]
-    return {"number": "".join(p["digit"] for p in parts), "digits": parts, "not_a_digit": bool(np.any(flags))}
+    return labels, pieces if len(pieces) <= MAX_PIECES else [whole_drawing(pieces)], tallest
 
 
 def misfits(pieces: list[Piece], spans: list[tuple[int, int]], read: list[int]) -> list[bool]:
-    """Which digits of a reading do not fit a written number, however sure the model is of each.
+    """Which digits of a grouping do not fit a written number, however sure the model is of each.
 
     A scribble, a letter or a sign the reader cut into digit-like parts gives itself away: one
     connected stroke cut into three digits or more, or into two 1s (the legs of a U, V, W or
@@ -401,14 +379,8 @@ def cut_columns(profile: np.ndarray, height: int) -> list[int]:
 
 
 def whole_drawing(pieces: list[Piece]) -> Piece:
-    return Piece(
-        ids=tuple(sorted({i for p in pieces for i in p.ids})),
-        x0=min(p.x0 for p in pieces),
-        y0=min(p.y0 for p in pieces),
-        x1=max(p.x1 for p in pieces),
-        y1=max(p.y1 for p in pieces),
-        component=-1,
-    )
+    x0, y0, x1, y1 = box_of(pieces)
+    return Piece(ids=tuple(sorted({i for p in pieces for i in p.ids})), x0=x0, y0=y0, x1=x1, y1=y1, component=-1)
 
 
 def candidate_digits(pieces: list[Piece], tallest: int) -> dict[tuple[int, int], float]:
@@ -455,8 +427,8 @@ def digit_fit(group: list[Piece], probabilities: np.ndarray) -> float:
     """How well a group reads as a digit (log-odds): its top probability, less a penalty when
     its width / height is far outside that digit's range in MNIST."""
     digit = int(probabilities.argmax())
-    width = max(p.x1 for p in group) - min(p.x0 for p in group)
-    height = max(p.y1 for p in group) - min(p.y0 for p in group)
+    x0, y0, x1, y1 = box_of(group)
+    width, height = x1 - x0, y1 - y0
     mean, std = MNIST_LOG_ASPECT[digit]
     unusual = (math.log(max(width, 1) / max(height, 1)) - mean) / std
     return math.log(max(float(probabilities.max()), 1e-6)) - ASPECT_COST * max(0.0, unusual - ASPECT_FREE)
@@ -464,8 +436,7 @@ def digit_fit(group: list[Piece], probabilities: np.ndarray) -> float:
 
 def digit_image(ink: np.ndarray, labels: np.ndarray, group: list[Piece]) -> np.ndarray:
     """The MNIST-style 28x28 image of a group of pieces: their ink only, not their neighbours'."""
-    x0, x1 = min(p.x0 for p in group), max(p.x1 for p in group)
-    y0, y1 = min(p.y0 for p in group), max(p.y1 for p in group)
+    x0, y0, x1, y1 = box_of(group)
     pad = 2  # the faint anti-aliased rim lies just outside the thresholded ink
     x0, y0 = max(0, x0 - pad), max(0, y0 - pad)
     x1, y1 = min(ink.shape[1], x1 + pad), min(ink.shape[0], y1 + pad)
@@ -513,7 +484,7 @@ def leaning_one(pieces: list[Piece], part: tuple[int, int], group: tuple[int, in
     return digit == 1 and y1 - y0 >= LEANING_ONE_HEIGHT * (g1 - g0)
 
 
-def best_reading(pieces: list[Piece], scores: dict[tuple[int, int], float]) -> list[tuple[int, int]]:
+def best_grouping(pieces: list[Piece], scores: dict[tuple[int, int], float]) -> list[tuple[int, int]]:
     """The grouping of all pieces into digits with the highest total score (dynamic programming)."""
     best = [0.0] + [-math.inf] * len(pieces)
     back = [0] * (len(pieces) + 1)
@@ -538,18 +509,15 @@ def boundary_cost(left: Piece, right: Piece) -> float:
     return OVERLAP_COST * shared
 
 
-def input_box(
-    group: list[Piece], scale: float, origin: tuple[int, int], size: tuple[int, int]
-) -> tuple[int, int, int, int]:
+def input_box(group: list[Piece], ink: Ink) -> tuple[int, int, int, int]:
     """The group's box in the input image's pixels (the ink map may be of a reduced copy or a crop)."""
-    x0, x1 = min(p.x0 for p in group), max(p.x1 for p in group)
-    y0, y1 = min(p.y0 for p in group), max(p.y1 for p in group)
-    left, top = origin
+    x0, y0, x1, y1 = box_of(group)
+    (left, top), scale = ink.origin, ink.scale
     return (
-        left + int(x0 * scale),
-        top + int(y0 * scale),
-        min(size[0], left + math.ceil(x1 * scale)),
-        min(size[1], top + math.ceil(y1 * scale)),
+        int(left + x0 * scale),
+        int(top + y0 * scale),
+        min(ink.size[0], math.ceil(left + x1 * scale)),
+        min(ink.size[1], math.ceil(top + y1 * scale)),
     )
 
 

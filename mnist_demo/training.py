@@ -27,6 +27,7 @@ from .data import (
     index_batches,
     load_mnist,
     out_of_style,
+    random_affine,
     split_train_val,
     to_unit_float,
 )
@@ -34,6 +35,14 @@ from .model import DigitNet
 
 NEGATIVE_WEIGHT = 0.5  # weight of the outlier-exposure loss against the digits' cross-entropy
 NEGATIVE_FRACTION = 0.25  # negatives added to each batch, as a fraction of its digits
+EXAMPLE_FRACTION = 0.25  # and digits as the reader sees them (`reader_examples`), when there are some
+# People's corrections (`mnist_demo.corrections`): a few dozen must count against 55,000 MNIST digits. Each batch
+# gets at least this fraction of corrections (with replacement, each randomly shifted, turned and scaled), and each
+# counts as CORRECTION_WEIGHT digits in the loss. Set on validation digits (benchmarks/corrections_loop.py --dev):
+# 54-58 corrections of mirrored 7s and 9s teach --preset fast to read 97-98% of other mirrored 7s and 9s, MNIST
+# validation 99.2% (weight 3: 96-97% and 99.0%, the digits paying for it).
+CORRECTION_FRACTION = 0.1
+CORRECTION_WEIGHT = 2.0
 MAX_FLAGGED_DIGITS = 0.01  # the "not a digit" threshold flags at most 1% of validation digits ...
 MAX_FLAGGED_OUT_OF_STYLE = 0.03  # ... and at most 3% of them redrawn blurry, low-res, in marker or pencil
 OUT_OF_STYLE_SEED = 2024  # the validation digits' redrawing for the threshold: the same in every run
@@ -54,6 +63,8 @@ class Recipe:
     beta2: float = 0.999  # AdamW's second-moment decay
     weight_decay: float = WEIGHT_DECAY
     negatives: int = 0  # generated non-digits for the "not a digit" detector
+    scans: int = 0  # training digits scanned small and read back (`reader_examples.scanned_digits`)
+    pieces: int = 0  # groupings the reader weighs in composed numbers (`reader_examples.number_pieces`)
     seed: int = 0
     limit: int | None = None  # train on the first N training images only
     device: str = "auto"
@@ -142,7 +153,17 @@ def device_text(device: torch.device) -> str:
 class Run:
     """One training run: the recipe, the data and the model on the device, the optimizer, the history."""
 
-    def __init__(self, recipe: Recipe, data: Data, negatives: np.ndarray | None = None):
+    def __init__(
+        self,
+        recipe: Recipe,
+        data: Data,
+        negatives: np.ndarray | None = None,
+        examples: tuple[np.ndarray, np.ndarray] | None = None,
+        corrections: tuple[np.ndarray, np.ndarray] | None = None,
+    ):
+        """`negatives`: non-digits, uint8 [N, 28, 28]; `examples`: more labelled digits (images, labels), both
+        mixed into every batch; `corrections`: people's corrected digits (images, labels), mixed in and weighed
+        more (CORRECTION_FRACTION, CORRECTION_WEIGHT)."""
         self.recipe = recipe
         self.device = pick_device(recipe.device)
         self.autocast_dtype = pick_autocast_dtype(recipe.precision, self.device)
@@ -156,6 +177,11 @@ class Run:
         self.val_x, self.val_y = data.val_x.to(self.device), data.val_y.to(self.device)
         self.test_x, self.test_y = data.test_x.to(self.device), data.test_y.to(self.device)
         self.negatives = torch.from_numpy(negatives).to(self.device) if negatives is not None else None
+        self.examples = tuple(torch.from_numpy(a).to(self.device) for a in examples) if examples is not None else None
+        self.corrections = None
+        if corrections is not None and len(corrections[1]):
+            images, labels = (torch.as_tensor(np.asarray(a)).to(self.device) for a in corrections)
+            self.corrections = (images, labels.long())
         self.model = DigitNet(recipe.arch).to(self.device)  # the uncompiled model: the one saved
         # channels_last is what oneDNN's and cuDNN's convolutions run natively, in fp32 too: a cnn-fast step
         # took 1.4x as long without it on an AVX-512 CPU, 1.7x on AVX2 (benchmarks/train_speed.py).
@@ -181,25 +207,64 @@ class Run:
         x = to_unit_float(images)
         return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
 
-    def train_step(self, x: torch.Tensor, y: torch.Tensor, negatives: torch.Tensor | None):
+    def train_step(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        negatives: torch.Tensor | None,
+        examples: tuple[torch.Tensor, torch.Tensor] | None = None,
+        corrected: tuple[torch.Tensor, torch.Tensor] | None = None,
+    ):
+        """One optimizer step on digits `x` (labels `y`), more labelled `examples`, people's `corrected` digits (each
+        weighing CORRECTION_WEIGHT digits) and `negatives`; returns the digits' summed loss and how many of them it
+        read right (device tensors: no sync)."""
+        count = len(x)
+        if examples is not None:
+            x, y = torch.cat([x, examples[0]]), torch.cat([y, examples[1]])
+        digits = len(x)
+        if corrected is not None:
+            x, y = torch.cat([x, corrected[0]]), torch.cat([y, corrected[1]])
         with self.ctx:
             batch = x if negatives is None else torch.cat([x, negatives])
-            logits = self.forward(augment(batch) if self.recipe.augment else batch).float()
+            if self.recipe.augment:
+                labels = y if negatives is None else torch.cat([y, y.new_full((len(negatives),), -1)])
+                batch = augment(batch, labels)
+            logits = self.forward(batch).float()
             digit_logits = logits[: len(x)]
-            loss = F.cross_entropy(digit_logits, y)
+            losses = F.cross_entropy(digit_logits, y, reduction="none")
+            loss = losses[:digits].mean() + CORRECTION_WEIGHT * losses[digits:].sum() / digits
             if negatives is not None:  # outlier exposure: cross-entropy to the uniform distribution
                 loss = loss + NEGATIVE_WEIGHT * -F.log_softmax(logits[len(x) :], dim=1).mean()
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
         self.scheduler.step()
-        return loss.detach() * len(x), (digit_logits.argmax(1) == y).sum()
+        return loss.detach() * count, (digit_logits[:count].argmax(1) == y[:count]).sum()
+
+    def sample_corrections(self, batch_size: int) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """People's corrected digits for one batch: CORRECTION_FRACTION of it, or as many as keep each correction
+        seen about once an epoch when there are many."""
+        if self.corrections is None:
+            return None
+        images, labels = self.corrections
+        share = max(CORRECTION_FRACTION, len(labels) / len(self.train_x))
+        pick = torch.randint(len(labels), (max(1, round(batch_size * share)),), device=self.device)
+        picked = self.inputs(images[pick])
+        # A few dozen pictures teach their kind only when seen in many poses (augment, when on, covers the batch).
+        return (picked if self.recipe.augment else random_affine(picked)), labels[pick]
 
     def sample_negatives(self, batch_size: int) -> torch.Tensor | None:
         if self.negatives is None:
             return None
         count = max(1, int(batch_size * NEGATIVE_FRACTION))
         return self.inputs(self.negatives[torch.randint(len(self.negatives), (count,), device=self.device)])
+
+    def sample_examples(self, batch_size: int) -> tuple[torch.Tensor, torch.Tensor] | None:
+        if self.examples is None:
+            return None
+        images, labels = self.examples
+        pick = torch.randint(len(images), (max(1, int(batch_size * EXAMPLE_FRACTION)),), device=self.device)
+        return self.inputs(images[pick]), labels[pick]
 
     def train_epoch(
         self, epoch: int, on_progress=None, updates: int = 0, val_sample: int = 0, should_stop=None
@@ -218,7 +283,11 @@ class Run:
             if should_stop is not None and should_stop():
                 raise StopTraining
             batch_loss, batch_correct = self.train_step(
-                self.inputs(self.train_x[index]), self.train_y[index], self.sample_negatives(len(index))
+                self.inputs(self.train_x[index]),
+                self.train_y[index],
+                self.sample_negatives(len(index)),
+                self.sample_examples(len(index)),
+                self.sample_corrections(len(index)),
             )
             loss_sum += batch_loss
             correct += batch_correct
@@ -338,6 +407,12 @@ def temperature_choice(val_logits: torch.Tensor, val_labels: torch.Tensor) -> di
         "temperature_kept": kept,
         "val_ece": ece,
     }
+
+
+def calibrated_probabilities(run: Run, images: np.ndarray) -> np.ndarray:
+    """The calibrated probabilities [N, 10] of the run's model for uint8 [N, 28, 28] images."""
+    logits = run.logits(torch.from_numpy(np.ascontiguousarray(images, dtype=np.uint8)).to(run.device))
+    return torch.softmax(logits / float(run.model.temperature), 1).cpu().numpy()
 
 
 def probabilities_on_test_set(run: Run) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -5,6 +5,7 @@ uploading, and the Chromium the browser tests drive.
     MNIST_DATA_DIR=/path/to/data python -m pytest -m "not slow"   # the quick loop
 """
 
+import json
 import os
 import shutil
 import struct
@@ -77,6 +78,19 @@ def hub_offline(monkeypatch) -> None:
 @pytest.fixture(scope="session")
 def classifier() -> Classifier:
     return Classifier.from_pretrained()
+
+
+@pytest.fixture
+def mismatched_folder(tmp_path) -> Path:
+    """Files that pass every check made without torch, but whose tensors do not fit the architecture named."""
+    from mnist_demo.artifacts import save_model
+    from mnist_demo.model import DigitNet
+
+    folder = tmp_path / "mismatched"
+    folder.mkdir()
+    save_model(DigitNet("cnn-small"), folder)
+    (folder / "config.json").write_text(json.dumps({"arch": "cnn"}))
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -22,8 +22,9 @@ from gradio_client import Client, handle_file  # noqa: E402
 from gradio_client.exceptions import AppError  # noqa: E402
 
 import app  # noqa: E402
+from mnist_demo.classifier_loader import ClassifierLoader  # noqa: E402
 from mnist_demo.draw_view import GAP  # noqa: E402
-from mnist_demo.loading import ClassifierLoader, Weights, locate_with_fallback  # noqa: E402
+from mnist_demo.loading import ModelFolder, locate_with_fallback  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 UNREADABLE = "could not be read as an image"
@@ -219,11 +220,11 @@ def file_paths(value):
 
 def test_unreachable_hub_weights_fall_back_with_a_visible_warning(hub_offline, caplog):
     args = app.parse_args(["--weights", "someone/mnist-demo-weights"])
-    weights, warning = locate_with_fallback(args.weights)
-    assert weights.source == "packaged"
+    model_folder, warning = locate_with_fallback(args.weights)
+    assert model_folder.source == "packaged"
     assert "someone/mnist-demo-weights" in warning and "packaged weights" in warning
     assert warning in caplog.text  # in the log...
-    demo = app.build_demo(ClassifierLoader(weights), warning)
+    demo = app.build_demo(ClassifierLoader(model_folder), warning)
     banner = next(c for c in demo.config["components"] if c["props"].get("elem_id") == "weights-warning")
     assert banner["props"]["visible"] is True  # ...and in the UI
     assert "someone/mnist-demo-weights" in banner["props"]["value"]
@@ -238,7 +239,7 @@ def launched(loader):
 
 @pytest.mark.slow
 def test_the_page_is_served_before_the_model_loads_and_predictions_wait_for_it(classifier, files):
-    loader = ClassifierLoader(classifier.weights)  # not started: nothing is loaded yet
+    loader = ClassifierLoader(classifier.model_folder)  # not started: nothing is loaded yet
     demo, url = launched(loader)
     try:
         assert httpx.get(url).status_code == 200
@@ -260,7 +261,7 @@ def test_weights_that_fail_to_load_are_explained_on_the_page_and_to_scripts(tmp_
 
     save_model(DigitNet("cnn-small"), tmp_path)
     (tmp_path / "config.json").write_text('{"arch": "cnn"}')  # passes the file checks, fails to load
-    loader = ClassifierLoader(Weights(tmp_path, str(tmp_path))).start()
+    loader = ClassifierLoader(ModelFolder(tmp_path, str(tmp_path))).start()
     demo, url = launched(loader)
     try:
         client = Client(url, verbose=False)

@@ -18,8 +18,8 @@ from gradio_client import Client  # noqa: E402
 from gradio_client.exceptions import AppError  # noqa: E402
 
 import app  # noqa: E402
+from mnist_demo.classifier_loader import ClassifierLoader  # noqa: E402
 from mnist_demo.live_training import SessionModels, Trainer  # noqa: E402
-from mnist_demo.loading import ClassifierLoader  # noqa: E402
 
 pytestmark = pytest.mark.slow  # servers, and training on real MNIST
 

@@ -29,7 +29,7 @@ from PIL import Image, ImageDraw
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import app  # noqa: E402
-from mnist_demo.loading import ClassifierLoader  # noqa: E402
+from mnist_demo.classifier_loader import ClassifierLoader  # noqa: E402
 from mnist_demo.mistakes import load_mistakes  # noqa: E402
 
 pytestmark = pytest.mark.slow  # each test drives Chromium against a launched app
@@ -52,7 +52,7 @@ SEVENTEEN = [[(0.2, 0.3), (0.2, 0.7)], [(0.45, 0.3), (0.8, 0.3), (0.6, 0.7)]]
 def url(classifier):
     # As `python app.py` starts: the page is served before the model is loaded (here, the page's
     # first load event starts the loading), and the first stroke waits for it.
-    demo = app.build_demo(ClassifierLoader(classifier.weights))
+    demo = app.build_demo(ClassifierLoader(classifier.model_folder))
     _, local_url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **app.LAUNCH_OPTIONS)
     yield local_url
     demo.close()

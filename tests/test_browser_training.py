@@ -16,8 +16,8 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 from conftest import SCREENSHOTS, SEVEN, draw, wait_for_label  # noqa: E402
 
 import app  # noqa: E402
+from mnist_demo.classifier_loader import ClassifierLoader  # noqa: E402
 from mnist_demo.live_training import Trainer  # noqa: E402
-from mnist_demo.loading import ClassifierLoader  # noqa: E402
 
 sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.slow

@@ -208,8 +208,8 @@ def test_a_path_that_does_not_exist_is_not_sent_to_the_hub(tmp_path):
 
 def test_fallback_to_packaged_weights_with_a_warning(tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="mnist_demo"):
-        weights, warning = locate_with_fallback(str(tmp_path / "nowhere"))
-    classifier = Classifier.from_weights(weights)
+        model_folder, warning = locate_with_fallback(str(tmp_path / "nowhere"))
+    classifier = Classifier.from_folder(model_folder)
     assert classifier.source == "packaged"
     assert warning.endswith("Using the packaged weights instead.") and str(tmp_path / "nowhere") in warning
     assert [r.getMessage() for r in caplog.records] == [warning]
@@ -223,8 +223,8 @@ def test_offline_hub_repo_falls_back_to_packaged_weights(tmp_path):
         "import logging; logging.basicConfig(format='%(levelname)s %(name)s: %(message)s')\n"
         "from mnist_demo import Classifier\n"
         "from mnist_demo.loading import locate_with_fallback\n"
-        "weights, warning = locate_with_fallback('someone/never-downloaded')\n"
-        "classifier = Classifier.from_weights(weights)\n"
+        "model_folder, warning = locate_with_fallback('someone/never-downloaded')\n"
+        "classifier = Classifier.from_folder(model_folder)\n"
         "print('source:', classifier.source)\n"
     )
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"), "PYTHONPATH": str(REPO_ROOT)}

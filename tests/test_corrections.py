@@ -3,6 +3,7 @@ the caps, bad input, reading entries back, and the maintainer's command."""
 
 import json
 import os
+import random
 import threading
 import time
 
@@ -279,3 +280,40 @@ def test_the_command_lists_exports_and_removes(tmp_path, capsys):
     assert f"no correction {seven.id}" in capsys.readouterr().err
     with pytest.raises(SystemExit, match="No corrections folder /no/such/folder"):
         corrections.main(["list", "/no/such/folder"])
+
+
+def test_training_data_pairs_each_digit_with_what_the_model_saw(tmp_path, monkeypatch):
+    monkeypatch.setattr(corrections, "held_out", lambda entry_id: False)
+    store = CorrectionStore(tmp_path)
+    one, two = np.full((28, 28), 10, np.uint8), np.full((28, 28), 20, np.uint8)
+    number = Correction(canvas(SEVEN, side=112), np.concatenate([one, two], axis=1), "17", "11", PROBABILITIES * 2, "x")
+    store.save(number)
+    store.save(Correction(canvas(SEVEN, side=112), one, NOT_A_DIGIT_LABEL, "1", PROBABILITIES, "x"))
+    store.save(Correction(canvas(SEVEN, side=112), two, "123", "2", PROBABILITIES, "x"))  # three digits, one read
+    data = corrections.training_corrections(read_entries(tmp_path))
+    assert data.labels.tolist() == [1, 7] and data.images[:, 0, 0].tolist() == [10, 20]
+    assert data.non_digits.shape == (1, 28, 28) and data.non_digits[0, 0, 0] == 10
+    assert data.skipped == 1 and data.held_out == ()
+
+
+def test_the_held_out_slice_is_a_tenth_and_stable():
+    rng = random.Random(0)
+    ids = [f"{rng.getrandbits(64):016x}" for _ in range(20_000)]  # as secrets.token_hex(8) makes them
+    share = np.mean([corrections.held_out(i) for i in ids])
+    assert 0.09 < share < 0.11
+    assert corrections.held_out("0" * 16) and not corrections.held_out("f" * 16)
+
+
+def test_held_out_corrections_are_scored_before_and_after(tmp_path):
+    store = CorrectionStore(tmp_path)
+    store.save(correction("7"))  # the served model said 1
+    store.save(correction(NOT_A_DIGIT_LABEL))
+    entries = read_entries(tmp_path)
+    sevens = lambda images: np.tile(np.eye(10, dtype=np.float32)[7], (len(images), 1))  # noqa: E731
+    assert corrections.held_out_score(entries, sevens, threshold=0.5) == {
+        "total": 2,
+        "right_before": 0,
+        "right_after": 1,
+    }
+    assert corrections.answer_for(np.full((2, 10), 0.1), threshold=0.5) == NOT_A_DIGIT_LABEL
+    assert corrections.answer_for(np.eye(10)[[1, 7]], threshold=0.5) == "17"

@@ -179,3 +179,66 @@ def test_every_augmentation_runs_under_bf16_autocast():
     with torch.autocast("cpu", dtype=torch.bfloat16):
         out = data.augment(digits_batch(16))
     assert out.shape == (16, 1, 28, 28) and torch.isfinite(out).all()
+
+
+def test_soft_lines_draw_a_stroke_of_the_given_length_and_width():
+    line = data.soft_lines(torch.tensor([[4.0, 14.0]]), torch.tensor([[24.0, 14.0]]), torch.tensor([2.0]))
+    assert line.shape == (1, 1, 28, 28) and line.min() >= 0 and line.max() <= 1
+    solid, touched = (torch.nonzero(line[0, 0, 14] > level).flatten() for level in (0.5, 0))
+    assert (solid.min(), solid.max()) == (4, 24)
+    assert (touched.min(), touched.max()) == (3, 25)  # the pen's round ends, anti-aliased
+    assert line[0, 0, :, 14].sum() == pytest.approx(2.0)  # 2 px of ink across the stroke
+
+
+def upright_ones_and_sevens(n: int):
+    """`n` synthetic vertical 1s (labels 1) and 7s (labels 7), alternating, and a blank non-digit (label -1)."""
+    x = torch.zeros(n + 1, 1, 28, 28)
+    x[:n, :, 4:24, 13:15] = 1.0
+    x[1:n:2, :, 4:6, 6:15] = 1.0  # the 7s' top bar
+    labels = torch.tensor([1, 7] * (n // 2) + [-1])
+    return x, labels
+
+
+def test_everyones_strokes_flag_the_ones_and_cross_the_sevens_only():
+    torch.manual_seed(0)
+    x, labels = upright_ones_and_sevens(40)
+    out = data.everyones_strokes(x, labels, probability=1.0)
+    assert out.shape == x.shape and out.min() >= 0 and out.max() <= 1
+    assert (out >= x).all()  # strokes are added, never removed
+    added = (out - x).clamp(min=0)
+    ones, sevens = added[labels == 1], added[labels == 7]
+    assert (ones[:, :, 4:14, :13].flatten(1).sum(1) > 1).all()  # every 1: ink left of its top, going down
+    assert (sevens[:, :, 10:20].flatten(1).sum(1) > 1).all()  # every 7: a bar across the middle
+    assert (sevens[:, :, :, 16:].flatten(1).sum(1) > 0).any()  # ... reaching right of the stem
+    assert torch.equal(out[labels == -1], x[labels == -1])  # non-digits untouched
+    assert torch.equal(data.everyones_strokes(x, labels, probability=0.0), x)
+
+
+def test_random_gaps_wipe_a_little_ink_from_the_chosen_images_only():
+    torch.manual_seed(0)
+    x = digits_batch(200)
+    out = data.random_gaps(x, probability=0.5)
+    lost = (x - out).flatten(1).sum(1)
+    assert (out <= x).all()
+    assert 0.35 < (lost > 0).float().mean() < 0.65
+    assert (lost < 0.25 * x.flatten(1).sum(1)).all()  # a pen lift, not an erased digit
+
+
+def test_random_proportions_move_ink_up_or_down_and_keep_the_rest():
+    torch.manual_seed(0)
+    x = digits_batch(200)
+    out = data.random_proportions(x, probability=0.5)
+    assert out.shape == x.shape and out.min() >= 0 and out.max() <= 1
+    changed = (out - x).abs().flatten(1).amax(1) > 1e-4
+    assert 0.35 < changed.float().mean() < 0.65
+    assert torch.equal(out[~changed], x[~changed])
+    rows = torch.arange(28.0).view(1, 1, 28, 1)
+    centre = lambda t: (t * rows).sum((1, 2, 3)) / t.sum((1, 2, 3))  # noqa: E731
+    assert (centre(out[changed]) - centre(x[changed])).abs().max() > 0.5  # the ink's height moves
+
+
+def test_augment_takes_labels_and_leaves_non_digits_without_flags():
+    torch.manual_seed(0)
+    x, labels = upright_ones_and_sevens(8)
+    out = data.augment(x, labels)
+    assert out.shape == x.shape and out.min() >= 0 and out.max() <= 1

@@ -5,9 +5,9 @@ import io
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFile
 
-from mnist_demo import ImageError, draw_view
+from mnist_demo import ImageError, preprocess
 from mnist_demo.draw_view import (
     BOXES_SIDE,
     CLEANED_PANEL,
@@ -19,17 +19,16 @@ from mnist_demo.draw_view import (
     answer_drawing,
     cleaned_ink_view,
     draw_boxes,
-    empty_reading,
+    empty_number,
+    number_headline,
     overlay,
-    photo_ink,
     read_number,
-    reading_headline,
     strip,
     view_drawing,
     with_pictures,
 )
-from mnist_demo.prediction import DRAW_PROMPT, NO_DIGIT, NOT_A_DIGIT, predict
-from mnist_demo.preprocess import located_ink
+from mnist_demo.prediction import DRAW_PROMPT, NO_DIGIT, NOT_A_DIGIT, predict_digit
+from mnist_demo.preprocess import ink_to_mnist, locate_ink, to_mnist, working_ink
 
 ONE = [(0.2, 0.25), (0.2, 0.75)]
 SEVEN = [(0.45, 0.25), (0.8, 0.25), (0.6, 0.75)]
@@ -56,13 +55,13 @@ def unsure(classifier):
 def test_one_digit_gets_the_prediction_and_a_saliency_map_beside_what_the_model_sees(classifier):
     picture = {"background": None, "layers": [], "composite": sketch(SEVEN)}
     view = view_drawing(classifier, picture, DRAW_PROMPT)
-    single = predict(classifier, picture)
+    single = predict_digit(classifier, picture)
     assert view.label_value == single.label_value and view.headline == single.headline
     assert (view.model_input == single.model_input).all()
     assert view.saliency.shape == (28 * SALIENCY_SCALE, 28 * SALIENCY_SCALE, 3) and view.saliency.dtype == np.uint8
     red = (view.saliency[..., 0].astype(int) - view.saliency[..., 2]) > 100
     assert red.any()  # some pixels speak for the 7
-    assert view.boxes is None and view.reading is None
+    assert view.boxes is None and view.number is None
 
 
 @pytest.mark.parametrize("strokes, label", [([SEVEN], "7"), ([ONE, SEVEN], "17")])
@@ -76,10 +75,10 @@ def test_the_answer_needs_no_saliency_and_the_pictures_complete_it(classifier, m
     value = answer.label_value
     assert (value if isinstance(value, str) else max(value, key=value.get)) == label
     completed = with_pictures(classifier, answer)
-    assert (completed.headline, completed.label_value, completed.reading) == (
+    assert (completed.headline, completed.label_value, completed.number) == (
         view.headline,
         view.label_value,
-        view.reading,
+        view.number,
     )
     assert (completed.model_input == view.model_input).all() and (completed.saliency == view.saliency).all()
     assert (completed.boxes is None) == (len(label) == 1)
@@ -93,20 +92,20 @@ def test_a_blank_canvas_has_no_saliency(classifier):
 def test_two_digits_are_read_as_a_number_with_boxes(classifier):
     drawing = sketch(ONE, SEVEN)
     view = view_drawing(classifier, {"background": None, "layers": [], "composite": drawing}, DRAW_PROMPT)
-    assert view.reading["number"] == "17" and view.label_value == "17"
+    assert view.number["number"] == "17" and view.label_value == "17"
     assert view.headline.startswith("## 17\nRead as 2 digits, left to right: 1 (")
     assert view.model_input.shape == (28, 2 * 28 + GAP)
     assert view.saliency.shape == (28 * SALIENCY_SCALE, 2 * 28 * SALIENCY_SCALE + GAP, 3)
     assert view.boxes.size == drawing.size and view.boxes.mode == "RGB"
     boxes = np.asarray(view.boxes)
     assert (boxes == OK_COLOUR).all(axis=2).sum() > 500  # two green frames
-    one_box, seven_box = (part["box"] for part in view.reading["digits"])
+    one_box, seven_box = (part["box"] for part in view.number["digits"])
     assert one_box[2] <= seven_box[0]  # left to right, apart
 
 
 def test_a_number_with_a_part_that_is_not_a_digit_says_so(unsure):
     view = view_drawing(unsure, sketch(ONE, SEVEN), DRAW_PROMPT)
-    assert view.label_value == NOT_A_DIGIT and view.reading["not_a_digit"]
+    assert view.label_value == NOT_A_DIGIT and view.number["not_a_digit"]
     assert view.headline.startswith(f"## {NOT_A_DIGIT}\n") and "part 1 (best guess 1" in view.headline
     assert (np.asarray(view.boxes) == DOUBT_COLOUR).all(axis=2).sum() > 500  # red frames
 
@@ -121,7 +120,7 @@ def test_a_blank_reads_as_no_digits(classifier):
     answer = read_number(classifier, Image.new("L", (200, 200), 255))
     assert answer == {"number": "", "digits": [], "not_a_digit": False}
     answer["digits"].append("changed")
-    assert empty_reading()["digits"] == []  # every blank gets its own answer
+    assert empty_number()["digits"] == []  # every blank gets its own answer
 
 
 def test_an_unreadable_file_raises_a_message_for_people(classifier, tmp_path):
@@ -135,10 +134,10 @@ def test_an_unreadable_file_raises_a_message_for_people(classifier, tmp_path):
 def test_headlines_list_the_digits_or_the_doubtful_parts():
     part = {"digit": "4", "confidence": 0.995, "box": [0, 0, 1, 1], "not_a_digit": False}
     doubtful = {"digit": "2", "confidence": 0.41, "box": [2, 0, 3, 1], "not_a_digit": True}
-    assert reading_headline({"number": "44", "digits": [part, part], "not_a_digit": False}) == (
+    assert number_headline({"number": "44", "digits": [part, part], "not_a_digit": False}) == (
         "## 44\nRead as 2 digits, left to right: 4 (99.5%), 4 (99.5%)."
     )
-    text = reading_headline({"number": "42", "digits": [part, doubtful], "not_a_digit": True})
+    text = number_headline({"number": "42", "digits": [part, doubtful], "not_a_digit": True})
     assert text.startswith(f"## {NOT_A_DIGIT}\n") and "part 2 (best guess 2, only 41%) of 2" in text
     assert "best reading, 42, is only a guess" in text
 
@@ -157,7 +156,7 @@ def test_boxes_are_drawn_on_white_paper_around_the_ink():
         "not_a_digit": False,
         "digits": [{"digit": "1", "confidence": 0.9, "box": [66, 86, 95, 315], "not_a_digit": False}],
     }
-    boxed = np.asarray(draw_boxes(drawing, answer))
+    boxed = np.asarray(draw_boxes(locate_ink(drawing), answer))
     assert (boxed[5, 5] == 255).all()  # transparent canvas -> white paper
     assert (boxed[200, 80] == 0).all()  # the ink stays black inside the box
     green = (boxed == OK_COLOUR).all(axis=2)
@@ -166,12 +165,13 @@ def test_boxes_are_drawn_on_white_paper_around_the_ink():
 
 def test_a_huge_picture_is_boxed_at_a_size_worth_sending():
     huge = Image.new("L", (4000, 2000), 255)
+    ImageDraw.Draw(huge).line([(1100, 400), (1100, 1600)], fill=0, width=60)
     answer = {
         "number": "1",
         "not_a_digit": False,
         "digits": [{"digit": "1", "confidence": 0.9, "box": [1000, 400, 1200, 1600], "not_a_digit": False}],
     }
-    boxed = draw_boxes(huge, answer)
+    boxed = draw_boxes(locate_ink(huge), answer)
     assert boxed.size == (BOXES_SIDE, BOXES_SIDE // 2)
     green = (np.asarray(boxed) == OK_COLOUR).all(axis=2)
     assert green[200, 190:200].any() and not green[200, 100:180].any()  # the box scaled with the picture
@@ -247,7 +247,7 @@ def test_an_uploaded_photo_shows_its_ink_without_the_shadow_the_lines_and_the_sp
 
 
 def test_a_canvas_drawing_gets_no_cleaned_ink_and_no_extra_work(classifier, monkeypatch):
-    monkeypatch.setattr(draw_view, "photo_ink", lambda *args: pytest.fail("a canvas drawing took the photo path"))
+    monkeypatch.setattr(preprocess, "paper_ink", lambda *args: pytest.fail("a canvas drawing took the photo path"))
     for strokes in ([SEVEN], [ONE, SEVEN]):
         view = view_drawing(classifier, {"background": None, "layers": [], "composite": sketch(*strokes)}, DRAW_PROMPT)
         assert view.model_input is not None and view.cleaned_ink is None
@@ -261,17 +261,68 @@ def test_an_uploaded_drawing_blank_paper_or_a_non_image_gets_no_cleaned_ink(clas
     for name in ("one.png", "transparent.png"):
         view = view_drawing(classifier, str(tmp_path / name), NO_DIGIT)
         assert view.model_input is not None and view.cleaned_ink is None
-    assert cleaned_ink_view(photo_of_paper(written=False)) is None and cleaned_ink_view(b"not an image") is None
+    blank = view_drawing(classifier, photo_of_paper(written=False), NO_DIGIT)
+    assert blank.label_value == NO_DIGIT and blank.cleaned_ink is None
 
 
-def test_the_cleaned_ink_is_the_ink_the_model_read():
-    photo = photo_of_paper()
-    assert np.array_equal(photo_ink(photo), located_ink(photo)[0])
-    assert photo_ink(sketch(SEVEN)) is None and photo_ink(Image.new("L", (300, 300), 255)) is None
+def correlation(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.corrcoef(a.ravel(), b.ravel())[0, 1])
+
+
+def cropped_to(darkness: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """The darkest part of a panel (0..1), cropped to where it is dark and scaled to `shape`."""
+    rows, cols = np.flatnonzero((darkness > 0.25).any(1)), np.flatnonzero((darkness > 0.25).any(0))
+    crop = Image.fromarray(darkness[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].astype(np.float32), mode="F")
+    return np.asarray(crop.resize(shape[::-1], Image.Resampling.BILINEAR))
+
+
+def test_the_cleaned_ink_is_the_ink_the_model_read(monkeypatch):
+    """The panel's right half shows the ink `to_mnist` made the model's 28x28 image of; the photo beside it, its lines
+    and shadow in, does not pass for it."""
+    photo, read = photo_of_paper(), []
+    monkeypatch.setattr(preprocess, "ink_to_mnist", lambda ink: read.append(ink) or ink_to_mnist(ink))
+    to_mnist(photo)
+    shown, kept = panels(cleaned_ink_view(locate_ink(photo)))
+    assert correlation(cropped_to(1 - kept / 255, read[0].shape), read[0]) > 0.95
+    darkness = 1 - shown / shown.max()
+    assert correlation(cropped_to(darkness / darkness.max(), read[0].shape), read[0]) < 0.8
+    assert cleaned_ink_view(locate_ink(sketch(SEVEN))) is None
+
+
+def test_a_stroke_and_an_upload_are_each_decoded_once_and_their_ink_located_once(classifier, monkeypatch, tmp_path):
+    """A stroke as /predict receives it (a Sketchpad value holding a PNG), a 12 MP photo uploaded as a JPEG file: one
+    decode each (the photo's at a quarter of its size), one search for the ink, for the answer and its pictures."""
+    decoded, located, load = [], [], ImageFile.ImageFile.load
+
+    def decode(image):
+        if image.tile:  # pixels still to decode: a real decode, not a look at a loaded image
+            decoded.append(image.size)
+        return load(image)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", decode)
+    monkeypatch.setattr(preprocess, "working_ink", lambda *args: located.append(args) or working_ink(*args))
+    sketch(ONE, SEVEN).save(tmp_path / "17.png")
+    photo_of_paper().resize((3000, 4000), Image.Resampling.BICUBIC).save(tmp_path / "photo.jpg", quality=90)
+    stroke = {"background": None, "layers": [], "composite": str(tmp_path / "17.png")}
+    for picture, size in ((stroke, (400, 400)), (str(tmp_path / "photo.jpg"), (750, 1000))):
+        decoded.clear()
+        located.clear()
+        view = view_drawing(classifier, picture, NO_DIGIT)
+        assert view.boxes is not None or view.cleaned_ink is not None  # the pictures were made, from that one decode
+        assert decoded == [size] and len(located) == 1
+
+
+def test_a_canvas_the_app_hands_over_is_not_decoded_again_nor_changed(classifier, monkeypatch):
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda image: pytest.fail("decoded again") if image.tile else None)
+    drawing = sketch(ONE, SEVEN)
+    before = np.asarray(drawing).copy()
+    view = view_drawing(classifier, {"background": None, "layers": [], "composite": drawing}, DRAW_PROMPT)
+    assert view.number["number"] == "17" and np.array_equal(np.asarray(drawing), before)
 
 
 def test_a_big_photo_is_shown_at_a_size_worth_sending():
-    photo, kept = panels(cleaned_ink_view(photo_of_paper().resize((3000, 4000), Image.Resampling.BICUBIC)))
+    big = photo_of_paper().resize((3000, 4000), Image.Resampling.BICUBIC)
+    photo, kept = panels(cleaned_ink_view(locate_ink(big)))
     assert photo.shape[0] == CLEANED_PANEL and photo.shape[1] < CLEANED_PANEL
     assert (kept[:, : int(0.4 * kept.shape[1])] >= 250).all() and kept.min() < 80
 
@@ -283,6 +334,6 @@ def test_a_photo_in_any_image_mode_is_shown_as_in_rgb(mode):
         converted = Image.fromarray(np.asarray(photo.convert("L")).astype(np.uint16) * 257)
     else:
         converted = photo.convert(mode)
-    shown, kept = panels(cleaned_ink_view(converted))
-    rgb_shown, rgb_kept = panels(cleaned_ink_view(photo))
+    shown, kept = panels(cleaned_ink_view(locate_ink(converted)))
+    rgb_shown, rgb_kept = panels(cleaned_ink_view(locate_ink(photo)))
     assert abs(shown.mean() - rgb_shown.mean()) < 4 and np.abs(kept - rgb_kept).mean() < 1  # rounding aside

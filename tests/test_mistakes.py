@@ -5,7 +5,7 @@ import pytest
 
 from mnist_demo import mistakes as m
 from mnist_demo.artifacts import save_misclassified, write_metrics
-from mnist_demo.prediction import probabilities_by_label
+from mnist_demo.classifier import probabilities_by_label
 
 
 @pytest.fixture

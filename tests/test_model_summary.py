@@ -3,7 +3,7 @@
 import shutil
 
 from mnist_demo.classifier import Classifier
-from mnist_demo.loading import Weights
+from mnist_demo.loading import ModelFolder
 from mnist_demo.model import count_parameters
 from mnist_demo.model_summary import (
     card_section,
@@ -16,7 +16,7 @@ from mnist_demo.model_summary import (
 
 
 def test_summary_of_the_packaged_weights(classifier):
-    text = summary_markdown(classifier.weights, classifier.model)
+    text = summary_markdown(classifier.model_folder, classifier.model)
     for part in (
         "### Weights",
         "### Results",
@@ -28,29 +28,29 @@ def test_summary_of_the_packaged_weights(classifier):
     ):
         assert part in text
     assert "Conv2d" in layer_listing(classifier)
-    assert training_curves_plot(classifier.weights).size[0] > 100
-    assert confusion_matrix_plot(classifier.weights).size[0] > 100
+    assert training_curves_plot(classifier.model_folder).size[0] > 100
+    assert confusion_matrix_plot(classifier.model_folder).size[0] > 100
 
 
 def test_the_files_alone_give_the_same_summary_as_the_loaded_model(classifier):
     """The app shows the files' summary while the model loads: it must not change once the model is there."""
-    assert summary_markdown(classifier.weights) == summary_markdown(classifier.weights, classifier.model)
+    assert summary_markdown(classifier.model_folder) == summary_markdown(classifier.model_folder, classifier.model)
 
 
 def test_hub_weights_link_to_their_repo(classifier):
-    hub = Weights(classifier.folder, "someone/mnist-demo")
+    hub = ModelFolder(classifier.folder, "someone/mnist-demo")
     assert "https://huggingface.co/someone/mnist-demo" in weights_source(hub)
-    assert "packaged" in weights_source(classifier.weights)
+    assert "packaged" in weights_source(classifier.model_folder)
 
 
 def test_a_folder_with_only_weights_still_summarises(classifier, tmp_path):
     for name in ("model.safetensors", "config.json"):
         shutil.copy(classifier.folder / name, tmp_path / name)
     bare = Classifier.from_pretrained(tmp_path)
-    text = summary_markdown(bare.weights, bare.model)
+    text = summary_markdown(bare.model_folder, bare.model)
     assert "Parameters" in text and "Test accuracy" not in text and "Training recipe" not in text
-    assert training_curves_plot(bare.weights) is None and confusion_matrix_plot(bare.weights) is None
-    assert "No figures were saved" in summary_markdown(bare.weights)  # no model, no metrics.json: no count
+    assert training_curves_plot(bare.model_folder) is None and confusion_matrix_plot(bare.model_folder) is None
+    assert "No figures were saved" in summary_markdown(bare.model_folder)  # no model, no metrics.json: no count
 
 
 def test_card_section_stops_at_the_next_heading(tmp_path):
@@ -65,6 +65,6 @@ def test_calibration_error_before_and_after_is_reported(classifier):
     from mnist_demo.artifacts import read_metrics
 
     test = read_metrics(classifier.folder)["test"]
-    text = summary_markdown(classifier.weights)
+    text = summary_markdown(classifier.model_folder)
     assert "Expected calibration error on the test set (15 equal-width bins), before / after" in text
     assert f"{test['ece_uncalibrated']:.2%} / {test['ece']:.2%}" in text

@@ -11,7 +11,7 @@ from mnist_demo.prediction import (
     NOT_A_DIGIT,
     NOT_AN_IMAGE,
     percent,
-    predict,
+    predict_digit,
     unreadable_prediction,
 )
 
@@ -23,7 +23,7 @@ def one() -> Image.Image:
 
 
 def test_a_digit_gets_its_probabilities_and_the_image_the_model_saw(classifier):
-    prediction = predict(classifier, one())
+    prediction = predict_digit(classifier, one())
     assert prediction.label == "1"
     assert prediction.label_value == prediction.probabilities
     assert list(prediction.probabilities) == [str(d) for d in range(10)]
@@ -42,12 +42,14 @@ def test_a_digit_gets_its_probabilities_and_the_image_the_model_saw(classifier):
     ],
 )
 def test_blank_pictures_get_no_digit(classifier, picture):
-    prediction = predict(classifier, picture)
+    prediction = predict_digit(classifier, picture)
     assert prediction.label_value == NO_DIGIT and prediction.probabilities is None and prediction.model_input is None
 
 
 def test_an_empty_canvas_asks_for_a_drawing(classifier):
-    prediction = predict(classifier, {"background": None, "layers": [], "composite": None}, blank_label=DRAW_PROMPT)
+    prediction = predict_digit(
+        classifier, {"background": None, "layers": [], "composite": None}, blank_label=DRAW_PROMPT
+    )
     assert prediction.label_value == DRAW_PROMPT
     assert prediction.headline.startswith(f"## {DRAW_PROMPT}")
 
@@ -56,7 +58,7 @@ def test_below_the_threshold_is_not_a_digit(classifier):
     saved = classifier.model.ood_threshold.clone()
     try:
         classifier.model.ood_threshold.fill_(1.0)  # nothing is sure enough
-        prediction = predict(classifier, one())
+        prediction = predict_digit(classifier, one())
     finally:
         classifier.model.ood_threshold.copy_(saved)
     assert prediction.label_value == NOT_A_DIGIT
@@ -67,7 +69,7 @@ def test_a_broken_file_raises_a_message_for_people(classifier, tmp_path):
     path = tmp_path / "text.png"
     path.write_text("not an image")
     with pytest.raises(ImageError, match="could not be read as an image") as error:
-        predict(classifier, str(path))
+        predict_digit(classifier, str(path))
     shown = unreadable_prediction(error.value)
     assert shown.label_value == NOT_AN_IMAGE and "could not be read as an image" in shown.headline
 
@@ -78,14 +80,14 @@ def test_percent_never_rounds_up_to_certainty(p, text):
 
 
 def test_model_input_is_what_predict_mnist_scores(classifier):
-    prediction = predict(classifier, one())
+    prediction = predict_digit(classifier, one())
     direct = classifier.predict_mnist(prediction.model_input)[0]
     assert [prediction.probabilities[str(d)] for d in range(10)] == pytest.approx(direct.tolist())
 
 
 def test_too_much_ink_is_not_a_digit_and_anything_unreadable_is_not_an_image():
+    from mnist_demo.picture import ImageError, TooMuchInkError
     from mnist_demo.prediction import NOT_A_DIGIT, NOT_AN_IMAGE, unreadable_prediction
-    from mnist_demo.preprocess import ImageError, TooMuchInkError
 
     texture = unreadable_prediction(TooMuchInkError("Too much ink to read as digits."))
     corrupt = unreadable_prediction(ImageError("This file could not be read as an image."))

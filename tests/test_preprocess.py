@@ -2,24 +2,12 @@
 
 import io
 
-import cv2
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
-from mnist_demo.prediction import NOT_A_DIGIT, refusal_title
-from mnist_demo.preprocess import (
-    BlankImageError,
-    ImageError,
-    ObjectPhotoError,
-    TooMuchInkError,
-    center_by_mass,
-    looks_like_photo,
-    opaque_grey,
-    stroke_width,
-    to_mnist,
-    without_lines,
-)
+from mnist_demo.picture import BlankImageError, ImageError
+from mnist_demo.preprocess import center_by_mass, stroke_width, to_mnist
 
 
 def draw_seven(size=(800, 800), box=(250, 150, 550, 650), width=24, ink=0, paper=255, mode="L") -> Image.Image:
@@ -194,106 +182,12 @@ def test_mnist_digit_pasted_large_and_off_centre_comes_back(mnist_test, classifi
     assert agree >= 38
 
 
-# --- photos of paper ---------------------------------------------------------------------------------
-
-
-def photo_of(drawing: Image.Image, seed: int = 0, lines: str = "ruled", shadow: bool = True) -> Image.Image:
-    """`drawing` (dark ink on white, L) as a phone photo of paper: off-white, unevenly lit, a soft shadow
-    over one side, light-blue ruled or squared lines, sensor noise, JPEG."""
-    rng = np.random.default_rng(seed)
-    ink = 1 - np.asarray(drawing, dtype=np.float32) / 255
-    height, width = ink.shape
-    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32) / max(height, width)
-    paper = np.full((height, width, 3), (0.93, 0.91, 0.86), dtype=np.float32)
-    line = np.zeros((height, width), dtype=bool)
-    spacing = height // 14
-    line[spacing // 2 :: spacing] = True
-    if lines == "squared":
-        line[:, spacing // 2 :: spacing] = True
-    paper[line] = (0.6, 0.72, 0.9)
-    colour = np.array((0.1, 0.15, 0.55), dtype=np.float32)  # blue pen
-    rgb = paper * (1 - ink[..., None]) + colour * ink[..., None]
-    light = 1.0 - 0.35 * xs - 0.15 * ys
-    if shadow:
-        light *= 1 - 0.4 / (1 + np.exp(-(ys + xs - 1.35) / 0.03))
-    rgb = rgb * light[..., None] + rng.normal(0, 0.02, rgb.shape)
-    buffer = io.BytesIO()
-    Image.fromarray(np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8)).save(buffer, "JPEG", quality=70)
-    return Image.open(io.BytesIO(buffer.getvalue()))
-
-
-@pytest.mark.parametrize("lines", ["ruled", "squared"])
-def test_a_photo_of_a_digit_on_paper_reads_as_the_clean_drawing(classifier, lines):
-    drawing = draw_seven(size=(600, 800), box=(220, 250, 400, 550), width=14)
-    photographed = to_mnist(photo_of(drawing, lines=lines))
-    assert blurred_correlation(photographed, to_mnist(drawing)) > 0.9
-    assert classifier.predict_mnist(photographed).argmax() == 7
-
-
-def test_mnist_test_digits_photographed_on_paper_read_right(classifier, mnist_test):
-    images, labels = mnist_test
-    right = 0
-    for seed, k in enumerate(range(0, 200, 10)):
-        drawing = paste_mnist(images[k], 8, (150, 250), canvas=(600, 800))
-        right += classifier.predict_mnist(to_mnist(photo_of(drawing, seed))).argmax() == labels[k]
-    assert right >= 19
-
-
-def test_drawings_take_the_canvas_path_and_photos_the_paper_path():
-    grey = lambda image: opaque_grey(image)  # noqa: E731
-    assert not looks_like_photo(grey(draw_seven()))
-    assert not looks_like_photo(grey(draw_seven(ink=255, paper=0)))
-    assert looks_like_photo(grey(photo_of(draw_seven(size=(600, 800), box=(220, 250, 400, 550)))))
-
-
-def test_a_photo_of_blank_ruled_paper_has_no_digit():
-    with pytest.raises(BlankImageError):
-        to_mnist(photo_of(Image.new("L", (600, 800), 255), lines="squared"))
-
-
-def test_a_photo_of_a_striped_pattern_is_too_much_ink():
-    stripes = Image.fromarray(np.where((np.arange(640) // 12) % 2 == 0, 40, 230).astype(np.uint8)[None].repeat(480, 0))
-    with pytest.raises(TooMuchInkError):
-        to_mnist(photo_of(stripes, lines="none", shadow=False))
-
-
-@pytest.mark.parametrize(
-    "shape, box, lines",
-    [
-        ("ellipse", (230, 330, 370, 470), "none"),  # a puck: kept whole as ink, as thick as it is wide
-        ("rectangle", (230, 330, 370, 470), "ruled"),
-        ("ellipse", (200, 300, 400, 500), "none"),  # wider than the paper's window: its edges are left as ink
-    ],
-)
-def test_a_photo_of_a_filled_shape_is_refused_as_objects(shape, box, lines):
-    drawing = Image.new("L", (600, 800), 255)
-    getattr(ImageDraw.Draw(drawing), shape)(box, fill=0)
-    with pytest.raises(ObjectPhotoError, match="photo of objects, not of handwriting") as refused:
-        to_mnist(photo_of(drawing, lines=lines, shadow=False))
-    assert refusal_title(refused.value) == NOT_A_DIGIT
-
-
-def test_thick_marker_digits_photographed_are_read_not_refused(classifier, mnist_test):
-    images, labels = mnist_test
-    right = 0
-    for seed, k in enumerate(range(5, 205, 10)):
-        marker = cv2.dilate(images[k], np.ones((5, 5), np.uint8))  # 2 px wider on each side: data.py's marker
-        drawing = paste_mnist(marker, 8, (150, 250), canvas=(600, 800))
-        right += classifier.predict_mnist(to_mnist(photo_of(drawing, seed))).argmax() == labels[k]
-    assert right >= 17
-
-
-def test_a_canvas_digit_drawn_with_a_fat_brush_is_read(classifier):
-    # The shape check runs on photos only: on a canvas, a fat brush's digit is as filled as a shape.
-    assert classifier.predict_mnist(to_mnist(draw_seven(width=110))).argmax() == 7
-
-
-def test_ruled_lines_are_taken_out_even_tilted_but_strokes_stay():
-    contrast = np.zeros((240, 320), dtype=np.float32)
-    for y in range(20, 240, 30):  # lines tilted by 2 degrees
-        for x in range(320):
-            contrast[min(239, int(y + x * 0.035)), x] = 0.3
-    contrast[60:180, 150:158] = 0.9  # a stroke of a digit
-    cleaned = without_lines(contrast)
-    assert cleaned[:, :140].max() < 0.1
-    assert cleaned[70:170, 150:158].min() > 0.5
+@pytest.mark.parametrize("height", [300, 1500])
+def test_a_big_jpeg_decoded_at_its_dct_scale_reads_as_decoded_in_full(tmp_path, height):
+    """A 12 MP JPEG of a 7 a tenth of its height, or half: decoded at a quarter of its size (`picture.open_picture`),
+    the 28x28 image is the one a full decode gives, to a pixel's shift of its centre of mass."""
+    width = height * 2 // 5
+    seven = draw_seven(size=(4000, 3000), box=(1900, 1500 - height // 2, 1900 + width, 1500 + height // 2), width=30)
+    seven.save(tmp_path / "seven.jpg", quality=90)
+    in_full = to_mnist(Image.open(tmp_path / "seven.jpg").convert("L"))
+    assert blurred_correlation(to_mnist(str(tmp_path / "seven.jpg")), in_full) > 0.98

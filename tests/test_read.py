@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw, ImageFont
 from test_segment import compose, well_read_examples
 
 from mnist_demo.calibration import expected_calibration_error
-from mnist_demo.preprocess import BlankImageError, ImageError
+from mnist_demo.picture import BlankImageError, ImageError
 
 
 def sketch(draw_strokes, side=800) -> Image.Image:

@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from mnist_demo.preprocess import BlankImageError, ImageError, to_mnist
+from mnist_demo.picture import BlankImageError, ImageError
+from mnist_demo.preprocess import to_mnist
 
 SIDES = st.one_of(st.integers(1, 64), st.integers(65, 800), st.sampled_from([1, 2, 3, 1500, 3000, 5000]))
 KINDS = ("noise", "stripes", "gradient", "dot", "line", "solid", "blobs")

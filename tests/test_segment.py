@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from mnist_demo.preprocess import BlankImageError, TooMuchInkError
+from mnist_demo.picture import BlankImageError, TooMuchInkError
 from mnist_demo.segment import (
     MAX_CANDIDATES,
     MAX_CUTS,
@@ -100,7 +100,7 @@ def iou(a, b) -> float:
     return ix * iy / union
 
 
-def reading(classifier, image) -> str:
+def digits_read(classifier, image) -> str:
     return "".join(str(int(d.probabilities.argmax())) for d in read_digits(image, classifier.predict_mnist))
 
 
@@ -129,7 +129,7 @@ def test_touching_digits_are_split(classifier, mnist_test):
         if label_components(np.asarray(image)[..., 3] > 64)[0].max() == 1:
             break
     assert label_components(np.asarray(image)[..., 3] > 64)[0].max() == 1, "the test needs the two digits to touch"
-    assert reading(classifier, image) == "38"
+    assert digits_read(classifier, image) == "38"
 
 
 def test_the_strokes_of_one_digit_stay_together(classifier):
@@ -145,14 +145,14 @@ def test_the_strokes_of_one_digit_stay_together(classifier):
     draw.line([(520, 60), (640, 60), (560, 250)], **pen)  # 7
     draw.line([(540, 150), (630, 150)], **pen)  # ...its crossbar
     assert label_components(np.asarray(image) < 128)[0].max() == 6, "the test needs the strokes apart"
-    assert reading(classifier, image) == "547"
+    assert digits_read(classifier, image) == "547"
 
 
 def test_a_dust_speck_is_not_a_digit(classifier, mnist_test):
     image, _ = compose(well_read_examples(classifier, mnist_test, "61"), [120, 120], [60])
     alpha = np.asarray(image).copy()
     alpha[30:33, 700:703, 3] = 255  # a 3-pixel speck far from the digits
-    assert reading(classifier, Image.fromarray(alpha, mode="RGBA")) == "61"
+    assert digits_read(classifier, Image.fromarray(alpha, mode="RGBA")) == "61"
 
 
 def test_a_blank_drawing_raises_blank_image_error(classifier):
@@ -234,7 +234,7 @@ def test_a_1_touching_its_neighbour_is_read_not_swallowed(classifier, mnist_test
         if label_components(np.asarray(image)[..., 3] > 64)[0].max() == 1:
             break
     assert label_components(np.asarray(image)[..., 3] > 64)[0].max() == 1, "the test needs the two digits to touch"
-    assert reading(classifier, image) == wanted
+    assert digits_read(classifier, image) == wanted
 
 
 def test_a_group_that_reads_as_one_of_its_parts_costs_more_only_when_the_other_part_is_a_sure_digit_apart():

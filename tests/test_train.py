@@ -202,6 +202,8 @@ def test_help_shows_every_flag_with_its_default(capsys):
         "--private",
         "--resume",
         "--negatives",
+        "--scans",
+        "--pieces",
     ):
         assert flag in text
     options = text.split("options:")[1]
@@ -252,6 +254,9 @@ def test_presets_fill_only_what_is_not_given():
     # a --limit run gets the preset's share of generated non-digits; an explicit --negatives wins
     assert train.parse_args(["--limit", "5500"]).negatives == train.PRESETS["best"]["negatives"] // 10
     assert train.parse_args(["--limit", "5500", "--negatives", "7"]).negatives == 7
+    for key in ("scans", "pieces"):  # the same for the digits as the reader sees them
+        assert getattr(train.parse_args(["--limit", "5500"]), key) == train.PRESETS["best"][key] // 10
+        assert getattr(train.parse_args(["--limit", "5500", f"--{key}", "9"]), key) == 9
 
 
 @pytest.mark.slow
@@ -487,3 +492,68 @@ def test_quick_run_on_real_mnist(mnist_dir, mnist_test, tmp_path):
     accuracy = (Classifier.from_pretrained(out).predict_mnist(images).argmax(1) == labels).mean()
     assert accuracy > 0.90
     assert json.loads((out / "metrics.json").read_text())["test"]["accuracy"] == pytest.approx(accuracy, abs=1e-3)
+
+
+def square_corrections(folder: Path, count: int) -> list[str]:
+    """A corrections folder of `count` filled squares people said were 7s (the model had said 1); their ids."""
+    from PIL import Image
+    from test_training import squares
+
+    from mnist_demo.corrections import Correction, CorrectionStore, RateLimit
+
+    store = CorrectionStore(folder, rate=RateLimit(per_minute=10_000))
+    probabilities = [{str(d): 0.1 for d in range(10)}]
+    return [
+        store.save(Correction(Image.fromarray(255 - image), image, "7", "1", probabilities, "packaged@0")).id
+        for image in squares(count, seed=0)
+    ]
+
+
+def test_corrections_are_learned_and_the_held_out_ones_scored(tiny_mnist_dir, tmp_path, monkeypatch):
+    ids = square_corrections(tmp_path / "corrections", 30)
+    monkeypatch.setattr("mnist_demo.corrections.held_out", lambda entry_id: entry_id in ids[:6])
+    out = tmp_path / "run"
+    argv = tiny_args(
+        tiny_mnist_dir, out, "--arch", "mlp", "--negatives", "0", "--corrections", str(tmp_path / "corrections")
+    )
+    code, stdout, stderr, _ = run_main(argv)
+    assert code == 0, stderr
+    assert "corrections: 24 digits and 0 non-digits from 30 entries (6 held out, 0 skipped)" in stdout
+    report = json.loads((out / "metrics.json").read_text())["corrections"]
+    assert report["sources"] == [str(tmp_path / "corrections")] and report["digits"] == 24
+    assert report["held_out"]["total"] == 6 and report["held_out"]["right_before"] == 0
+    assert report["held_out"]["right_after"] >= 5  # squares the run never saw, read as the 7s people said
+    held = report["held_out"]
+    assert f"{held['right_before']} of 6 by the model people corrected, {held['right_after']} of 6 now" in stdout
+    card = (out / "README.md").read_text()
+    assert "| People's corrections, held out (6): read right by the model people corrected / by this one | 0 / " in card
+    assert "It also learned from people's corrections" in card
+
+
+def test_corrections_from_a_hub_dataset_are_downloaded(tmp_path, monkeypatch):
+    from mnist_demo.corrections import read_entries
+    from mnist_demo.corrections_hub import write_shard
+
+    square_corrections(tmp_path / "corrections", 3)
+    snapshot = tmp_path / "snapshot"
+    (snapshot / "data").mkdir(parents=True)
+    write_shard(snapshot / "data" / "a.tar", read_entries(tmp_path / "corrections"))
+    asked = []
+    monkeypatch.setattr(
+        "huggingface_hub.snapshot_download", lambda repo_id, **kwargs: asked.append((repo_id, kwargs)) or str(snapshot)
+    )
+    corrections = train.load_corrections(["tester/corrections"])
+    assert len(corrections.labels) + len(corrections.held_out) == 3
+    assert asked[0][0] == "tester/corrections" and asked[0][1]["repo_type"] == "dataset"
+
+
+def test_unusable_corrections_are_refused_in_words(tmp_path, hub_offline):
+    (tmp_path / "empty").mkdir()
+    for source, message in [
+        ("/no/such/folder", "train.py: error: No corrections folder /no/such/folder."),
+        (str(tmp_path / "empty"), f"train.py: error: no correction to learn from in {tmp_path / 'empty'}"),
+        ("tester/corrections", "train.py: error: Cannot read corrections from the Hub dataset tester/corrections: "),
+    ]:
+        with pytest.raises(SystemExit) as refused:
+            train.load_corrections([source])
+        assert str(refused.value).startswith(message)

@@ -169,3 +169,50 @@ def test_on_the_cpu_the_convolutions_train_in_channels_last(tiny_data):
     assert run.channels_last and conv.is_contiguous(memory_format=torch.channels_last)
     assert run.inputs(tiny_data.train_x[:4]).is_contiguous(memory_format=torch.channels_last)
     assert training.device_text(run.device) == f"cpu ({torch.backends.cpu.get_cpu_capability()})"
+
+
+def squares(count: int, seed: int) -> np.ndarray:
+    """A kind of picture the tiny synthetic digits lack: a filled square, 8-14 px, somewhere near the middle."""
+    rng = np.random.default_rng(seed)
+    images = (rng.random((count, 28, 28)) * 40).astype(np.uint8)
+    for image in images:
+        side, top, left = rng.integers(8, 15), rng.integers(6, 10), rng.integers(6, 10)
+        image[top : top + side, left : left + side] = 255
+    return images
+
+
+def read_as(run: Run, images: np.ndarray) -> np.ndarray:
+    return training.calibrated_probabilities(run, images).argmax(1)
+
+
+def test_a_few_dozen_corrections_teach_a_kind_of_picture_the_data_lacks(tiny_data):
+    taught = Run(tiny_recipe(), tiny_data, corrections=(squares(24, seed=0), np.full(24, 7)))
+    taught.fit()
+    plain = Run(tiny_recipe(), tiny_data)
+    plain.fit()
+    others = squares(100, seed=1)  # never trained on
+    assert (read_as(taught, others) == 7).mean() >= 0.9
+    assert (read_as(plain, others) == 7).mean() < 0.5
+    assert taught.best_val_acc > 0.5  # and the digits are still read
+
+
+def test_each_batch_gets_its_share_of_corrections(tiny_data):
+    few = Run(tiny_recipe(), tiny_data, corrections=(squares(5, seed=0), np.arange(5)))
+    images, labels = few.sample_corrections(32)
+    assert images.shape == (round(32 * training.CORRECTION_FRACTION), 1, 28, 28)
+    assert set(labels.tolist()) <= set(range(5))
+    many = Run(tiny_recipe(), tiny_data, corrections=(squares(270, seed=0), np.zeros(270, np.int64)))
+    assert len(many.sample_corrections(32)[1]) == 16  # half as many as the 540 digits: each seen about once an epoch
+    assert Run(tiny_recipe(), tiny_data).sample_corrections(32) is None
+    assert Run(tiny_recipe(), tiny_data, corrections=(squares(0, 0), np.zeros(0))).sample_corrections(32) is None
+
+
+def test_reader_examples_join_every_batch_as_labelled_digits(tiny_data):
+    images, labels = tiny_data.train_x[:50].numpy(), tiny_data.train_y[:50].numpy()
+    run = Run(tiny_recipe(epochs=1, augment=True), tiny_data, examples=(images, labels))
+    extra_images, extra_labels = run.sample_examples(32)
+    assert len(extra_images) == len(extra_labels) == int(32 * training.EXAMPLE_FRACTION)
+    assert extra_images.shape[1:] == (1, 28, 28) and extra_images.max() <= 1
+    run.fit()
+    assert len(run.history) == 1 and 0 <= run.history[0]["train_acc"] <= 1
+    assert Run(tiny_recipe(), tiny_data).sample_examples(32) is None
