@@ -59,9 +59,13 @@ from mnist_demo.live_training import (
     Trainer,
     TrainingError,
     checked_recipe,
+    curve_frames,
+    mistake_items,
     mnist_note,
+    progress_bar,
     progress_text,
     results_text,
+    your_model_label,
 )
 from mnist_demo.loading import locate_with_fallback
 from mnist_demo.mistakes import (
@@ -176,21 +180,25 @@ def build_demo(
             summary, layers = model_tab(loader.model_folder)
         demo.load(None, js=SELECT_BRUSH)
         demo.load(
-            lambda: loaded_model(loader, warning), None, [banner, summary, layers], show_progress="hidden", **UI_EVENT
+            lambda: loaded_model(loader, warning, banner, summary, layers),
+            None,
+            [banner, summary, layers],
+            show_progress="hidden",
+            **UI_EVENT,
         )
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY)
     return demo
 
 
-def loaded_model(loader: ClassifierLoader, warning: str | None):
-    """On page load, once the model is loaded: the Model tab's parameter count and layers, or, when the
-    weights could not be loaded after all, why, in the banner."""
+def loaded_model(loader: ClassifierLoader, warning: str | None, banner, summary, layers) -> dict:
+    """On page load, once the model is loaded: the Model tab's `summary` (parameter count) and `layers`, or,
+    when the weights could not be loaded after all, why, in the `banner`."""
     problem = loader.problem()
     if problem:
         text = " ".join(filter(None, [warning, problem]))
-        return gr.Markdown(f"⚠️ {html.escape(text, quote=False)}", visible=True), gr.skip(), ""
+        return {banner: gr.Markdown(f"⚠️ {html.escape(text, quote=False)}", visible=True), layers: ""}
     classifier = loader.classifier()
-    return gr.skip(), summary_markdown(classifier.model_folder, classifier.model), layer_listing(classifier)
+    return {summary: summary_markdown(classifier.model_folder, classifier.model), layers: layer_listing(classifier)}
 
 
 def ready(loader: ClassifierLoader):
@@ -500,8 +508,8 @@ def wire_your_model(trainer: Trainer, sketchpad: gr.Sketchpad, yours: gr.Label) 
     def on_drawing_yours(value, request: gr.Request):
         classifier = trainer.models.get(request.session_hash)
         if classifier is None:  # none trained yet (the panel is hidden), or dropped for newer ones
-            return MODEL_DROPPED
-        return answer_for_people(classifier, value, DRAW_PROMPT).label_value
+            return {yours: MODEL_DROPPED}
+        return {yours: answer_for_people(classifier, value, DRAW_PROMPT).label_value}
 
     # As the packaged model's answer: the latest stroke wins, and Clear cancels an answer in flight.
     reading = sketchpad.change(
@@ -515,7 +523,7 @@ def wire_your_model(trainer: Trainer, sketchpad: gr.Sketchpad, yours: gr.Label) 
         **UI_EVENT,
     )
     sketchpad.clear(None, cancels=[reading])
-    sketchpad.clear(lambda: DRAW_PROMPT, None, yours, queue=False, show_progress="hidden", **UI_EVENT)
+    sketchpad.clear(lambda: {yours: DRAW_PROMPT}, None, yours, queue=False, show_progress="hidden", **UI_EVENT)
 
 
 def session_end(trainer: Trainer):
@@ -581,30 +589,27 @@ def train_tab(trainer: Trainer, yours: gr.Label) -> gr.Markdown:
     settings = [model, epochs, lr, batch_size, augment]
     api_output = gr.JSON(visible=False)  # only /train's output
 
+    def shown_progress(update: dict, points: list[dict]) -> dict:
+        loss, accuracy = curve_frames(points)
+        return {status: progress_text(update), bar: progress_bar(update), loss_plot: loss, accuracy_plot: accuracy}
+
     def on_train(model, epochs, lr, batch_size, augment, request: gr.Request):
         recipe = recipe_or_error(model, epochs, lr, batch_size, augment)
         points = []
         try:
             for update in trainer.train(recipe, request.session_hash):
                 points.append(update)
-                yield (progress_text(update), progress_bar(update), *curves(points), gr.skip(), gr.skip(), gr.skip())
+                yield shown_progress(update, points)
         except TrainingError as error:
-            yield (f"⚠️ {html.escape(str(error), quote=False)}", "", gr.skip(), gr.skip(), "", gr.skip(), gr.skip())
+            yield {status: f"⚠️ {html.escape(str(error), quote=False)}", bar: "", results: ""}
             return
         final = points[-1]
-        yield (
-            progress_text(final),
-            progress_bar(final),
-            *curves(points),
-            results_text(final),
-            gr.Gallery(mistake_items(trainer, final), visible=bool(final["mistakes"])),
-            gr.Label(
-                DRAW_PROMPT,
-                visible=True,
-                label=f"Your model ({recipe.arch}, {final['epoch']} epoch(s), "
-                f"{final['test_accuracy']:.2f}% on the test set)",
-            ),
-        )
+        yield {
+            **shown_progress(final, points),
+            results: results_text(final),
+            mistakes: gr.Gallery(mistake_items(trainer, final), visible=bool(final["mistakes"])),
+            yours: gr.Label(DRAW_PROMPT, visible=True, label=your_model_label(recipe.arch, final)),
+        }
 
     def train(
         model: str = DEFAULT_NETWORK,
@@ -663,32 +668,6 @@ def recipe_or_error(model, epochs, lr, batch_size, augment):
         return checked_recipe(model, epochs, lr, batch_size, augment)
     except ValueError as error:
         raise gr.Error(html.escape(str(error), quote=False), title="Cannot train", print_exception=False) from None
-
-
-def progress_bar(update: dict) -> str:
-    """An HTML progress bar of the run's optimizer steps."""
-    return f'<progress value="{update["step"]}" max="{update["steps"]}" style="width: 100%"></progress>'
-
-
-def curves(points: list[dict]):
-    """The loss and validation-accuracy curves so far, as the two LinePlots' data."""
-    import pandas as pd
-
-    loss = pd.DataFrame({"step": [p["step"] for p in points], "loss": [p["loss"] for p in points]})
-    scored = [p for p in points if p.get("val_accuracy") is not None]
-    accuracy = pd.DataFrame(
-        {"step": [p["step"] for p in scored], "validation accuracy (%)": [p["val_accuracy"] for p in scored]}
-    )
-    return loss, accuracy
-
-
-def mistake_items(trainer: Trainer, final: dict) -> list:
-    """The gallery of the test images the trained model got wrong: (image, "a 4 read as 9 (97%)")."""
-    images = trainer.data().test_x
-    return [
-        (images[m["index"]].numpy(), f"a {m['label']} read as {m['predicted']} ({m['confidence']:.0%})")
-        for m in final["mistakes"]
-    ]
 
 
 def for_scripts(answer, *args):
@@ -774,19 +753,22 @@ def mistakes_tab(mistakes):
 
     def on_filter(true_value, predicted_value):
         positions = matching_mistakes(mistakes, true_value, predicted_value)
-        return gallery_items(mistakes, shown_in_gallery(positions)), filter_summary(mistakes, positions)
+        return {
+            gallery: gallery_items(mistakes, shown_in_gallery(positions)),
+            count: filter_summary(mistakes, positions),
+        }
 
     def on_select(true_value, predicted_value, event: gr.SelectData):
         position = matching_mistakes(mistakes, true_value, predicted_value)[event.index]
-        return (
-            describe_mistake(mistakes, position),
-            mistakes.images[position],
-            probabilities_by_label(mistakes.probabilities[position]),
-        )
+        return {
+            selected: describe_mistake(mistakes, position),
+            selected_image: mistakes.images[position],
+            selected_probabilities: probabilities_by_label(mistakes.probabilities[position]),
+        }
 
     def on_cell(event: gr.SelectData):
         true_value, predicted_value = cell_filter(*event.index)
-        return true_value, predicted_value, *on_filter(true_value, predicted_value)
+        return {true_digit: true_value, predicted_digit: predicted_value, **on_filter(true_value, predicted_value)}
 
     if mistakes.confusion is not None:
         confusion.select(on_cell, None, [true_digit, predicted_digit, gallery, count], **UI_EVENT)

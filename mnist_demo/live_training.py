@@ -289,6 +289,38 @@ def progress_text(update: dict) -> str:
     )
 
 
+def progress_bar(update: dict) -> str:
+    """An HTML progress bar of the run's optimizer steps."""
+    return f'<progress value="{update["step"]}" max="{update["steps"]}" style="width: 100%"></progress>'
+
+
+def curve_frames(points: list[dict]):
+    """The loss and validation-accuracy curves so far, as two DataFrames (step, loss) and (step, validation
+    accuracy (%)): the Train tab's LinePlots' data."""
+    import pandas as pd
+
+    loss = pd.DataFrame({"step": [p["step"] for p in points], "loss": [p["loss"] for p in points]})
+    scored = [p for p in points if p.get("val_accuracy") is not None]
+    accuracy = pd.DataFrame(
+        {"step": [p["step"] for p in scored], "validation accuracy (%)": [p["val_accuracy"] for p in scored]}
+    )
+    return loss, accuracy
+
+
+def mistake_items(trainer: Trainer, final: dict) -> list:
+    """The test images a finished run got wrong, for a gallery: (28x28 image, "a 4 read as 9 (97%)")."""
+    images = trainer.data().test_x
+    return [
+        (images[m["index"]].numpy(), f"a {m['label']} read as {m['predicted']} ({m['confidence']:.0%})")
+        for m in final["mistakes"]
+    ]
+
+
+def your_model_label(arch: str, final: dict) -> str:
+    """The Draw tab's title for the model a finished run trained."""
+    return f"Your model ({arch}, {final['epoch']} epoch(s), {final['test_accuracy']:.2f}% on the test set)"
+
+
 def results_text(final: dict) -> str:
     """The test figures of a finished (or stopped) run."""
     return (

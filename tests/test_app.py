@@ -248,8 +248,11 @@ def test_the_page_is_served_before_the_model_loads_and_predictions_wait_for_it(c
         assert classify(client, files / "seven.png")["label"] == "7"  # the first request waits for the model
         client.close()
         assert loader.classifier(timeout=0) is not classifier  # a model of its own, loaded on demand
-        banner, summary, layers = app.loaded_model(loader, None)
-        assert "Conv2d" in layers and f"{sum(p.numel() for p in classifier.model.parameters()):,}" in summary
+        banner, summary, layers = gr.Markdown(), gr.Markdown(), gr.Code()
+        shown = app.loaded_model(loader, None, banner, summary, layers)
+        assert set(shown) == {summary, layers}  # the banner stays as it is
+        assert "Conv2d" in shown[layers]
+        assert f"{sum(p.numel() for p in classifier.model.parameters()):,}" in shown[summary]
     finally:
         demo.close()
 
@@ -269,9 +272,11 @@ def test_weights_that_fail_to_load_are_explained_on_the_page_and_to_scripts(tmp_
             classify(client, files / "seven.png")
         client.close()
         assert "Traceback" not in str(error.value)
-        banner, _, layers = app.loaded_model(loader, None)
-        assert banner.visible is True and "does not fit the 'cnn' architecture" in banner.value
-        assert layers == ""
+        banner, summary, layers = gr.Markdown(), gr.Markdown(), gr.Code()
+        shown = app.loaded_model(loader, None, banner, summary, layers)
+        assert set(shown) == {banner, layers}  # the summary from the weights folder's files stays
+        assert shown[banner].visible is True and "does not fit the 'cnn' architecture" in shown[banner].value
+        assert shown[layers] == ""
     finally:
         demo.close()
 

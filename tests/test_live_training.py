@@ -166,3 +166,42 @@ def test_progress_and_results_read_as_sentences():
     }
     assert live_training.progress_text(final) == "Done in 12 s (stopped)."
     assert live_training.results_text(final).startswith("### Test accuracy: 98.50%\n150 of the 10,000 MNIST test")
+
+
+def test_the_progress_bar_counts_optimizer_steps():
+    bar = live_training.progress_bar({"step": 50, "steps": 215})
+    assert bar == '<progress value="50" max="215" style="width: 100%"></progress>'
+
+
+def test_the_curves_hold_every_loss_and_only_the_scored_accuracies():
+    points = [
+        {"step": 10, "loss": 1.5},
+        {"step": 20, "loss": 0.9, "val_accuracy": 80.0},
+        {"step": 30, "loss": 0.5, "val_accuracy": None},
+        {"step": 40, "loss": 0.3, "val_accuracy": 95.5},
+    ]
+    loss, accuracy = live_training.curve_frames(points)
+    assert list(loss.columns) == ["step", "loss"] and loss["step"].tolist() == [10, 20, 30, 40]
+    assert loss["loss"].tolist() == [1.5, 0.9, 0.5, 0.3]
+    assert list(accuracy.columns) == ["step", "validation accuracy (%)"]
+    assert accuracy["step"].tolist() == [20, 40] and accuracy["validation accuracy (%)"].tolist() == [80.0, 95.5]
+    assert [len(frame) for frame in live_training.curve_frames([])] == [0, 0]
+
+
+def test_mistake_items_show_the_test_images_the_run_got_wrong(trainer):
+    test_x = trainer.data().test_x
+    final = {
+        "mistakes": [
+            {"index": 7, "label": 4, "predicted": 9, "confidence": 0.966},
+            {"index": 3, "label": 1, "predicted": 7, "confidence": 0.51},
+        ]
+    }
+    items = live_training.mistake_items(trainer, final)
+    assert [caption for _, caption in items] == ["a 4 read as 9 (97%)", "a 1 read as 7 (51%)"]
+    assert (items[0][0] == test_x[7].numpy()).all() and (items[1][0] == test_x[3].numpy()).all()
+    assert live_training.mistake_items(trainer, {"mistakes": []}) == []
+
+
+def test_your_model_label_names_the_network_epochs_and_test_accuracy():
+    final = {"epoch": 2, "test_accuracy": 98.456}
+    assert live_training.your_model_label("mlp", final) == "Your model (mlp, 2 epoch(s), 98.46% on the test set)"
