@@ -7,7 +7,7 @@
     python app.py --data-dir ../shared/data     # MNIST for the Train tab; --no-training hides it
 
 Also a Hugging Face Space's `app_file` (the Space sets GRADIO_SERVER_NAME / _PORT).
-Scripts use three endpoints with gradio_client: `/predict` takes strokes (the Draw tab's pad's
+Scripts use these endpoints with gradio_client: `/predict` takes strokes (the Draw tab's pad's
 value, `mnist_demo.strokes`) or a Sketchpad value, `/classify` an image file; both return the
 ten probabilities as a gr.Label value.
 `/read` takes an image file of a whole number and returns JSON: {"number", "digits":
@@ -23,6 +23,11 @@ The Train tab and `/train` (streams {"epoch", "step", "steps", "loss", "val_accu
 with "test_accuracy") run `mnist_demo.live_training`: one training at a time, on one core, the
 model kept in memory for the browser session and read beside the packaged one on the Draw tab.
 `--no-training` (or MNIST_DEMO_NO_TRAINING=1, for a Space) hides both.
+
+People's corrections ("Wrong? It was: 7" under the answer, and `/correct`: a picture file and its
+right answer -> {"id", "count", "label", "predicted"}) are kept in `--corrections-dir` (default: the
+user's cache, or /data on a Space with persistent storage) by `mnist_demo.corrections_app`, pushed to
+the Hub dataset `--corrections-repo user/name` when a token is set; `--no-corrections` turns them off.
 """
 
 import argparse
@@ -37,6 +42,15 @@ from gradio.utils import get_upload_folder, is_in_or_equal
 from mnist_demo import ImageError
 from mnist_demo.classifier import DIGIT_LABELS, probabilities_by_label
 from mnist_demo.classifier_loader import ClassifierLoader
+from mnist_demo.corrections import CorrectionError, CorrectionStore
+from mnist_demo.corrections_app import (
+    BUTTONS,
+    open_corrections,
+    page_correction,
+    row_intro,
+    script_reply,
+    take_correction,
+)
 from mnist_demo.draw_view import answer_drawing, plain_answer, plain_view, read_number, with_pictures
 from mnist_demo.drawing_pad import drawing_pad
 from mnist_demo.live_training import (
@@ -117,13 +131,19 @@ UI_EVENT = {"api_visibility": "private"}
 TRAIN_EVENT = {"concurrency_id": "train", "concurrency_limit": 1}
 
 
-def build_demo(loader: ClassifierLoader, warning: str | None = None, trainer: Trainer | None = None) -> gr.Blocks:
+def build_demo(
+    loader: ClassifierLoader,
+    warning: str | None = None,
+    trainer: Trainer | None = None,
+    corrections: CorrectionStore | None = None,
+) -> gr.Blocks:
     """The app for the classifier `loader` is loading (or has: `ClassifierLoader.of(classifier)`).
 
     The page is built from the files in the weights folder alone, so it can be served while
     torch and the model still load; predictions wait for the model. `warning` (e.g. why the
     Hub weights were not used) shows as a banner. With a `trainer`, a Train tab (and `/train`)
-    trains a model that the Draw tab then shows beside the packaged one.
+    trains a model that the Draw tab then shows beside the packaged one. With `corrections`, the Draw tab's
+    row under the answer ("Wrong? It was: ...") and `/correct` keep people's corrections there.
     """
     with gr.Blocks(title="Draw a digit", delete_cache=(3600, 3600)) as demo:
         gr.Markdown("# Draw a digit\nA small convolutional network trained on MNIST reads what you draw.")
@@ -131,7 +151,7 @@ def build_demo(loader: ClassifierLoader, warning: str | None = None, trainer: Tr
             f"⚠️ {html.escape(warning or '', quote=False)}", visible=warning is not None, elem_id="weights-warning"
         )
         with gr.Tab("Draw"):
-            yours = draw_tab(loader, trainer)
+            yours = draw_tab(loader, trainer, corrections)
         if trainer is not None:
             with gr.Tab("Train", elem_id="train-tab"):
                 data_note = train_tab(trainer, yours)
@@ -172,8 +192,9 @@ def ready(loader: ClassifierLoader):
     return loader.classifier()
 
 
-def draw_tab(loader: ClassifierLoader, trainer: Trainer | None = None):
-    """The Draw tab; with a `trainer`, also the hidden panel for the model trained in this session, returned."""
+def draw_tab(loader: ClassifierLoader, trainer: Trainer | None = None, corrections: CorrectionStore | None = None):
+    """The Draw tab; with a `trainer`, also the hidden panel for the model trained in this session, returned; with
+    `corrections`, the row that keeps them."""
     start = blank_prediction(DRAW_PROMPT)
     with gr.Row(elem_id="draw-row"):
         with gr.Column():
@@ -188,10 +209,14 @@ def draw_tab(loader: ClassifierLoader, trainer: Trainer | None = None):
             )
         with gr.Column():
             headline, probabilities, yours = answer_panel(start, trainer)
+            row = correction_row(corrections) if corrections is not None else None
             pictures = picture_panel()
     answers = DrawAnswers(answer_line, headline, probabilities, yours)
     wire_drawing(loader, trainer, pad, upload, answers, pictures, start)
     script_endpoints(loader, upload, probabilities)
+    if corrections is not None:
+        wire_corrections(corrections, loader, pad, upload, row)
+        correct_endpoint(corrections, loader, upload)
     return yours
 
 
@@ -203,6 +228,87 @@ def answer_panel(start, trainer: Trainer | None) -> list:
         probabilities = gr.Label(start.label_value, num_top_classes=10, label="Probabilities", elem_id="probabilities")
         yours = your_model_panel(trainer) if trainer is not None else None
     return [headline, probabilities, yours]
+
+
+def correction_row(store: CorrectionStore) -> dict:
+    """Under the answer: "Wrong? It was: 0 1 ... 9 / not a digit", a box for a whole number, and the line that
+    thanks (and says how many corrections the demo has learned from). Its components by name."""
+    with gr.Group(elem_id="correct"):
+        with gr.Row(elem_id="correct-row"):
+            gr.HTML("<b>Wrong? It was:</b>", elem_id="correct-prompt", padding=False, min_width=0)
+            buttons = [
+                gr.Button(label, size="sm", min_width=0, elem_id=f"correct-{label.replace(' ', '-')}")
+                for label in BUTTONS
+            ]
+        with gr.Row(elem_id="correct-number-row"):
+            number = gr.Textbox(
+                placeholder="…or type the whole number, e.g. 2026",
+                show_label=False,
+                max_lines=1,
+                elem_id="correct-number",
+                scale=4,
+                min_width=0,
+            )
+            send = gr.Button("Send", size="sm", elem_id="correct-send", scale=1, min_width=0)
+        thanks = gr.Markdown(row_intro(store), elem_id="correct-thanks")
+    # Which picture the answer is about, the drawing or the upload: set in the browser by the last one changed.
+    shown = gr.Textbox("drawing", visible="hidden", elem_id="correct-shown")
+    return {"buttons": buttons, "number": number, "send": send, "thanks": thanks, "shown": shown}
+
+
+def wire_corrections(store: CorrectionStore, loader: ClassifierLoader, pad, upload, row: dict) -> None:
+    """A click on the row keeps the picture the answer is about with what it really was; the line says thanks."""
+
+    def on_correct(label, drawing, picture_path, shown, request: gr.Request):
+        return page_correction(store, ready(loader), label, drawing, picture_path, shown, request.session_hash)
+
+    sources = [pad, upload, row["shown"]]
+    for button in row["buttons"]:
+        button.click(on_correct, [button, *sources], row["thanks"], **MODEL_EVENT, **UI_EVENT)
+    gr.on(
+        [row["number"].submit, row["send"].click],
+        on_correct,
+        [row["number"], *sources],
+        row["thanks"],
+        **MODEL_EVENT,
+        **UI_EVENT,
+    )
+    pad.change(None, None, row["shown"], js="() => 'drawing'", **UI_EVENT)
+    upload.upload(None, None, row["shown"], js="() => 'upload'", **UI_EVENT)
+    gr.on([pad.clear, upload.clear], lambda: row_intro(store), None, row["thanks"], queue=False, **UI_EVENT)
+
+
+def correct_endpoint(store: CorrectionStore, loader: ClassifierLoader, upload) -> None:
+    """/correct: a picture file (or the Draw tab's value) and what it really was -> {"id", "count", ...}."""
+    label = gr.Textbox(visible=False)  # only /correct's second input
+    drawing = gr.JSON(visible=False)  # only /correct's third input: strokes, or a Sketchpad value
+    reply = gr.JSON(visible=False)  # only /correct's output
+
+    def correct(picture=None, digit: str = "", drawing=None, request: gr.Request = None):
+        """Say what a picture really was: it is kept (without anything about you) to train the next model.
+
+        Args:
+            picture: an image file (PNG, JPEG, ...) of a digit or a whole number.
+            digit: what it really was: "0" to "9", a whole number such as "2026", or "not a digit".
+            drawing: instead of a file, the Draw tab's value, as /predict takes it.
+        """
+        try:
+            value = picture if drawing is None else checked_drawing(drawing)
+            return script_reply(*take_correction(store, ready(loader), value, digit, request.session_hash))
+        except (CorrectionError, ImageError) as error:
+            raise gr.Error(html.escape(str(error), quote=False), title="Not kept", print_exception=False) from None
+
+    gr.on(
+        [],
+        correct,
+        [upload, label, drawing],
+        reply,
+        api_name="correct",
+        preprocess=False,
+        **MODEL_EVENT,
+        api_description='A picture and what it really was ("7", "2026" or "not a digit") -> {"id", "count", '
+        '"label", "predicted"}: the correction is kept to train the next model.',
+    )
 
 
 def picture_panel() -> list:
@@ -563,14 +669,18 @@ def uploaded_path(file_data: dict | None) -> str | None:
     return (file_data or {}).get("path")
 
 
-def drawn_picture(value):
-    """/predict's input as a picture: strokes drawn, or a Sketchpad value's composite. A file must be one Gradio
-    received (its upload folder): a script names no other file on the server."""
-
-    path = pad_picture(value)
+def checked_drawing(value):
+    """A script's drawing (strokes, or a Sketchpad value) as it came, but an ImageError when it names a file that
+    Gradio did not receive (its upload folder): a script reads no other file on the server."""
+    path = pad_picture(value) if isinstance(value, dict) and "composite" in value else None
     if isinstance(path, str) and not is_in_or_equal(path, get_upload_folder()):
         raise ImageError("Send the picture itself (gradio_client's handle_file), not a path on the server.")
-    return path
+    return value
+
+
+def drawn_picture(value):
+    """/predict's input as a picture: strokes drawn, or a Sketchpad value's composite (see `checked_drawing`)."""
+    return pad_picture(checked_drawing(value))
 
 
 def mistakes_tab(mistakes):
@@ -708,6 +818,24 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="hide the Train tab and /train ($MNIST_DEMO_NO_TRAINING=1)",
     )
     parser.add_argument(
+        "--corrections-dir",
+        default=None,
+        help="folder keeping people's corrections; default $MNIST_DEMO_CORRECTIONS_DIR, on a Space with "
+        "persistent storage /data/mnist-demo-corrections, else ~/.cache/mnist-demo/corrections",
+    )
+    parser.add_argument(
+        "--corrections-repo",
+        default=os.environ.get("MNIST_DEMO_CORRECTIONS_REPO") or None,
+        help="a Hub dataset (user/name) the corrections are pushed to every few minutes, with the token in "
+        "$HF_TOKEN ($MNIST_DEMO_CORRECTIONS_REPO)",
+    )
+    parser.add_argument(
+        "--no-corrections",
+        action="store_true",
+        default=os.environ.get("MNIST_DEMO_NO_CORRECTIONS", "") not in ("", "0"),
+        help="no correction row on the Draw tab and no /correct ($MNIST_DEMO_NO_CORRECTIONS=1)",
+    )
+    parser.add_argument(
         "--data-dir",
         default=os.environ.get("MNIST_DATA_DIR") or None,
         help="folder holding MNIST/raw for the Train tab; default $MNIST_DATA_DIR, else "
@@ -733,7 +861,8 @@ def main(argv=None):
     # cores and, on a busy machine, make a 2 ms forward pass take 50 ms or more.
     loader = ClassifierLoader(model_folder, threads=1)
     trainer = None if args.no_training else Trainer(args.data_dir)
-    demo = build_demo(loader, warning, trainer)
+    corrections = None if args.no_corrections else open_corrections(args.corrections_dir, args.corrections_repo)
+    demo = build_demo(loader, warning, trainer, corrections)
     try:
         demo.launch(
             server_name=args.host,

@@ -127,6 +127,7 @@ clearButton.addEventListener("click", () => {
   strokes = [];
   redraw();
   send(false);
+  trigger("clear"); // for what else a Clear resets (the corrections' line)
 });
 
 new ResizeObserver(fitToScreen).observe(canvas);
