@@ -14,8 +14,9 @@ clients x requests calls, and the whole run stops after --timeout seconds.
 benchmarks/traced_digits.py) as the pad does: its strokes so far every 90 ms while the pen moves,
 at once when it lifts, then Clear; one event in flight per person and, of those that came
 meanwhile, only the latest next (the Draw tab's always_last event, through Gradio's queue as the
-browser calls it). Goals: every pen-up answer p95 <= 1.5 s, the server never falls behind (no
-queue builds up: the round trips of the last third no slower than the first's), memory flat.
+browser calls it). Goals: every pen-up answer p95 <= 1.5 s, the server never falls behind (the queue
+holds at most one event per person, and the last third's round trips are no slower than the middle
+third's), memory flat.
 
 The sketches are MNIST test digits redrawn as a browser's Sketchpad sends them (black ink
 on a transparent 400x400 canvas); the right answer is MNIST's label, for digits the

@@ -238,6 +238,11 @@ def main(argv=None) -> int:
     return report(results, long_strokes, busy)
 
 
+def spread(runs: list) -> str:
+    times = [r[1] for r in runs]
+    return f"median {statistics.median(times):5.0f} ms   mean {statistics.mean(times):5.0f}   max {max(times):5.0f}"
+
+
 def report(results: dict, long_strokes: dict, busy: float) -> int:
     app, bare = results["app.py"], results["bare Sketchpad + Label"]
     missed = {name: sum(r[1] is None for r in runs) for name, runs in results.items()}
@@ -257,9 +262,10 @@ def report(results: dict, long_strokes: dict, busy: float) -> int:
     common.print_table(
         f"pen-up -> the answer that stays (0: shown before the pen lifted), {len(app)} held-out digits each",
         [
-            ("app.py (the pad: strokes)", f"median {app_ms:6.0f} ms   max {max(r[1] for r in app):5.0f}"),
-            ("bare gr.Sketchpad + gr.Label", f"median {bare_ms:6.0f} ms   max {max(r[1] for r in bare):5.0f}"),
+            ("app.py (the pad: strokes)", spread(app)),
+            ("bare gr.Sketchpad + gr.Label", spread(bare)),
             ("ratio of medians", f"{ratio:.2f}x   (goal <= {GOAL_RATIO}x, reach {REACH_RATIO}x)"),
+            ("ratio of means", f"{statistics.mean(r[1] for r in app) / statistics.mean(r[1] for r in bare):.3f}x"),
         ],
     )
     common.print_table(
