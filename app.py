@@ -109,6 +109,12 @@ CSS = """
 #answer-line { display: none; }
 #answer-line h2, #answer-line p { display: inline; margin: 0 0.5em 0 0; }
 #answer-line .prose { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+/* The correction row: the buttons wrap (two lines on a phone), each big enough for a finger. */
+#correct-row { flex-wrap: wrap; align-items: center; gap: 6px; }
+#correct-row > * { flex: 0 0 auto !important; width: auto !important; min-width: 0 !important; }
+#correct-row button, #correct-send { min-width: 2.5rem !important; min-height: 2.5rem !important; }
+#correct-prompt { white-space: nowrap; margin-right: 0.25em; }
+#correct-number-row { align-items: center; flex-wrap: nowrap; }
 /* A phone shows the answer in one line above the canvas, so the drawing and its answer fit on the
    screen together; the columns dissolve into one, with the upload after the answer. */
 @media (max-width: 640px) {
@@ -268,7 +274,7 @@ def answer_panel(start, trainer: Trainer | None) -> list:
 def correction_row(store: CorrectionStore) -> dict:
     """Under the answer: "Wrong? It was: 0 1 ... 9 / not a digit", a box for a whole number, and the line that
     thanks (and says how many corrections the demo has learned from). Its components by name."""
-    with gr.Group(elem_id="correct"):
+    with gr.Column(elem_id="correct"):
         with gr.Row(elem_id="correct-row"):
             gr.HTML("<b>Wrong? It was:</b>", elem_id="correct-prompt", padding=False, min_width=0)
             buttons = [
