@@ -126,6 +126,13 @@ CSS = """
   #upload { order: 1; }
 }
 """
+# Which picture the correction row keeps: the drawing once the pad has strokes, else what it was (the upload).
+DRAWN_IF_STROKES = """
+(pad, shown) => {
+  try { pad = typeof pad === "string" ? JSON.parse(pad) : pad; } catch (error) { return shown; }
+  return pad?.strokes?.length ? "drawing" : shown;
+}
+"""
 # Options that belong to launch() in Gradio 6; tests launch with the same ones.
 LAUNCH_OPTIONS = {"css": CSS, "max_file_size": MAX_UPLOAD, "show_error": False}
 
@@ -279,7 +286,8 @@ def wire_corrections(store: CorrectionStore, loader: ClassifierLoader, pad, uplo
         **MODEL_EVENT,
         **UI_EVENT,
     )
-    pad.change(None, None, row["shown"], js="() => 'drawing'", **UI_EVENT)
+    # The pad sends a value on load and on clear too: only strokes make the drawing the picture shown.
+    pad.change(None, [pad, row["shown"]], row["shown"], js=DRAWN_IF_STROKES, **UI_EVENT)
     upload.upload(None, None, row["shown"], js="() => 'upload'", **UI_EVENT)
     gr.on([pad.clear, upload.clear], lambda: row_intro(store), None, row["thanks"], queue=False, **UI_EVENT)
 

@@ -1,6 +1,6 @@
 """Correcting the Draw tab's answer as a person does, in real Chromium: draw a 7, say "it was a 1", see the
-thank-you line count it and find the drawing kept; the same for an upload; on a phone, the row's buttons fit
-the screen and are big enough for a finger.
+thank-you line count it and find the drawing kept, its strokes too; the same for an upload; on a phone, the
+row's buttons fit the screen and are big enough for a finger.
 
     MNIST_DATA_DIR=... python -m pytest tests/test_browser_corrections.py -q
 """
@@ -46,11 +46,14 @@ def page(browser, kept):
 
 def thanked(page, text: str) -> str:
     """Wait until the thank-you line says `text`; the whole line."""
-    page.wait_for_function(
-        "text => document.querySelector('#correct-thanks')?.innerText.includes(text)",
-        arg=text,
-        timeout=PREDICTION_TIMEOUT_MS,
-    )
+    try:
+        page.wait_for_function(
+            "text => document.querySelector('#correct-thanks')?.innerText.includes(text)",
+            arg=text,
+            timeout=PREDICTION_TIMEOUT_MS,
+        )
+    except sync_api.TimeoutError:
+        pytest.fail(f"the line says {page.locator('#correct-thanks').inner_text()!r}, not {text!r}")
     return page.locator("#correct-thanks").inner_text()
 
 
@@ -70,6 +73,8 @@ def test_correcting_a_drawn_digit_says_thank_you_and_keeps_the_drawing(page, kep
     assert line.endswith(f"The demo has learned from {before + 1} correction{'s' * (before != 0)}.")
     entry = newest(store)
     assert (entry.label, entry.meta["predicted"], entry.meta["source"]) == ("1", "7", "drawing")
+    strokes = entry.meta["strokes"]  # the pad's strokes, kept beside the picture they make
+    assert (strokes["width"], strokes["height"], len(strokes["strokes"])) == (400, 400, len(SEVEN))
     SCREENSHOTS.mkdir(exist_ok=True)
     page.locator("#correct").screenshot(path=str(SCREENSHOTS / "correct-row.png"))
 
