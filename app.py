@@ -34,6 +34,7 @@ import gradio as gr
 from mnist_demo import ImageError
 from mnist_demo.classifier import DIGIT_LABELS, probabilities_by_label
 from mnist_demo.classifier_loader import ClassifierLoader
+from mnist_demo.corrections import CorrectionStore
 from mnist_demo.draw_view import answer_drawing, plain_answer, plain_view, read_number, with_pictures
 from mnist_demo.live_training import (
     DEFAULT_BATCH_SIZE,
@@ -45,6 +46,7 @@ from mnist_demo.live_training import (
     Trainer,
     TrainingError,
     checked_recipe,
+    corrections_folder,
     curve_frames,
     mistake_items,
     mnist_note,
@@ -133,13 +135,19 @@ UI_EVENT = {"api_visibility": "private"}
 TRAIN_EVENT = {"concurrency_id": "train", "concurrency_limit": 1}
 
 
-def build_demo(loader: ClassifierLoader, warning: str | None = None, trainer: Trainer | None = None) -> gr.Blocks:
+def build_demo(
+    loader: ClassifierLoader,
+    warning: str | None = None,
+    trainer: Trainer | None = None,
+    corrections: CorrectionStore | None = None,
+) -> gr.Blocks:
     """The app for the classifier `loader` is loading (or has: `ClassifierLoader.of(classifier)`).
 
     The page is built from the files in the weights folder alone, so it can be served while
     torch and the model still load; predictions wait for the model. `warning` (e.g. why the
     Hub weights were not used) shows as a banner. With a `trainer`, a Train tab (and `/train`)
-    trains a model that the Draw tab then shows beside the packaged one.
+    trains a model that the Draw tab then shows beside the packaged one, learning the `corrections`
+    people made too when asked to.
     """
     with gr.Blocks(title="Draw a digit", delete_cache=(3600, 3600)) as demo:
         gr.Markdown("# Draw a digit\nA small convolutional network trained on MNIST reads what you draw.")
@@ -149,10 +157,19 @@ def build_demo(loader: ClassifierLoader, warning: str | None = None, trainer: Tr
         with gr.Tab("Draw"):
             yours = draw_tab(loader, trainer)
         if trainer is not None:
-            with gr.Tab("Train", elem_id="train-tab"):
-                data_note = train_tab(trainer, yours)
+            with gr.Tab("Train", elem_id="train-tab") as train_page:
+                data_note, include = train_tab(trainer, yours, corrections)
             # Looking for MNIST on disk imports torch (mnist_demo.data): after the page is served, not before.
             demo.load(lambda: data_note_update(trainer), None, data_note, show_progress="hidden", **UI_EVENT)
+            gr.on(
+                [demo.load, train_page.select],
+                lambda: corrections_choice(corrections),
+                None,
+                include,
+                queue=False,
+                show_progress="hidden",
+                **UI_EVENT,
+            )
             demo.unload(session_end(trainer))
         with gr.Tab("Mistakes"):
             mistakes_tab(load_mistakes(loader.model_folder.path))
@@ -430,8 +447,9 @@ def session_end(trainer: Trainer):
     return forget
 
 
-def train_tab(trainer: Trainer, yours: gr.Label) -> gr.Markdown:
-    """The Train tab; returns its (hidden) note on where MNIST comes from, which the page load fills."""
+def train_tab(trainer: Trainer, yours: gr.Label, store: CorrectionStore | None = None) -> tuple:
+    """The Train tab; returns its (hidden) note on where MNIST comes from, which the page load fills, and its
+    (hidden) "include people's corrections" choice, shown when the app keeps some (`store`)."""
     gr.Markdown(
         f"### Train it yourself\nPick a network and watch it learn MNIST: the loss, and the accuracy on "
         f"validation images it never trains on. Then draw on the Draw tab: your model reads the drawing "
@@ -459,6 +477,14 @@ def train_tab(trainer: Trainer, yours: gr.Label) -> gr.Markdown:
             label="Augmentation (rotation, scale, shift, stroke width, blur, low resolution, paper)",
             elem_id="train-augment",
         )
+    include = gr.Checkbox(
+        False,
+        label="Include people's corrections",
+        info="the digits people corrected on the Draw tab, mixed in as train.py --corrections does; "
+        "a tenth of them are held out to score the model",
+        visible=False,
+        elem_id="train-corrections",
+    )
     with gr.Row():
         train_button = gr.Button("Train", variant="primary", elem_id="train-button")
         stop_button = gr.Button("Stop", variant="stop", elem_id="stop-button")
@@ -481,18 +507,19 @@ def train_tab(trainer: Trainer, yours: gr.Label) -> gr.Markdown:
         interactive=False,
         visible=False,
     )
-    settings = [model, epochs, lr, batch_size, augment]
+    settings = [model, epochs, lr, batch_size, augment, include]
     api_output = gr.JSON(visible=False)  # only /train's output
 
     def shown_progress(update: dict, points: list[dict]) -> dict:
         loss, accuracy = curve_frames(points)
         return {status: progress_text(update), bar: progress_bar(update), loss_plot: loss, accuracy_plot: accuracy}
 
-    def on_train(model, epochs, lr, batch_size, augment, request: gr.Request):
-        recipe = recipe_or_error(model, epochs, lr, batch_size, augment)
+    def on_train(model, epochs, lr, batch_size, augment, include_corrections, request: gr.Request):
+        recipe = choice_or_error(checked_recipe, model, epochs, lr, batch_size, augment)
+        folder = choice_or_error(corrections_folder, store, include_corrections)
         points = []
         try:
-            for update in trainer.train(recipe, request.session_hash):
+            for update in trainer.train(recipe, request.session_hash, folder):
                 points.append(update)
                 yield shown_progress(update, points)
         except TrainingError as error:
@@ -512,6 +539,7 @@ def train_tab(trainer: Trainer, yours: gr.Label) -> gr.Markdown:
         lr: float = DEFAULT_LR,
         batch_size: int = DEFAULT_BATCH_SIZE,
         augment: bool = False,
+        include_corrections: bool = False,
         request: gr.Request = None,
     ):
         """Train a network on MNIST here and stream its progress; the model is then this session's own.
@@ -522,12 +550,15 @@ def train_tab(trainer: Trainer, yours: gr.Label) -> gr.Markdown:
             lr: the peak learning rate, above 0.
             batch_size: images per optimizer step.
             augment: random rotation, scale, shift, stroke width, blur, low resolution and paper while training.
+            include_corrections: also learn the corrections people made on this app's Draw tab (as train.py
+                --corrections does); the last update then has "corrections".
         """
-        recipe = recipe_or_error(model, epochs, lr, batch_size, augment)
+        recipe = choice_or_error(checked_recipe, model, epochs, lr, batch_size, augment)
+        folder = choice_or_error(corrections_folder, store, include_corrections)
         try:
-            yield from trainer.train(recipe, request.session_hash)
+            yield from trainer.train(recipe, request.session_hash, folder)
         except TrainingError as error:
-            raise gr.Error(html.escape(str(error), quote=False), title="No MNIST", print_exception=False) from None
+            raise gr.Error(html.escape(str(error), quote=False), title="Cannot train", print_exception=False) from None
 
     def on_stop(request: gr.Request):
         trainer.stop(request.session_hash)
@@ -546,9 +577,9 @@ def train_tab(trainer: Trainer, yours: gr.Label) -> gr.Markdown:
         **TRAIN_EVENT,
         api_description='Train a network on MNIST; streams {"epoch", "step", "steps", "loss", "val_accuracy", '
         '"seconds", "seconds_left"}; the last also has "test_accuracy" (percent), '
-        '"test_mistakes" and "mistakes".',
+        '"test_mistakes" and "mistakes" (and "corrections", when included).',
     )
-    return data_note
+    return data_note, include
 
 
 def data_note_update(trainer: Trainer) -> gr.Markdown:
@@ -557,10 +588,17 @@ def data_note_update(trainer: Trainer) -> gr.Markdown:
     return gr.Markdown(note or "", visible=note is not None)
 
 
-def recipe_or_error(model, epochs, lr, batch_size, augment):
-    """The training recipe for these choices, or a gr.Error saying in plain words which one is wrong."""
+def corrections_choice(store: CorrectionStore | None) -> gr.Checkbox:
+    """The Train tab's "include people's corrections": shown only when the app keeps some."""
+    shown = store is not None and store.count > 0
+    return gr.Checkbox(visible=True) if shown else gr.Checkbox(False, visible=False)
+
+
+def choice_or_error(check, *choices):
+    """`check(*choices)` (a training recipe, the corrections folder), or a gr.Error saying in plain words which
+    choice is wrong."""
     try:
-        return checked_recipe(model, epochs, lr, batch_size, augment)
+        return check(*choices)
     except ValueError as error:
         raise gr.Error(html.escape(str(error), quote=False), title="Cannot train", print_exception=False) from None
 

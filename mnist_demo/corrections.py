@@ -504,6 +504,13 @@ class TrainingCorrections:
     def empty(self) -> bool:
         return not len(self.labels) and not len(self.non_digits)
 
+    def run_inputs(self) -> dict:
+        """`training.Run`'s arguments for them: the digits (weighed more) and the non-digits; None for none."""
+        return {
+            "corrections": (self.images, self.labels) if len(self.labels) else None,
+            "negatives": self.non_digits if len(self.non_digits) else None,
+        }
+
 
 def held_out(entry_id: str) -> bool:
     """Whether the entry belongs to the held-out slice: a HELD_OUT_SHARE of the ids, the same ones in every run
@@ -554,6 +561,16 @@ def held_out_score(entries, predict_mnist, threshold: float) -> dict:
     after = sum(answer_for(predict_mnist(e.mnist()), threshold) == e.label for e in entries)
     before = sum(e.meta["predicted"] == e.label for e in entries)
     return {"total": len(entries), "right_before": before, "right_after": int(after)}
+
+
+def held_out_text(score: dict) -> str:
+    """One line on `held_out_score`'s figures."""
+    if not score["total"]:
+        return "corrections: none held out to score (a tenth of them are, chosen by id)"
+    return (
+        f"held-out corrections read right: {score['right_before']} of {score['total']} by the model people "
+        f"corrected, {score['right_after']} of {score['total']} now"
+    )
 
 
 # --- the maintainer's command ---

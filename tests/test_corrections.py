@@ -317,3 +317,10 @@ def test_held_out_corrections_are_scored_before_and_after(tmp_path):
     }
     assert corrections.answer_for(np.full((2, 10), 0.1), threshold=0.5) == NOT_A_DIGIT_LABEL
     assert corrections.answer_for(np.eye(10)[[1, 7]], threshold=0.5) == "17"
+
+
+def test_held_out_figures_read_as_one_line():
+    assert corrections.held_out_text({"total": 6, "right_before": 0, "right_after": 5}) == (
+        "held-out corrections read right: 0 of 6 by the model people corrected, 5 of 6 now"
+    )
+    assert "none held out" in corrections.held_out_text({"total": 0, "right_before": 0, "right_after": 0})
