@@ -7,7 +7,7 @@
     python app.py --data-dir ../shared/data     # MNIST for the Train tab; --no-training hides it
 
 Also a Hugging Face Space's `app_file` (the Space sets GRADIO_SERVER_NAME / _PORT).
-Scripts use three endpoints with gradio_client: `/predict` takes a Sketchpad value,
+Scripts use these endpoints with gradio_client: `/predict` takes a Sketchpad value,
 `/classify` an image file; both return the ten probabilities as a gr.Label value.
 `/read` takes an image file of a whole number and returns JSON: {"number", "digits":
 [{"digit", "confidence", "box", "not_a_digit"}], "not_a_digit"}.
@@ -22,6 +22,11 @@ The Train tab and `/train` (streams {"epoch", "step", "steps", "loss", "val_accu
 with "test_accuracy") run `mnist_demo.live_training`: one training at a time, on one core, the
 model kept in memory for the browser session and read beside the packaged one on the Draw tab.
 `--no-training` (or MNIST_DEMO_NO_TRAINING=1, for a Space) hides both.
+
+People's corrections ("Wrong? It was: 7" under the answer, and `/correct`: a picture file and its
+right answer -> {"id", "count", "label", "predicted"}) are kept in `--corrections-dir` (default: the
+user's cache, or /data on a Space with persistent storage) by `mnist_demo.corrections_app`, pushed to
+the Hub dataset `--corrections-repo user/name` when a token is set; `--no-corrections` turns them off.
 """
 
 import argparse
@@ -34,7 +39,15 @@ import gradio as gr
 from mnist_demo import ImageError
 from mnist_demo.classifier import DIGIT_LABELS, probabilities_by_label
 from mnist_demo.classifier_loader import ClassifierLoader
-from mnist_demo.corrections import CorrectionStore
+from mnist_demo.corrections import CorrectionError, CorrectionStore
+from mnist_demo.corrections_app import (
+    BUTTONS,
+    open_corrections,
+    page_correction,
+    row_intro,
+    script_reply,
+    take_correction,
+)
 from mnist_demo.draw_view import answer_drawing, plain_answer, plain_view, read_number, with_pictures
 from mnist_demo.live_training import (
     DEFAULT_BATCH_SIZE,
@@ -46,7 +59,7 @@ from mnist_demo.live_training import (
     Trainer,
     TrainingError,
     checked_recipe,
-    corrections_folder,
+    corrections_to_learn,
     curve_frames,
     mistake_items,
     mnist_note,
@@ -146,8 +159,9 @@ def build_demo(
     The page is built from the files in the weights folder alone, so it can be served while
     torch and the model still load; predictions wait for the model. `warning` (e.g. why the
     Hub weights were not used) shows as a banner. With a `trainer`, a Train tab (and `/train`)
-    trains a model that the Draw tab then shows beside the packaged one, learning the `corrections`
-    people made too when asked to.
+    trains a model that the Draw tab then shows beside the packaged one (learning the `corrections` too when
+    asked to). With `corrections`, the Draw tab's row under the answer ("Wrong? It was: ...") and `/correct`
+    keep people's corrections there.
     """
     with gr.Blocks(title="Draw a digit", delete_cache=(3600, 3600)) as demo:
         gr.Markdown("# Draw a digit\nA small convolutional network trained on MNIST reads what you draw.")
@@ -155,7 +169,7 @@ def build_demo(
             f"⚠️ {html.escape(warning or '', quote=False)}", visible=warning is not None, elem_id="weights-warning"
         )
         with gr.Tab("Draw"):
-            yours = draw_tab(loader, trainer)
+            yours = draw_tab(loader, trainer, corrections)
         if trainer is not None:
             with gr.Tab("Train", elem_id="train-tab") as train_page:
                 data_note, include = train_tab(trainer, yours, corrections)
@@ -206,8 +220,9 @@ def ready(loader: ClassifierLoader):
     return loader.classifier()
 
 
-def draw_tab(loader: ClassifierLoader, trainer: Trainer | None = None):
-    """The Draw tab; with a `trainer`, also the hidden panel for the model trained in this session, returned."""
+def draw_tab(loader: ClassifierLoader, trainer: Trainer | None = None, corrections: CorrectionStore | None = None):
+    """The Draw tab; with a `trainer`, also the hidden panel for the model trained in this session, returned; with
+    `corrections`, the row that keeps them."""
     start = blank_prediction(DRAW_PROMPT)
     with gr.Row(elem_id="draw-row"):
         with gr.Column():
@@ -222,9 +237,13 @@ def draw_tab(loader: ClassifierLoader, trainer: Trainer | None = None):
             )
         with gr.Column():
             headline, probabilities, yours = answer_panel(start, trainer)
+            row = correction_row(corrections) if corrections is not None else None
             pictures = picture_panel()
     wire_drawing(loader, sketchpad, upload, [answer_line, headline, probabilities], pictures, start)
     script_endpoints(loader, sketchpad, upload, probabilities)
+    if corrections is not None:
+        wire_corrections(corrections, loader, sketchpad, upload, row)
+        correct_endpoint(corrections, loader, upload, sketchpad)
     if yours is not None:
         wire_your_model(trainer, sketchpad, yours)
     return yours
@@ -255,6 +274,86 @@ def answer_panel(start, trainer: Trainer | None) -> list:
         probabilities = gr.Label(start.label_value, num_top_classes=10, label="Probabilities", elem_id="probabilities")
         yours = your_model_panel(trainer) if trainer is not None else None
     return [headline, probabilities, yours]
+
+
+def correction_row(store: CorrectionStore) -> dict:
+    """Under the answer: "Wrong? It was: 0 1 ... 9 / not a digit", a box for a whole number, and the line that
+    thanks (and says how many corrections the demo has learned from). Its components by name."""
+    with gr.Group(elem_id="correct"):
+        with gr.Row(elem_id="correct-row"):
+            gr.HTML("<b>Wrong? It was:</b>", elem_id="correct-prompt", padding=False, min_width=0)
+            buttons = [
+                gr.Button(label, size="sm", min_width=0, elem_id=f"correct-{label.replace(' ', '-')}")
+                for label in BUTTONS
+            ]
+        with gr.Row(elem_id="correct-number-row"):
+            number = gr.Textbox(
+                placeholder="…or type the whole number, e.g. 2026",
+                show_label=False,
+                max_lines=1,
+                elem_id="correct-number",
+                scale=4,
+                min_width=0,
+            )
+            send = gr.Button("Send", size="sm", elem_id="correct-send", scale=1, min_width=0)
+        thanks = gr.Markdown(row_intro(store), elem_id="correct-thanks")
+    # Which picture the answer is about, the drawing or the upload: set in the browser by the last one changed.
+    shown = gr.Textbox("drawing", visible="hidden", elem_id="correct-shown")
+    return {"buttons": buttons, "number": number, "send": send, "thanks": thanks, "shown": shown}
+
+
+def wire_corrections(store: CorrectionStore, loader: ClassifierLoader, sketchpad, upload, row: dict) -> None:
+    """A click on the row keeps the picture the answer is about with what it really was; the line says thanks."""
+
+    def on_correct(label, drawing, picture_path, shown, request: gr.Request):
+        return page_correction(store, ready(loader), label, drawing, picture_path, shown, request.session_hash)
+
+    sources = [sketchpad, upload, row["shown"]]
+    for button in row["buttons"]:
+        button.click(on_correct, [button, *sources], row["thanks"], **MODEL_EVENT, **UI_EVENT)
+    gr.on(
+        [row["number"].submit, row["send"].click],
+        on_correct,
+        [row["number"], *sources],
+        row["thanks"],
+        **MODEL_EVENT,
+        **UI_EVENT,
+    )
+    sketchpad.change(None, None, row["shown"], js="() => 'drawing'", **UI_EVENT)
+    upload.upload(None, None, row["shown"], js="() => 'upload'", **UI_EVENT)
+    gr.on([sketchpad.clear, upload.clear], lambda: row_intro(store), None, row["thanks"], queue=False, **UI_EVENT)
+
+
+def correct_endpoint(store: CorrectionStore, loader: ClassifierLoader, upload, sketchpad) -> None:
+    """/correct: a picture file (or the Draw tab's value) and what it really was -> {"id", "count", ...}."""
+    label = gr.Textbox(visible=False)  # only /correct's second input
+    reply = gr.JSON(visible=False)  # only /correct's output
+
+    def correct(picture=None, digit: str = "", drawing=None, request: gr.Request = None):
+        """Say what a picture really was: it is kept (without anything about you) to train the next model.
+
+        Args:
+            picture: an image file (PNG, JPEG, ...) of a digit or a whole number.
+            digit: what it really was: "0" to "9", a whole number such as "2026", or "not a digit".
+            drawing: instead of a file, the Draw tab's value, as /predict takes it.
+        """
+        value = drawing if drawing is not None else picture
+        try:
+            return script_reply(*take_correction(store, ready(loader), value, digit, request.session_hash))
+        except CorrectionError as error:
+            raise gr.Error(html.escape(str(error), quote=False), title="Not kept", print_exception=False) from None
+
+    gr.on(
+        [],
+        correct,
+        [upload, label, sketchpad],
+        reply,
+        api_name="correct",
+        preprocess=False,
+        **MODEL_EVENT,
+        api_description='A picture and what it really was ("7", "2026" or "not a digit") -> {"id", "count", '
+        '"label", "predicted"}: the correction is kept to train the next model.',
+    )
 
 
 def picture_panel() -> list:
@@ -516,7 +615,7 @@ def train_tab(trainer: Trainer, yours: gr.Label, store: CorrectionStore | None =
 
     def on_train(model, epochs, lr, batch_size, augment, include_corrections, request: gr.Request):
         recipe = choice_or_error(checked_recipe, model, epochs, lr, batch_size, augment)
-        folder = choice_or_error(corrections_folder, store, include_corrections)
+        folder = choice_or_error(corrections_to_learn, store, include_corrections)
         points = []
         try:
             for update in trainer.train(recipe, request.session_hash, folder):
@@ -554,7 +653,7 @@ def train_tab(trainer: Trainer, yours: gr.Label, store: CorrectionStore | None =
                 --corrections does); the last update then has "corrections".
         """
         recipe = choice_or_error(checked_recipe, model, epochs, lr, batch_size, augment)
-        folder = choice_or_error(corrections_folder, store, include_corrections)
+        folder = choice_or_error(corrections_to_learn, store, include_corrections)
         try:
             yield from trainer.train(recipe, request.session_hash, folder)
         except TrainingError as error:
@@ -767,6 +866,24 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="hide the Train tab and /train ($MNIST_DEMO_NO_TRAINING=1)",
     )
     parser.add_argument(
+        "--corrections-dir",
+        default=None,
+        help="folder keeping people's corrections; default $MNIST_DEMO_CORRECTIONS_DIR, on a Space with "
+        "persistent storage /data/mnist-demo-corrections, else ~/.cache/mnist-demo/corrections",
+    )
+    parser.add_argument(
+        "--corrections-repo",
+        default=os.environ.get("MNIST_DEMO_CORRECTIONS_REPO") or None,
+        help="a Hub dataset (user/name) the corrections are pushed to every few minutes, with the token in "
+        "$HF_TOKEN ($MNIST_DEMO_CORRECTIONS_REPO)",
+    )
+    parser.add_argument(
+        "--no-corrections",
+        action="store_true",
+        default=os.environ.get("MNIST_DEMO_NO_CORRECTIONS", "") not in ("", "0"),
+        help="no correction row on the Draw tab and no /correct ($MNIST_DEMO_NO_CORRECTIONS=1)",
+    )
+    parser.add_argument(
         "--data-dir",
         default=os.environ.get("MNIST_DATA_DIR") or None,
         help="folder holding MNIST/raw for the Train tab; default $MNIST_DATA_DIR, else "
@@ -792,7 +909,8 @@ def main(argv=None):
     # cores and, on a busy machine, make a 2 ms forward pass take 50 ms or more.
     loader = ClassifierLoader(model_folder, threads=1)
     trainer = None if args.no_training else Trainer(args.data_dir)
-    demo = build_demo(loader, warning, trainer)
+    corrections = None if args.no_corrections else open_corrections(args.corrections_dir, args.corrections_repo)
+    demo = build_demo(loader, warning, trainer, corrections)
     try:
         demo.launch(
             server_name=args.host,

@@ -74,7 +74,7 @@ def checked_recipe(
     )
 
 
-def corrections_folder(store, wanted: bool) -> Path | None:
+def corrections_to_learn(store, wanted: bool) -> Path | None:
     """The folder of people's corrections a run learns from when `wanted`: the app's `store`'s
     (`corrections.CorrectionStore`); ValueError in plain words when it keeps none."""
     if not wanted:

@@ -58,6 +58,14 @@ def clean_hub_environment(monkeypatch, tmp_path_factory) -> Path:
     return home
 
 
+@pytest.fixture(autouse=True)
+def corrections_folder(monkeypatch, tmp_path_factory) -> Path:
+    """Every test's app keeps people's corrections in a folder of its own, never in the user's cache."""
+    folder = tmp_path_factory.mktemp("corrections")
+    monkeypatch.setenv("MNIST_DEMO_CORRECTIONS_DIR", str(folder))
+    return folder
+
+
 def set_hub_offline(monkeypatch, offline: bool) -> None:
     """HF_HUB_OFFLINE for this test, in the environment and in huggingface_hub's constant read at import."""
     from huggingface_hub import constants

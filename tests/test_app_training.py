@@ -55,7 +55,7 @@ def client(classifier, trainer, corrections):
 
 def test_the_api_page_lists_train_beside_the_other_endpoints(client):
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    assert set(endpoints) == {"/predict", "/classify", "/read", "/train"}
+    assert set(endpoints) == {"/predict", "/classify", "/read", "/correct", "/train"}
     names = [p["parameter_name"] for p in endpoints["/train"]["parameters"]]
     assert names == ["model", "epochs", "lr", "batch_size", "augment", "include_corrections"]
 

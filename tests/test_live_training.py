@@ -240,12 +240,12 @@ def test_a_run_learns_people_corrections_and_scores_the_held_out_ones(trainer, t
 
 def test_corrections_are_learned_only_when_asked_and_kept(tmp_path):
     store = kept_corrections(tmp_path / "some", np.zeros((1, 28, 28), np.uint8), ["7"])
-    assert live_training.corrections_folder(store, False) is None
-    assert live_training.corrections_folder(store, True) == store.folder
+    assert live_training.corrections_to_learn(store, False) is None
+    assert live_training.corrections_to_learn(store, True) == store.folder
     for nothing in (None, kept_corrections(tmp_path / "none", [], [])):
-        assert live_training.corrections_folder(nothing, False) is None
+        assert live_training.corrections_to_learn(nothing, False) is None
         with pytest.raises(ValueError, match="There are no people's corrections to learn from"):
-            live_training.corrections_folder(nothing, True)
+            live_training.corrections_to_learn(nothing, True)
 
 
 def test_a_missing_corrections_folder_is_said_in_words(trainer, tmp_path):
