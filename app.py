@@ -7,8 +7,9 @@
     python app.py --data-dir ../shared/data     # MNIST for the Train tab; --no-training hides it
 
 Also a Hugging Face Space's `app_file` (the Space sets GRADIO_SERVER_NAME / _PORT).
-Scripts use these endpoints with gradio_client: `/predict` takes a Sketchpad value,
-`/classify` an image file; both return the ten probabilities as a gr.Label value.
+Scripts use these endpoints with gradio_client: `/predict` takes strokes (the Draw tab's pad's
+value, `mnist_demo.strokes`) or a Sketchpad value, `/classify` an image file; both return the
+ten probabilities as a gr.Label value.
 `/read` takes an image file of a whole number and returns JSON: {"number", "digits":
 [{"digit", "confidence", "box", "not_a_digit"}], "not_a_digit"}.
 
@@ -33,8 +34,10 @@ import argparse
 import html
 import logging
 import os
+from dataclasses import dataclass
 
 import gradio as gr
+from gradio.utils import get_upload_folder, is_in_or_equal
 
 from mnist_demo import ImageError
 from mnist_demo.classifier import DIGIT_LABELS, probabilities_by_label
@@ -49,6 +52,7 @@ from mnist_demo.corrections_app import (
     take_correction,
 )
 from mnist_demo.draw_view import answer_drawing, plain_answer, plain_view, read_number, with_pictures
+from mnist_demo.drawing_pad import drawing_pad
 from mnist_demo.live_training import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_LR,
@@ -90,9 +94,8 @@ from mnist_demo.prediction import (
     refusal_title,
     unreadable_prediction,
 )
+from mnist_demo.strokes import pad_picture
 
-CANVAS_SIDE = 400  # preprocessing works at ~400 px anyway: a bigger canvas only costs upload and decode time
-BRUSH_RADIUS = 14  # a ~28 px stroke on a digit drawn ~250 px tall: MNIST's pen, relative to the digit
 QUEUE_SIZE = 64  # beyond this, new requests get "queue full" at once instead of piling up in memory
 CONCURRENCY = 2  # predictions running at once: one per core of a free CPU Space
 MAX_UPLOAD = "10mb"  # bigger uploads are refused before they reach the model
@@ -117,25 +120,6 @@ CSS = """
   #draw-row > .column { display: contents; }
   #upload { order: 1; }
 }
-"""
-# Gradio's Sketchpad starts (and restarts after a clear) with no tool selected, showing
-# "select the draw tool to start": pick the brush for the user, once the toolbar exists.
-SELECT_BRUSH = """
-() => {
-  let tries = 0;
-  const pick = () => {
-    const brush = document.querySelector('#sketchpad button[title="Brush"]')
-      || document.querySelector('#sketchpad button.quite-round');
-    if (brush) brush.click(); else if (tries++ < 50) setTimeout(pick, 100);
-  };
-  setTimeout(pick, 300);
-}
-"""
-# The Sketchpad uploads each stroke before its change event fires, so a Clear pressed meanwhile
-# would be followed by the answer for the drawing it wiped. A drawing event sends a blank
-# instead when the canvas has nothing left to undo: it was cleared (or undone) since.
-BLANK_IF_CLEARED = """
-(value) => document.querySelector('#sketchpad button[title="Undo"]')?.disabled ? null : value
 """
 # Options that belong to launch() in Gradio 6; tests launch with the same ones.
 LAUNCH_OPTIONS = {"css": CSS, "max_file_size": MAX_UPLOAD, "show_error": False}
@@ -189,7 +173,6 @@ def build_demo(
             mistakes_tab(load_mistakes(loader.model_folder.path))
         with gr.Tab("Model"):
             summary, layers = model_tab(loader.model_folder)
-        demo.load(None, js=SELECT_BRUSH)
         demo.load(
             lambda: loaded_model(loader, warning, banner, summary, layers),
             None,
@@ -227,7 +210,7 @@ def draw_tab(loader: ClassifierLoader, trainer: Trainer | None = None, correctio
     with gr.Row(elem_id="draw-row"):
         with gr.Column():
             answer_line = gr.Markdown(start.headline, elem_id="answer-line")  # phones only (CSS)
-            sketchpad = drawing_canvas()
+            pad = drawing_pad("Draw a digit (or a whole number)", "sketchpad")
             upload = gr.Image(
                 label="…or upload a picture of a digit",
                 type="filepath",
@@ -239,31 +222,13 @@ def draw_tab(loader: ClassifierLoader, trainer: Trainer | None = None, correctio
             headline, probabilities, yours = answer_panel(start, trainer)
             row = correction_row(corrections) if corrections is not None else None
             pictures = picture_panel()
-    wire_drawing(loader, sketchpad, upload, [answer_line, headline, probabilities], pictures, start)
-    script_endpoints(loader, sketchpad, upload, probabilities)
+    answers = DrawAnswers(answer_line, headline, probabilities, yours)
+    wire_drawing(loader, trainer, pad, upload, answers, pictures, start)
+    script_endpoints(loader, upload, probabilities)
     if corrections is not None:
-        wire_corrections(corrections, loader, sketchpad, upload, row)
-        correct_endpoint(corrections, loader, upload, sketchpad)
-    if yours is not None:
-        wire_your_model(trainer, sketchpad, yours)
+        wire_corrections(corrections, loader, pad, upload, row)
+        correct_endpoint(corrections, loader, upload)
     return yours
-
-
-def drawing_canvas() -> gr.Sketchpad:
-    """A square canvas with a black brush and nothing else: no layers, no crop, no colours."""
-    return gr.Sketchpad(
-        label="Draw a digit (or a whole number)",
-        elem_id="sketchpad",
-        type="pil",
-        image_mode="RGBA",
-        canvas_size=(CANVAS_SIDE, CANVAS_SIDE),
-        fixed_canvas=True,
-        layers=False,
-        transforms=(),
-        brush=gr.Brush(default_size=BRUSH_RADIUS, colors=["#000000"], color_mode="fixed"),
-        buttons=[],
-        height=CANVAS_SIDE + 130,
-    )
 
 
 def answer_panel(start, trainer: Trainer | None) -> list:
@@ -302,13 +267,13 @@ def correction_row(store: CorrectionStore) -> dict:
     return {"buttons": buttons, "number": number, "send": send, "thanks": thanks, "shown": shown}
 
 
-def wire_corrections(store: CorrectionStore, loader: ClassifierLoader, sketchpad, upload, row: dict) -> None:
+def wire_corrections(store: CorrectionStore, loader: ClassifierLoader, pad, upload, row: dict) -> None:
     """A click on the row keeps the picture the answer is about with what it really was; the line says thanks."""
 
     def on_correct(label, drawing, picture_path, shown, request: gr.Request):
         return page_correction(store, ready(loader), label, drawing, picture_path, shown, request.session_hash)
 
-    sources = [sketchpad, upload, row["shown"]]
+    sources = [pad, upload, row["shown"]]
     for button in row["buttons"]:
         button.click(on_correct, [button, *sources], row["thanks"], **MODEL_EVENT, **UI_EVENT)
     gr.on(
@@ -319,14 +284,15 @@ def wire_corrections(store: CorrectionStore, loader: ClassifierLoader, sketchpad
         **MODEL_EVENT,
         **UI_EVENT,
     )
-    sketchpad.change(None, None, row["shown"], js="() => 'drawing'", **UI_EVENT)
+    pad.change(None, None, row["shown"], js="() => 'drawing'", **UI_EVENT)
     upload.upload(None, None, row["shown"], js="() => 'upload'", **UI_EVENT)
-    gr.on([sketchpad.clear, upload.clear], lambda: row_intro(store), None, row["thanks"], queue=False, **UI_EVENT)
+    gr.on([pad.clear, upload.clear], lambda: row_intro(store), None, row["thanks"], queue=False, **UI_EVENT)
 
 
-def correct_endpoint(store: CorrectionStore, loader: ClassifierLoader, upload, sketchpad) -> None:
+def correct_endpoint(store: CorrectionStore, loader: ClassifierLoader, upload) -> None:
     """/correct: a picture file (or the Draw tab's value) and what it really was -> {"id", "count", ...}."""
     label = gr.Textbox(visible=False)  # only /correct's second input
+    drawing = gr.JSON(visible=False)  # only /correct's third input: strokes, or a Sketchpad value
     reply = gr.JSON(visible=False)  # only /correct's output
 
     def correct(picture=None, digit: str = "", drawing=None, request: gr.Request = None):
@@ -337,16 +303,16 @@ def correct_endpoint(store: CorrectionStore, loader: ClassifierLoader, upload, s
             digit: what it really was: "0" to "9", a whole number such as "2026", or "not a digit".
             drawing: instead of a file, the Draw tab's value, as /predict takes it.
         """
-        value = drawing if drawing is not None else picture
         try:
+            value = picture if drawing is None else checked_drawing(drawing)
             return script_reply(*take_correction(store, ready(loader), value, digit, request.session_hash))
-        except CorrectionError as error:
+        except (CorrectionError, ImageError) as error:
             raise gr.Error(html.escape(str(error), quote=False), title="Not kept", print_exception=False) from None
 
     gr.on(
         [],
         correct,
-        [upload, label, sketchpad],
+        [upload, label, drawing],
         reply,
         api_name="correct",
         preprocess=False,
@@ -379,33 +345,48 @@ def output_picture(label: str, elem_id: str, height: int, visible: bool = True) 
     )
 
 
-def wire_drawing(loader: ClassifierLoader, sketchpad, upload, answers: list, pictures: list, start):
-    """Each stroke (or upload) -> the answer at once, then its pictures; Clear -> the blank state."""
+@dataclass(frozen=True)
+class DrawAnswers:
+    """The Draw tab's components that show an answer: the phone's answer line, the headline, the probabilities
+    and, with a trainer, this session's own model's probabilities (else None)."""
 
-    def answer_then_pictures(picture, blank_label: str):
+    line: gr.Markdown
+    headline: gr.Markdown
+    probabilities: gr.Label
+    yours: gr.Label | None
+
+
+def wire_drawing(loader: ClassifierLoader, trainer, pad, upload, answers: DrawAnswers, pictures: list, start):
+    """Strokes (while the pen moves, and when it lifts) or an upload -> the answer, then, once the pen rests, its
+    pictures; Clear (the pad's, or the upload's) -> the blank state."""
+
+    def on_drawing(value, request: gr.Request):
         classifier = ready(loader)
-        answer = answer_for_people(classifier, picture, blank_label)
-        yield *shown_answer(answer), *(gr.skip() for _ in pictures)
-        yield *(gr.skip() for _ in answers), *shown_pictures(with_pictures(classifier, answer))
-
-    def on_drawing(value):
-        yield from answer_then_pictures(value, DRAW_PROMPT)
+        answer = answer_for_people(classifier, value, DRAW_PROMPT)
+        yield shown_answer(answers, answer) | your_answer(trainer, answers.yours, value, request)
+        if not (isinstance(value, dict) and value.get("drawing")):  # the pen rests: what the model saw, and why
+            yield shown_pictures(pictures, with_pictures(classifier, answer))
 
     def on_upload(file_data):
-        yield from answer_then_pictures(uploaded_path(file_data), NO_DIGIT)
+        classifier = ready(loader)
+        answer = answer_for_people(classifier, uploaded_path(file_data), NO_DIGIT)
+        yield shown_answer(answers, answer)
+        yield shown_pictures(pictures, with_pictures(classifier, answer))
 
     def reset():
-        return *shown_answer(start), *shown_pictures(plain_view(start))
+        return shown_answer(answers, start) | shown_pictures(pictures, plain_view(start))
 
-    outputs = [*answers, *pictures]
-    # A stroke ends -> the browser uploads the canvas -> .change. "always_last" drops the strokes
-    # drawn while an answer and its pictures are made, except the latest, which runs next: an
-    # older stroke's pictures can never land after a newer answer. BLANK_IF_CLEARED: see there.
-    drawing = sketchpad.change(
+    outputs = [answers.line, answers.headline, answers.probabilities, *pictures]
+    if answers.yours is not None:
+        outputs.append(answers.yours)
+    # The pad's value changes every SEND_MS while the pen moves, when it lifts, on undo and on Clear (the
+    # strokes, a few KB). One event for all of them, "always_last": the browser runs one at a time and, of
+    # the values that came meanwhile, only the latest, next. So answers arrive in the order drawn, and
+    # after a Clear the blank state is the last thing shown: no older answer can land after it.
+    pad.change(
         on_drawing,
-        sketchpad,
+        pad,
         outputs,
-        js=BLANK_IF_CLEARED,
         trigger_mode="always_last",
         show_progress="hidden",
         **MODEL_EVENT,
@@ -417,22 +398,26 @@ def wire_drawing(loader: ClassifierLoader, sketchpad, upload, answers: list, pic
     uploading = upload.upload(
         on_upload, upload, outputs, preprocess=False, trigger_mode="always_last", **MODEL_EVENT, **UI_EVENT
     )
-    # Registered before the reset, so a drawing's answer still in flight is cancelled before the blank shows.
-    sketchpad.clear(None, js=SELECT_BRUSH, cancels=[drawing])
+    # Registered before the reset, so an upload's answer still in flight is cancelled before the blank shows.
     upload.clear(None, cancels=[uploading])
-    for cleared in (sketchpad.clear, upload.clear):
-        cleared(reset, None, outputs, queue=False, show_progress="hidden", **UI_EVENT)
+    upload.clear(reset, None, outputs, queue=False, show_progress="hidden", **UI_EVENT)
 
 
-def shown_answer(answer) -> tuple:
-    """The answer line (phones), the headline and the probabilities, for `answers`' components."""
-    return answer.headline, answer.headline, answer.label_value
+def shown_answer(answers: DrawAnswers, answer) -> dict:
+    """The answer line (phones), the headline and the probabilities."""
+    return {answers.line: answer.headline, answers.headline: answer.headline, answers.probabilities: answer.label_value}
 
 
-def shown_pictures(view) -> tuple:
+def shown_pictures(pictures: list, view) -> dict:
     """The model's input, the saliency map, the boxes (hidden unless a whole number was read) and the cleaned
     ink (hidden unless a photo of paper was uploaded)."""
-    return view.model_input, view.saliency, shown_if_any(view.boxes), shown_if_any(view.cleaned_ink)
+    model_input, saliency, boxes, cleaned_ink = pictures
+    return {
+        model_input: view.model_input,
+        saliency: view.saliency,
+        boxes: shown_if_any(view.boxes),
+        cleaned_ink: shown_if_any(view.cleaned_ink),
+    }
 
 
 def shown_if_any(image) -> dict:
@@ -441,12 +426,24 @@ def shown_if_any(image) -> dict:
     return gr.update(value=image, visible=image is not None)
 
 
-def script_endpoints(loader: ClassifierLoader, sketchpad, upload, probabilities):
+def your_answer(trainer, yours, value, request: gr.Request) -> dict:
+    """This session's own model's probabilities for the drawing, when the app has a Train tab."""
+    if yours is None:
+        return {}
+    classifier = trainer.models.get(request.session_hash)
+    if classifier is None:  # none trained yet (the panel is hidden), or dropped for newer ones
+        return {yours: MODEL_DROPPED if value and value.get("strokes") else DRAW_PROMPT}
+    return {yours: answer_for_people(classifier, value, DRAW_PROMPT).label_value}
+
+
+def script_endpoints(loader: ClassifierLoader, upload, probabilities):
     """/predict, /classify and /read: endpoints with no UI trigger, reading the raw upload like the UI's upload."""
     reading = gr.JSON(visible=False)  # only the /read endpoint's output
+    drawing = gr.JSON(visible=False)  # only /predict's input: strokes, or a Sketchpad value
 
-    def predict_sketch(value):
-        return for_scripts(predict_digit, ready(loader), sketch_path(value), NO_DIGIT).label_value
+    def predict_drawing(value):
+        classifier = ready(loader)
+        return for_scripts(lambda: predict_digit(classifier, drawn_picture(value), NO_DIGIT)).label_value
 
     # With --mcp the endpoints are also MCP tools: api_description describes each tool, the
     # docstring's Args its input.
@@ -471,13 +468,14 @@ def script_endpoints(loader: ClassifierLoader, sketchpad, upload, probabilities)
     # /predict and /classify stay a single prediction: saliency and whole numbers cost time.
     gr.on(
         [],
-        predict_sketch,
-        sketchpad,
+        predict_drawing,
+        drawing,
         probabilities,
         api_name="predict",
         preprocess=False,
         **MODEL_EVENT,
-        api_description="A Sketchpad value -> the ten probabilities, or 'No digit' for a blank.",
+        api_description='Strokes {"width": 400, "height": 400, "strokes": [[[x, y], ...], ...]} (or a Sketchpad '
+        "value) -> the ten probabilities, or 'No digit' for a blank.",
     )
     gr.on(
         [],
@@ -511,30 +509,6 @@ def your_model_panel(trainer: Trainer) -> gr.Label:
         elem_id="your-probabilities",
         visible=False,
     )
-
-
-def wire_your_model(trainer: Trainer, sketchpad: gr.Sketchpad, yours: gr.Label) -> None:
-    """Each stroke is also read by this session's own model, in its own event beside the packaged model's."""
-
-    def on_drawing_yours(value, request: gr.Request):
-        classifier = trainer.models.get(request.session_hash)
-        if classifier is None:  # none trained yet (the panel is hidden), or dropped for newer ones
-            return {yours: MODEL_DROPPED}
-        return {yours: answer_for_people(classifier, value, DRAW_PROMPT).label_value}
-
-    # As the packaged model's answer: the latest stroke wins, and Clear cancels an answer in flight.
-    reading = sketchpad.change(
-        on_drawing_yours,
-        sketchpad,
-        yours,
-        js=BLANK_IF_CLEARED,
-        trigger_mode="always_last",
-        show_progress="hidden",
-        **MODEL_EVENT,
-        **UI_EVENT,
-    )
-    sketchpad.clear(None, cancels=[reading])
-    sketchpad.clear(lambda: {yours: DRAW_PROMPT}, None, yours, queue=False, show_progress="hidden", **UI_EVENT)
 
 
 def session_end(trainer: Trainer):
@@ -713,9 +687,10 @@ def for_scripts(answer, *args):
 
 
 def answer_for_people(classifier, picture, blank_label: str):
-    """For the UI: the Draw tab's answer, but an unreadable file is explained in the outputs (and a toast)."""
+    """For the UI: the Draw tab's answer to strokes or a file, but an unreadable one is explained in the outputs
+    (and a toast)."""
     try:
-        return answer_drawing(classifier, picture, blank_label)
+        return answer_drawing(classifier, pad_picture(picture), blank_label)
     except ImageError as error:
         gr.Warning(html.escape(str(error), quote=False), title=refusal_title(error))
         return plain_answer(unreadable_prediction(error))
@@ -726,9 +701,18 @@ def uploaded_path(file_data: dict | None) -> str | None:
     return (file_data or {}).get("path")
 
 
-def sketch_path(value: dict | None):
-    """The composite image of a Sketchpad value sent by a script; None (blank) when it has none."""
-    return uploaded_path((value or {}).get("composite"))
+def checked_drawing(value):
+    """A script's drawing (strokes, or a Sketchpad value) as it came, but an ImageError when it names a file that
+    Gradio did not receive (its upload folder): a script reads no other file on the server."""
+    path = pad_picture(value) if isinstance(value, dict) and "composite" in value else None
+    if isinstance(path, str) and not is_in_or_equal(path, get_upload_folder()):
+        raise ImageError("Send the picture itself (gradio_client's handle_file), not a path on the server.")
+    return value
+
+
+def drawn_picture(value):
+    """/predict's input as a picture: strokes drawn, or a Sketchpad value's composite (see `checked_drawing`)."""
+    return pad_picture(checked_drawing(value))
 
 
 def mistakes_tab(mistakes):

@@ -6,9 +6,9 @@
     script_reply(saved, kept)                                                 # /correct's {"id", "count", ...}
     page_correction(store, classifier, "7", drawing, upload, "drawing", session)   # the Draw tab's line after a click
 
-`value` is what the Draw tab or a script sends: a Sketchpad value (a drawing), an uploaded file's path or
-Gradio FileData, or a picture. The folder, the caps and the rate limit are `mnist_demo.corrections`'; the
-Hub push `mnist_demo.corrections_hub`'s.
+`value` is what the Draw tab or a script sends: the pad's strokes or a Sketchpad value (a drawing), an
+uploaded file's path or Gradio FileData, or a picture. The folder, the caps and the rate limit are
+`mnist_demo.corrections`'; the Hub push `mnist_demo.corrections_hub`'s.
 """
 
 import html
@@ -17,6 +17,7 @@ import threading
 
 from .corrections import (
     NOT_A_DIGIT_LABEL,
+    BadCorrection,
     CorrectionError,
     CorrectionStore,
     Saved,
@@ -25,6 +26,7 @@ from .corrections import (
     full_text,
     thanks_text,
 )
+from .strokes import StrokesError, is_strokes, parsed, stroke_picture
 
 log = logging.getLogger("mnist_demo")
 
@@ -55,7 +57,14 @@ def push_to_hub(store: CorrectionStore, repo_id: str):
 
 def picture_and_strokes(value) -> tuple[object, str, list | dict | None]:
     """What a correction reads, where it came from ("drawing" or "upload") and a drawing's strokes, from a Draw tab
-    or script value: a Sketchpad value (its composite a picture or Gradio FileData), FileData, a path, a picture."""
+    or script value: the pad's strokes (`mnist_demo.strokes`), a Sketchpad value (its composite a picture or
+    Gradio FileData), FileData, a path, a picture."""
+    if is_strokes(value):  # the Draw tab's pad: its strokes, drawn as the reading sees them, and kept
+        try:
+            checked = parsed(value)
+            return stroke_picture(checked), "drawing", {k: checked.get(k) for k in ("width", "height", "strokes")}
+        except StrokesError as error:
+            raise BadCorrection(str(error)) from None
     if isinstance(value, dict) and "composite" in value:  # a Sketchpad value
         composite = value["composite"]
         if isinstance(composite, dict):  # as a script sends it: FileData

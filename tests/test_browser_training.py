@@ -82,7 +82,6 @@ def test_train_the_mlp_watch_the_curves_grow_then_draw_with_both_models(page):
 
     page.get_by_role("tab", name="Draw").click()
     page.locator("#your-probabilities").wait_for(state="visible")
-    page.get_by_label("Brush").first.click()
     draw(page, SEVEN)
     wait_for_label(page, "7")  # the packaged model
     page.wait_for_function(

@@ -110,6 +110,20 @@ def test_correct_takes_the_draw_tabs_value_too(server, client, files):
 
 
 @pytest.mark.slow
+def test_correct_keeps_the_pads_strokes_with_the_picture_they_make(server, client):
+    seven = {"width": 400, "height": 400, "strokes": [[[110, 90], [290, 90]], [[290, 90], [180, 330]]], "sent": 3}
+    saved = client.predict(digit="1", drawing=seven, api_name="/correct")
+    assert (saved["label"], saved["predicted"]) == ("1", "7")
+    entry = next(e for e in read_entries(server[1].folder) if e.id == saved["id"])
+    assert entry.meta["source"] == "drawing" and entry.picture().size == (400, 400)
+    assert entry.meta["strokes"] == {k: seven[k] for k in ("width", "height", "strokes")}
+    with pytest.raises(AppError, match="Too many strokes"):
+        client.predict(digit="1", drawing={"strokes": [[[1, 2]]] * 1000}, api_name="/correct")
+    with pytest.raises(AppError, match="not a path on the server"):
+        client.predict(digit="1", drawing={"composite": {"path": "/etc/hostname"}}, api_name="/correct")
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "picture, digit, drawing, words",
     [
