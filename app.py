@@ -42,7 +42,7 @@ from gradio.utils import get_upload_folder, is_in_or_equal
 from mnist_demo import ImageError
 from mnist_demo.classifier import DIGIT_LABELS, probabilities_by_label
 from mnist_demo.classifier_loader import ClassifierLoader
-from mnist_demo.corrections import CorrectionError, CorrectionStore
+from mnist_demo.corrections import CorrectionError, CorrectionStore, latest_corrections, latest_header
 from mnist_demo.corrections_app import (
     BUTTONS,
     open_corrections,
@@ -108,7 +108,9 @@ CSS = """
 #model-input img, #saliency img { height: 168px !important; object-fit: contain !important; }
 #cleaned-ink img { height: 300px !important; object-fit: contain !important; }
 #confusion td, #confusion th { text-align: center; cursor: pointer; }
-#mistakes .caption-label { white-space: normal; text-overflow: clip; font-size: var(--text-xs); }
+#mistakes .caption-label, #latest-corrections .caption-label {
+  white-space: normal; text-overflow: clip; font-size: var(--text-xs);
+}
 #weights-warning { border: 1px solid #d97706; border-radius: 8px; padding: 0 12px; background: #fffbeb; }
 #answer-line { display: none; }
 #answer-line h2, #answer-line p { display: inline; margin: 0 0.5em 0 0; }
@@ -169,8 +171,10 @@ def build_demo(
                 **UI_EVENT,
             )
             demo.unload(session_end(trainer))
-        with gr.Tab("Mistakes"):
+        with gr.Tab("Mistakes") as mistakes_page:
             mistakes_tab(load_mistakes(loader.model_folder.path))
+            if corrections is not None:
+                corrections_section(corrections, mistakes_page)
         with gr.Tab("Model"):
             summary, layers = model_tab(loader.model_folder)
         demo.load(
@@ -798,6 +802,30 @@ def mistakes_tab(mistakes):
     gallery.select(
         on_select, [true_digit, predicted_digit], [selected, selected_image, selected_probabilities], **UI_EVENT
     )
+
+
+def corrections_section(store: CorrectionStore, tab: gr.Tab) -> None:
+    """The Mistakes tab's latest corrections people made (the picture, what the model said, what they said it
+    was), read again from the corrections folder each time the tab is opened."""
+    gr.Markdown("### People's corrections")
+    header = gr.Markdown("", elem_id="corrections-header")  # filled when the tab opens
+    latest = gr.Gallery(
+        label="The latest corrections",
+        elem_id="latest-corrections",
+        columns=8,
+        height=360,
+        allow_preview=False,
+        object_fit="contain",
+        format="png",
+        buttons=[],
+        interactive=False,
+    )
+
+    def on_open():
+        items = latest_corrections(store)
+        return {header: latest_header(store.count, len(items)), latest: items}
+
+    tab.select(on_open, None, [header, latest], show_progress="hidden", **UI_EVENT)
 
 
 def model_tab(model_folder):
