@@ -42,7 +42,7 @@ from gradio.utils import get_upload_folder, is_in_or_equal
 from mnist_demo import ImageError
 from mnist_demo.classifier import DIGIT_LABELS, probabilities_by_label
 from mnist_demo.classifier_loader import ClassifierLoader
-from mnist_demo.corrections import CorrectionError, CorrectionStore
+from mnist_demo.corrections import CorrectionError, CorrectionStore, latest_corrections, latest_header
 from mnist_demo.corrections_app import (
     BUTTONS,
     open_corrections,
@@ -63,6 +63,7 @@ from mnist_demo.live_training import (
     Trainer,
     TrainingError,
     checked_recipe,
+    corrections_to_learn,
     curve_frames,
     mistake_items,
     mnist_note,
@@ -107,17 +108,32 @@ CSS = """
 #model-input img, #saliency img { height: 168px !important; object-fit: contain !important; }
 #cleaned-ink img { height: 300px !important; object-fit: contain !important; }
 #confusion td, #confusion th { text-align: center; cursor: pointer; }
-#mistakes .caption-label { white-space: normal; text-overflow: clip; font-size: var(--text-xs); }
+#mistakes .caption-label, #latest-corrections .caption-label {
+  white-space: normal; text-overflow: clip; font-size: var(--text-xs);
+}
 #weights-warning { border: 1px solid #d97706; border-radius: 8px; padding: 0 12px; background: #fffbeb; }
 #answer-line { display: none; }
 #answer-line h2, #answer-line p { display: inline; margin: 0 0.5em 0 0; }
 #answer-line .prose { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+/* The correction row: the buttons wrap (two lines on a phone), each big enough for a finger. */
+#correct-row { flex-wrap: wrap; align-items: center; gap: 6px; }
+#correct-row > * { flex: 0 0 auto !important; width: auto !important; min-width: 0 !important; }
+#correct-row button, #correct-send { min-width: 2.5rem !important; min-height: 2.5rem !important; }
+#correct-prompt { white-space: nowrap; margin-right: 0.25em; }
+#correct-number-row { align-items: center; flex-wrap: nowrap; }
 /* A phone shows the answer in one line above the canvas, so the drawing and its answer fit on the
    screen together; the columns dissolve into one, with the upload after the answer. */
 @media (max-width: 640px) {
   #answer-line { display: block; }
   #draw-row > .column { display: contents; }
   #upload { order: 1; }
+}
+"""
+# Which picture the correction row keeps: the drawing once the pad has strokes, else what it was (the upload).
+DRAWN_IF_STROKES = """
+(pad, shown) => {
+  try { pad = typeof pad === "string" ? JSON.parse(pad) : pad; } catch (error) { return shown; }
+  return pad?.strokes?.length ? "drawing" : shown;
 }
 """
 # Options that belong to launch() in Gradio 6; tests launch with the same ones.
@@ -142,8 +158,9 @@ def build_demo(
     The page is built from the files in the weights folder alone, so it can be served while
     torch and the model still load; predictions wait for the model. `warning` (e.g. why the
     Hub weights were not used) shows as a banner. With a `trainer`, a Train tab (and `/train`)
-    trains a model that the Draw tab then shows beside the packaged one. With `corrections`, the Draw tab's
-    row under the answer ("Wrong? It was: ...") and `/correct` keep people's corrections there.
+    trains a model that the Draw tab then shows beside the packaged one (learning the `corrections` too when
+    asked to). With `corrections`, the Draw tab's row under the answer ("Wrong? It was: ...") and `/correct`
+    keep people's corrections there.
     """
     with gr.Blocks(title="Draw a digit", delete_cache=(3600, 3600)) as demo:
         gr.Markdown("# Draw a digit\nA small convolutional network trained on MNIST reads what you draw.")
@@ -153,13 +170,24 @@ def build_demo(
         with gr.Tab("Draw"):
             yours = draw_tab(loader, trainer, corrections)
         if trainer is not None:
-            with gr.Tab("Train", elem_id="train-tab"):
-                data_note = train_tab(trainer, yours)
+            with gr.Tab("Train", elem_id="train-tab") as train_page:
+                data_note, include = train_tab(trainer, yours, corrections)
             # Looking for MNIST on disk imports torch (mnist_demo.data): after the page is served, not before.
             demo.load(lambda: data_note_update(trainer), None, data_note, show_progress="hidden", **UI_EVENT)
+            gr.on(
+                [demo.load, train_page.select],
+                lambda: corrections_choice(corrections),
+                None,
+                include,
+                queue=False,
+                show_progress="hidden",
+                **UI_EVENT,
+            )
             demo.unload(session_end(trainer))
-        with gr.Tab("Mistakes"):
+        with gr.Tab("Mistakes") as mistakes_page:
             mistakes_tab(load_mistakes(loader.model_folder.path))
+            if corrections is not None:
+                corrections_section(corrections, mistakes_page)
         with gr.Tab("Model"):
             summary, layers = model_tab(loader.model_folder)
         demo.load(
@@ -233,7 +261,7 @@ def answer_panel(start, trainer: Trainer | None) -> list:
 def correction_row(store: CorrectionStore) -> dict:
     """Under the answer: "Wrong? It was: 0 1 ... 9 / not a digit", a box for a whole number, and the line that
     thanks (and says how many corrections the demo has learned from). Its components by name."""
-    with gr.Group(elem_id="correct"):
+    with gr.Column(elem_id="correct"):
         with gr.Row(elem_id="correct-row"):
             gr.HTML("<b>Wrong? It was:</b>", elem_id="correct-prompt", padding=False, min_width=0)
             buttons = [
@@ -273,7 +301,8 @@ def wire_corrections(store: CorrectionStore, loader: ClassifierLoader, pad, uplo
         **MODEL_EVENT,
         **UI_EVENT,
     )
-    pad.change(None, None, row["shown"], js="() => 'drawing'", **UI_EVENT)
+    # The pad sends a value on load and on clear too: only strokes make the drawing the picture shown.
+    pad.change(None, [pad, row["shown"]], row["shown"], js=DRAWN_IF_STROKES, **UI_EVENT)
     upload.upload(None, None, row["shown"], js="() => 'upload'", **UI_EVENT)
     gr.on([pad.clear, upload.clear], lambda: row_intro(store), None, row["thanks"], queue=False, **UI_EVENT)
 
@@ -509,8 +538,9 @@ def session_end(trainer: Trainer):
     return forget
 
 
-def train_tab(trainer: Trainer, yours: gr.Label) -> gr.Markdown:
-    """The Train tab; returns its (hidden) note on where MNIST comes from, which the page load fills."""
+def train_tab(trainer: Trainer, yours: gr.Label, store: CorrectionStore | None = None) -> tuple:
+    """The Train tab; returns its (hidden) note on where MNIST comes from, which the page load fills, and its
+    (hidden) "include people's corrections" choice, shown when the app keeps some (`store`)."""
     gr.Markdown(
         f"### Train it yourself\nPick a network and watch it learn MNIST: the loss, and the accuracy on "
         f"validation images it never trains on. Then draw on the Draw tab: your model reads the drawing "
@@ -538,6 +568,14 @@ def train_tab(trainer: Trainer, yours: gr.Label) -> gr.Markdown:
             label="Augmentation (rotation, scale, shift, stroke width, blur, low resolution, paper)",
             elem_id="train-augment",
         )
+    include = gr.Checkbox(
+        False,
+        label="Include people's corrections",
+        info="the digits people corrected on the Draw tab, mixed in as train.py --corrections does; "
+        "a tenth of them are held out to score the model",
+        visible=False,
+        elem_id="train-corrections",
+    )
     with gr.Row():
         train_button = gr.Button("Train", variant="primary", elem_id="train-button")
         stop_button = gr.Button("Stop", variant="stop", elem_id="stop-button")
@@ -560,18 +598,19 @@ def train_tab(trainer: Trainer, yours: gr.Label) -> gr.Markdown:
         interactive=False,
         visible=False,
     )
-    settings = [model, epochs, lr, batch_size, augment]
+    settings = [model, epochs, lr, batch_size, augment, include]
     api_output = gr.JSON(visible=False)  # only /train's output
 
     def shown_progress(update: dict, points: list[dict]) -> dict:
         loss, accuracy = curve_frames(points)
         return {status: progress_text(update), bar: progress_bar(update), loss_plot: loss, accuracy_plot: accuracy}
 
-    def on_train(model, epochs, lr, batch_size, augment, request: gr.Request):
-        recipe = recipe_or_error(model, epochs, lr, batch_size, augment)
+    def on_train(model, epochs, lr, batch_size, augment, include_corrections, request: gr.Request):
+        recipe = choice_or_error(checked_recipe, model, epochs, lr, batch_size, augment)
+        folder = choice_or_error(corrections_to_learn, store, include_corrections)
         points = []
         try:
-            for update in trainer.train(recipe, request.session_hash):
+            for update in trainer.train(recipe, request.session_hash, folder):
                 points.append(update)
                 yield shown_progress(update, points)
         except TrainingError as error:
@@ -591,6 +630,7 @@ def train_tab(trainer: Trainer, yours: gr.Label) -> gr.Markdown:
         lr: float = DEFAULT_LR,
         batch_size: int = DEFAULT_BATCH_SIZE,
         augment: bool = False,
+        include_corrections: bool = False,
         request: gr.Request = None,
     ):
         """Train a network on MNIST here and stream its progress; the model is then this session's own.
@@ -601,12 +641,15 @@ def train_tab(trainer: Trainer, yours: gr.Label) -> gr.Markdown:
             lr: the peak learning rate, above 0.
             batch_size: images per optimizer step.
             augment: random rotation, scale, shift, stroke width, blur, low resolution and paper while training.
+            include_corrections: also learn the corrections people made on this app's Draw tab (as train.py
+                --corrections does); the last update then has "corrections".
         """
-        recipe = recipe_or_error(model, epochs, lr, batch_size, augment)
+        recipe = choice_or_error(checked_recipe, model, epochs, lr, batch_size, augment)
+        folder = choice_or_error(corrections_to_learn, store, include_corrections)
         try:
-            yield from trainer.train(recipe, request.session_hash)
+            yield from trainer.train(recipe, request.session_hash, folder)
         except TrainingError as error:
-            raise gr.Error(html.escape(str(error), quote=False), title="No MNIST", print_exception=False) from None
+            raise gr.Error(html.escape(str(error), quote=False), title="Cannot train", print_exception=False) from None
 
     def on_stop(request: gr.Request):
         trainer.stop(request.session_hash)
@@ -625,9 +668,9 @@ def train_tab(trainer: Trainer, yours: gr.Label) -> gr.Markdown:
         **TRAIN_EVENT,
         api_description='Train a network on MNIST; streams {"epoch", "step", "steps", "loss", "val_accuracy", '
         '"seconds", "seconds_left"}; the last also has "test_accuracy" (percent), '
-        '"test_mistakes" and "mistakes".',
+        '"test_mistakes" and "mistakes" (and "corrections", when included).',
     )
-    return data_note
+    return data_note, include
 
 
 def data_note_update(trainer: Trainer) -> gr.Markdown:
@@ -636,10 +679,17 @@ def data_note_update(trainer: Trainer) -> gr.Markdown:
     return gr.Markdown(note or "", visible=note is not None)
 
 
-def recipe_or_error(model, epochs, lr, batch_size, augment):
-    """The training recipe for these choices, or a gr.Error saying in plain words which one is wrong."""
+def corrections_choice(store: CorrectionStore | None) -> gr.Checkbox:
+    """The Train tab's "include people's corrections": shown only when the app keeps some."""
+    shown = store is not None and store.count > 0
+    return gr.Checkbox(visible=True) if shown else gr.Checkbox(False, visible=False)
+
+
+def choice_or_error(check, *choices):
+    """`check(*choices)` (a training recipe, the corrections folder), or a gr.Error saying in plain words which
+    choice is wrong."""
     try:
-        return checked_recipe(model, epochs, lr, batch_size, augment)
+        return check(*choices)
     except ValueError as error:
         raise gr.Error(html.escape(str(error), quote=False), title="Cannot train", print_exception=False) from None
 
@@ -766,6 +816,30 @@ def mistakes_tab(mistakes):
     gallery.select(
         on_select, [true_digit, predicted_digit], [selected, selected_image, selected_probabilities], **UI_EVENT
     )
+
+
+def corrections_section(store: CorrectionStore, tab: gr.Tab) -> None:
+    """The Mistakes tab's latest corrections people made (the picture, what the model said, what they said it
+    was), read again from the corrections folder each time the tab is opened."""
+    gr.Markdown("### People's corrections")
+    header = gr.Markdown("", elem_id="corrections-header")  # filled when the tab opens
+    latest = gr.Gallery(
+        label="The latest corrections",
+        elem_id="latest-corrections",
+        columns=8,
+        height=360,
+        allow_preview=False,
+        object_fit="contain",
+        format="png",
+        buttons=[],
+        interactive=False,
+    )
+
+    def on_open():
+        items = latest_corrections(store)
+        return {header: latest_header(store.count, len(items)), latest: items}
+
+    tab.select(on_open, None, [header, latest], show_progress="hidden", **UI_EVENT)
 
 
 def model_tab(model_folder):

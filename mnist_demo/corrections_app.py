@@ -26,6 +26,7 @@ from .corrections import (
     full_text,
     thanks_text,
 )
+from .picture import drawing_of
 from .strokes import StrokesError, is_strokes, parsed, stroke_picture
 
 log = logging.getLogger("mnist_demo")
@@ -85,13 +86,34 @@ def take_correction(store: CorrectionStore, classifier, value, label, session: s
 
 
 def page_correction(store: CorrectionStore, classifier, label, drawing, upload, shown: str, session: str | None) -> str:
-    """A click on the Draw tab's row: keep the picture the answer is about (the upload when `shown` is "upload",
-    else the drawing) with its right answer `label`; the line that says so, or why it was not kept."""
+    """A click on the Draw tab's row: keep the picture the answer is about (`shown_value`) with its right answer
+    `label`; the line that says so, or why it was not kept."""
     try:
-        saved, kept = take_correction(store, classifier, upload if shown == "upload" else drawing, label, session)
+        saved, kept = take_correction(store, classifier, shown_value(drawing, upload, shown), label, session)
     except CorrectionError as error:
         return f"⚠️ {html.escape(str(error), quote=False)}"
     return thanks_text(kept.label, saved.count)
+
+
+def shown_value(drawing, upload, shown: str):
+    """The picture the Draw tab's answer is about: the drawing or the upload, whichever is there; when both are,
+    the one the page last changed (`shown`, "drawing" or "upload", set in the browser a moment after the change)."""
+    if upload and not has_ink(drawing):
+        return upload
+    if not upload or shown != "upload":
+        return drawing
+    return upload
+
+
+def has_ink(drawing) -> bool:
+    """Whether a Draw tab value holds a drawing: strokes (a malformed value counts: its error is said), or a
+    Sketchpad's composite."""
+    if is_strokes(drawing):
+        try:
+            return bool(parsed(drawing).get("strokes"))
+        except (StrokesError, AttributeError):
+            return True
+    return drawing_of(drawing) is not None
 
 
 def script_reply(saved: Saved, kept) -> dict:

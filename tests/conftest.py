@@ -230,3 +230,22 @@ def wait_for_label(page, text: str):
         arg=text,
         timeout=PREDICTION_TIMEOUT_MS,
     )
+
+
+def kept_corrections(folder, images, labels, predicted: str = "0"):
+    """A corrections folder holding one correction per image (uint8 [28, 28]): `labels` the right answers."""
+    from mnist_demo.corrections import CorrectionStore, RateLimit
+
+    return keep_corrections(CorrectionStore(folder, rate=RateLimit(per_minute=10_000)), images, labels, predicted)
+
+
+def keep_corrections(store, images, labels, predicted: str = "0"):
+    """`store` with one more correction per image (uint8 [28, 28]), oldest first: the model said `predicted`."""
+    from PIL import Image
+
+    from mnist_demo.corrections import Correction
+
+    for image, label in zip(images, labels):
+        probabilities = [{str(d): 0.1 for d in range(10)}]
+        store.save(Correction(Image.fromarray(255 - image), image, str(label), predicted, probabilities, "x"))
+    return store

@@ -1,5 +1,5 @@
-"""The Train tab as a person uses it, in real Chromium: train the mlp for 1 epoch, watch the curves grow,
-then draw a digit and see both models' answers side by side.
+"""The Train tab as a person uses it, in real Chromium: train the mlp for 1 epoch with people's corrections,
+watch the curves grow, then draw a digit and see both models' answers side by side.
 
 Needs real MNIST (MNIST_DATA_DIR) and Debian's Chromium. The screenshot of the finished run is
 docs/train-tab.png's source (screenshots/ is gitignored).
@@ -13,7 +13,7 @@ import pytest
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from conftest import SCREENSHOTS, SEVEN, draw, wait_for_label  # noqa: E402
+from conftest import SCREENSHOTS, SEVEN, draw, kept_corrections, wait_for_label  # noqa: E402
 
 import app  # noqa: E402
 from mnist_demo.classifier_loader import ClassifierLoader  # noqa: E402
@@ -38,8 +38,10 @@ WATCH_THE_CURVE = """
 
 
 @pytest.fixture(scope="module")
-def url(classifier, mnist_dir):
-    demo = app.build_demo(ClassifierLoader.of(classifier), trainer=Trainer(mnist_dir))
+def url(classifier, mnist_dir, mnist_test, tmp_path_factory):
+    images, labels = mnist_test
+    corrections = kept_corrections(tmp_path_factory.mktemp("corrections"), images[:20], labels[:20])
+    demo = app.build_demo(ClassifierLoader.of(classifier), trainer=Trainer(mnist_dir), corrections=corrections)
     _, local_url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **app.LAUNCH_OPTIONS)
     yield local_url
     demo.close()
@@ -58,6 +60,7 @@ def test_train_the_mlp_watch_the_curves_grow_then_draw_with_both_models(page):
     assert not page.locator("#your-probabilities").is_visible()  # no model of yours yet
     page.get_by_role("tab", name="Train").click()
     page.locator("#train-network").get_by_text("mlp", exact=True).click()
+    page.locator("#train-corrections input").check()  # shown: the app keeps corrections
     page.evaluate(WATCH_THE_CURVE)
     page.locator("#train-button").click()
 
@@ -72,6 +75,7 @@ def test_train_the_mlp_watch_the_curves_grow_then_draw_with_both_models(page):
     results = page.locator("#train-results").inner_text()
     accuracy = float(results.split("Test accuracy: ")[1].split("%")[0])
     assert accuracy >= 95
+    assert "Learned from people's corrections: " in results
     assert page.locator("#train-mistakes img").count() > 0  # a few of its mistakes
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "train-tab.png"), full_page=True)

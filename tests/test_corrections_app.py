@@ -30,9 +30,12 @@ from mnist_demo.corrections_app import (  # noqa: E402
     page_correction,
     picture_and_strokes,
     row_intro,
+    shown_value,
 )
 
 SEVEN = [(110, 90), (290, 90), (180, 330)]  # on a 400 px canvas
+PAD_SEVEN = {"width": 400, "height": 400, "strokes": [[list(point) for point in SEVEN]], "drawing": False, "sent": 2}
+PAD_EMPTY = {"width": 400, "height": 400, "strokes": [], "drawing": False, "sent": 0}
 
 
 def canvas(points=SEVEN) -> Image.Image:
@@ -169,16 +172,18 @@ def test_sixteen_clients_at_once_keep_all_320_whole_and_a_restart_counts_them(cl
     start = threading.Barrier(16)
 
     def person(k: int) -> None:
-        client = Client(url, verbose=False)
+        client = None
         try:
-            start.wait()
+            client = Client(url, verbose=False)
+            start.wait(timeout=120)  # a client that could not connect breaks the barrier: no one waits forever
             for i in range(20):
                 digit = str((k + i) % 10)
                 sent[client.predict(handle_file(str(files / "one.png")), digit, api_name="/correct")["id"]] = digit
         except Exception as error:  # noqa: BLE001 - reported below
             failures.append(error)
         finally:
-            client.close()
+            if client is not None:
+                client.close()
 
     try:
         people = [threading.Thread(target=person, args=(k,)) for k in range(16)]
@@ -220,6 +225,23 @@ def test_the_row_keeps_the_picture_the_answer_is_about(classifier, files, tmp_pa
     assert line == "Thank you: kept as **not a digit**. The demo has learned from 2 corrections."
     kept = {e.meta["source"]: e.meta["predicted"] for e in read_entries(tmp_path)}
     assert kept == {"drawing": "7", "upload": "1"}
+
+
+@pytest.mark.parametrize(
+    "drawing, upload, shown, kept",
+    [
+        (PAD_SEVEN, None, "upload", "drawing"),  # only a drawing: the drawing, whatever the page last said
+        (PAD_EMPTY, "up.png", "drawing", "upload"),  # only an upload (the pad's empty value is no drawing)
+        ({"composite": None}, "up.png", "drawing", "upload"),
+        (PAD_SEVEN, "up.png", "drawing", "drawing"),  # both: the one changed last
+        (PAD_SEVEN, "up.png", "upload", "upload"),
+        (PAD_EMPTY, None, "upload", "drawing"),  # neither: the (empty) drawing, which says so
+        ('{"strokes": 3}', "up.png", "upload", "upload"),
+        ('{"strokes": 3', "up.png", "drawing", "drawing"),  # malformed strokes: their error is said
+    ],
+)
+def test_the_row_keeps_whichever_picture_is_there_or_was_changed_last(drawing, upload, shown, kept):
+    assert shown_value(drawing, upload, shown) == (upload if kept == "upload" else drawing)
 
 
 def test_the_row_says_why_a_correction_was_not_kept(classifier, files, tmp_path):
