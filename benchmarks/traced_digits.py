@@ -1,7 +1,7 @@
 """Held-out digits as mouse paths: MNIST *test* images, thinned to their centre lines and traced into strokes.
 
-    python benchmarks/traced_digits.py --data-dir ../shared/data    # prints each digit's strokes and how the
-                                                                     # packaged model reads them in-process
+    python benchmarks/traced_digits.py --data-dir ../shared/data    # each digit's strokes, and what the Draw
+                                                                     # tab's reading says of them in-process
 
 Nobody drew these for the project: each is the first test image of its class, its ink (upsampled
 2x, thresholded) thinned to one-pixel lines (Zhang and Suen's thinning), then walked from line end
@@ -83,19 +83,28 @@ def digit_strokes(image: np.ndarray) -> list[list[tuple[float, float]]]:
     return [[(x / side, y / side) for y, x in stroke[::2] + stroke[-1:]] for stroke in strokes]
 
 
+def draw_tab_reading(classifier, strokes) -> str:
+    """What the Draw tab's probabilities say for these strokes (in the pad's pixels): a digit, a whole number,
+    "Not a digit", ..."""
+    from mnist_demo.draw_view import answer_drawing
+    from mnist_demo.strokes import stroke_picture
+
+    said = answer_drawing(classifier, stroke_picture({"strokes": strokes}), "No digit").label_value
+    return max(said, key=said.get) if isinstance(said, dict) else said
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", required=True, help="a folder holding MNIST/raw")
     args = parser.parse_args()
     from mnist_demo import Classifier
-    from mnist_demo.strokes import CANVAS_SIDE, stroke_picture
+    from mnist_demo.strokes import CANVAS_SIDE
 
     classifier = Classifier.from_pretrained()
     for label, image in held_out(args.data_dir):
         strokes = digit_strokes(image)
-        value = {"strokes": [[[x * CANVAS_SIDE, y * CANVAS_SIDE] for x, y in s] for s in strokes]}
-        read = classifier.classify(stroke_picture(value))
-        print(f"{label}: {len(strokes)} stroke(s), {sum(map(len, strokes))} points, read as {max(read, key=read.get)}")
+        read = draw_tab_reading(classifier, [[[x * CANVAS_SIDE, y * CANVAS_SIDE] for x, y in s] for s in strokes])
+        print(f"{label}: {len(strokes)} stroke(s), {sum(map(len, strokes))} points, read as {read!r}")
 
 
 if __name__ == "__main__":
