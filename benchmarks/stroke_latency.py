@@ -25,7 +25,7 @@ import sys
 import time
 
 import common
-from traced_digits import digit_strokes, held_out
+from traced_digits import digit_strokes, draw_tab_reading, held_out
 
 GOAL_RATIO = 0.3
 REACH_RATIO = 0.1
@@ -235,7 +235,21 @@ def main(argv=None) -> int:
     finally:
         for process in processes.values():
             common.stop(process)
-    return report(results, long_strokes, busy)
+    return report(results, long_strokes, busy, in_process(digits))
+
+
+def in_process(digits: list) -> dict:
+    """{label: what the Draw tab's reading says of the same strokes in this process}: the browser's answers
+    should be these, whatever they are."""
+    from mnist_demo import Classifier
+    from mnist_demo.strokes import CANVAS_SIDE
+
+    classifier = Classifier.from_pretrained()
+    side = CANVAS_SIDE
+    return {
+        label: draw_tab_reading(classifier, [[[x * side, y * side] for x, y in s] for s in strokes])
+        for label, strokes in digits
+    }
 
 
 def spread(runs: list) -> str:
@@ -243,7 +257,7 @@ def spread(runs: list) -> str:
     return f"median {statistics.median(times):5.0f} ms   mean {statistics.mean(times):5.0f}   max {max(times):5.0f}"
 
 
-def report(results: dict, long_strokes: dict, busy: float) -> int:
+def report(results: dict, long_strokes: dict, busy: float, expected: dict) -> int:
     app, bare = results["app.py"], results["bare Sketchpad + Label"]
     missed = {name: sum(r[1] is None for r in runs) for name, runs in results.items()}
     app, bare = ([r for r in runs if r[1] is not None] for runs in (app, bare))
@@ -279,6 +293,8 @@ def report(results: dict, long_strokes: dict, busy: float) -> int:
     )
     wrong_text = ("; wrong: " + ", ".join(wrong)) * bool(wrong)
     print(f"\nheld-out digits read right by app.py: {right}/{len(drawn)}{wrong_text}")
+    same = sum(expected[label] == answer for label, _, _, answer in drawn)
+    print(f"the same as the Draw tab's reading of the same strokes in-process: {same}/{len(drawn)}")
     met = {
         f"ratio <= {GOAL_RATIO}": ratio <= GOAL_RATIO,
         f"updates during a stroke >= {GOAL_UPDATES}": min(updates) >= GOAL_UPDATES,
