@@ -161,7 +161,8 @@ def test_draw_a_seven_stroke_by_stroke_then_clear(page):
     page.get_by_label("Clear canvas").first.click()
     wait_for_label(page, "Draw a digit")
     assert "Draw a digit" in page.locator("#prediction").inner_text()
-    assert page.locator("#model-input img").count() == 0 and page.locator("#saliency img").count() == 0
+    for picture in ("#model-input img", "#saliency img"):  # the pictures go right after the answer
+        page.locator(picture).wait_for(state="detached", timeout=PREDICTION_TIMEOUT_MS)
     page.screenshot(path=str(SCREENSHOTS / "cleared.png"), full_page=True)
 
     draw(page, ONE)  # a person just draws on
