@@ -278,7 +278,8 @@ def correction_row(store: CorrectionStore) -> dict:
                 min_width=0,
             )
             send = gr.Button("Send", size="sm", elem_id="correct-send", scale=1, min_width=0)
-        thanks = gr.Markdown(row_intro(store), elem_id="correct-thanks")
+        # A function: each page load counts the corrections kept so far, not those at start-up.
+        thanks = gr.Markdown(lambda: row_intro(store), elem_id="correct-thanks")
     # Which picture the answer is about, the drawing or the upload: set in the browser by the last one changed.
     shown = gr.Textbox("drawing", visible="hidden", elem_id="correct-shown")
     return {"buttons": buttons, "number": number, "send": send, "thanks": thanks, "shown": shown}
