@@ -168,7 +168,7 @@ def build_demo(
             f"⚠️ {html.escape(warning or '', quote=False)}", visible=warning is not None, elem_id="weights-warning"
         )
         with gr.Tab("Draw"):
-            yours = draw_tab(loader, trainer, corrections)
+            yours = draw_tab(loader, trainer, corrections, demo)
         if trainer is not None:
             with gr.Tab("Train", elem_id="train-tab") as train_page:
                 data_note, include = train_tab(trainer, yours, corrections)
@@ -220,9 +220,14 @@ def ready(loader: ClassifierLoader):
     return loader.classifier()
 
 
-def draw_tab(loader: ClassifierLoader, trainer: Trainer | None = None, corrections: CorrectionStore | None = None):
+def draw_tab(
+    loader: ClassifierLoader,
+    trainer: Trainer | None = None,
+    corrections: CorrectionStore | None = None,
+    page: gr.Blocks | None = None,
+):
     """The Draw tab; with a `trainer`, also the hidden panel for the model trained in this session, returned; with
-    `corrections`, the row that keeps them."""
+    `corrections`, the row that keeps them (its count refreshed when the `page` loads)."""
     start = blank_prediction(DRAW_PROMPT)
     with gr.Row(elem_id="draw-row"):
         with gr.Column():
@@ -243,7 +248,7 @@ def draw_tab(loader: ClassifierLoader, trainer: Trainer | None = None, correctio
     wire_drawing(loader, trainer, pad, upload, answers, pictures, start)
     script_endpoints(loader, upload, probabilities)
     if corrections is not None:
-        wire_corrections(corrections, loader, pad, upload, row)
+        wire_corrections(corrections, loader, pad, upload, row, page)
         correct_endpoint(corrections, loader, upload)
     return yours
 
@@ -278,14 +283,13 @@ def correction_row(store: CorrectionStore) -> dict:
                 min_width=0,
             )
             send = gr.Button("Send", size="sm", elem_id="correct-send", scale=1, min_width=0)
-        # A function: each page load counts the corrections kept so far, not those at start-up.
-        thanks = gr.Markdown(lambda: row_intro(store), elem_id="correct-thanks")
+        thanks = gr.Markdown(row_intro(store), elem_id="correct-thanks")  # counted again on each page load
     # Which picture the answer is about, the drawing or the upload: set in the browser by the last one changed.
     shown = gr.Textbox("drawing", visible="hidden", elem_id="correct-shown")
     return {"buttons": buttons, "number": number, "send": send, "thanks": thanks, "shown": shown}
 
 
-def wire_corrections(store: CorrectionStore, loader: ClassifierLoader, pad, upload, row: dict) -> None:
+def wire_corrections(store: CorrectionStore, loader: ClassifierLoader, pad, upload, row: dict, page=None) -> None:
     """A click on the row keeps the picture the answer is about with what it really was; the line says thanks."""
 
     def on_correct(label, drawing, picture_path, shown, request: gr.Request):
@@ -305,7 +309,8 @@ def wire_corrections(store: CorrectionStore, loader: ClassifierLoader, pad, uplo
     # The pad sends a value on load and on clear too: only strokes make the drawing the picture shown.
     pad.change(None, [pad, row["shown"]], row["shown"], js=DRAWN_IF_STROKES, **UI_EVENT)
     upload.upload(None, None, row["shown"], js="() => 'upload'", **UI_EVENT)
-    gr.on([pad.clear, upload.clear], lambda: row_intro(store), None, row["thanks"], queue=False, **UI_EVENT)
+    reloads = [page.load] if page is not None else []  # the count kept so far, not at start-up
+    gr.on([*reloads, pad.clear, upload.clear], lambda: row_intro(store), None, row["thanks"], queue=False, **UI_EVENT)
 
 
 def correct_endpoint(store: CorrectionStore, loader: ClassifierLoader, upload) -> None:

@@ -39,9 +39,18 @@ def kept(classifier, tmp_path_factory):
 def page(browser, kept):
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
     page.goto(kept[0])
-    page.wait_for_selector("#correct-thanks")
+    wait_for_pad(page)
     yield page
     page.close()
+
+
+def wait_for_pad(page):
+    """Until the pad's script runs: it sizes the canvas to the screen (a canvas starts 300x150), then listens to the
+    pen; a stroke drawn before that draws nothing."""
+    page.wait_for_function(
+        "() => { const c = document.querySelector('#sketchpad canvas'); return c && c.height === c.width; }",
+        timeout=PREDICTION_TIMEOUT_MS,
+    )
 
 
 def thanked(page, text: str) -> str:
