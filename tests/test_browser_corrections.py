@@ -1,6 +1,6 @@
 """Correcting the Draw tab's answer as a person does, in real Chromium: draw a 7, say "it was a 1", see the
 thank-you line count it and find the drawing kept, its strokes too; the same for an upload; on a phone, the
-row's buttons fit the screen and are big enough for a finger.
+row's buttons fit the screen, are big enough for a finger and keep a correction when tapped.
 
     MNIST_DATA_DIR=... python -m pytest tests/test_browser_corrections.py -q
 """
@@ -105,7 +105,7 @@ def test_a_whole_number_is_typed_and_an_empty_canvas_is_explained(page, kept):
     assert newest(kept[1]).label == "71"
 
 
-def test_on_a_phone_the_row_fits_the_screen_with_buttons_for_a_finger(browser, kept):
+def test_on_a_phone_the_row_fits_the_screen_with_buttons_for_a_finger(browser, kept, tmp_path):
     context = browser.new_context(viewport=PHONE_SCREEN, is_mobile=True, has_touch=True, device_scale_factor=2)
     phone = context.new_page()
     phone.goto(kept[0])
@@ -116,5 +116,14 @@ def test_on_a_phone_the_row_fits_the_screen_with_buttons_for_a_finger(browser, k
             assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE_SCREEN["width"], name
             assert box["height"] >= 36 and box["width"] >= 36, name  # a fingertip is ~40 css px
         assert phone.evaluate("() => document.documentElement.scrollWidth") <= PHONE_SCREEN["width"]
+        seven = Image.new("L", (300, 300), 255)  # a photo from the phone's gallery, say
+        ImageDraw.Draw(seven).line([(80, 60), (220, 60), (130, 250)], fill=0, width=22)
+        seven.save(tmp_path / "seven.png")
+        phone.locator("#upload input[type=file]").set_input_files(str(tmp_path / "seven.png"))
+        wait_for_label(phone, "7")
+        phone.locator("#correct-4").tap()
+        thanked(phone, "Thank you: kept as 4.")
+        SCREENSHOTS.mkdir(exist_ok=True)
+        phone.locator("#correct").screenshot(path=str(SCREENSHOTS / "correct-row-phone.png"))
     finally:
         context.close()
