@@ -870,7 +870,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         "--no-training",
         action="store_true",
-        default=os.environ.get("MNIST_DEMO_NO_TRAINING", "") not in ("", "0"),
+        default=switched_on("MNIST_DEMO_NO_TRAINING"),
         help="hide the Train tab and /train ($MNIST_DEMO_NO_TRAINING=1)",
     )
     parser.add_argument(
@@ -888,7 +888,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         "--no-corrections",
         action="store_true",
-        default=os.environ.get("MNIST_DEMO_NO_CORRECTIONS", "") not in ("", "0"),
+        default=switched_on("MNIST_DEMO_NO_CORRECTIONS"),
         help="no correction row on the Draw tab and no /correct ($MNIST_DEMO_NO_CORRECTIONS=1)",
     )
     parser.add_argument(
@@ -898,6 +898,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         "downloaded into ~/.cache/mnist-demo on the first training",
     )
     return parser.parse_args(argv)
+
+
+def switched_on(variable: str) -> bool:
+    """Whether the environment variable is set to anything but "" or "0" (a Space's settings hold strings)."""
+    return os.environ.get(variable, "") not in ("", "0")
 
 
 def port_number(text: str) -> int:
