@@ -593,16 +593,8 @@ def train_tab(trainer: Trainer, yours: gr.Label, store: CorrectionStore | None =
             x="step", y="validation accuracy (%)", title="Validation accuracy", elem_id="accuracy-plot", height=260
         )
     results = gr.Markdown("", elem_id="train-results")
-    mistakes = gr.Gallery(
-        label="Some test images your model gets wrong",
-        elem_id="train-mistakes",
-        columns=6,
-        height=220,
-        allow_preview=False,
-        format="png",
-        buttons=[],
-        interactive=False,
-        visible=False,
+    mistakes = picture_gallery(
+        label="Some test images your model gets wrong", elem_id="train-mistakes", columns=6, height=220, visible=False
     )
     settings = [model, epochs, lr, batch_size, augment, include]
     api_output = gr.JSON(visible=False)  # only /train's output
@@ -739,6 +731,13 @@ def drawn_picture(value):
     return pad_picture(checked_drawing(value))
 
 
+def picture_gallery(value=None, **options) -> gr.Gallery:
+    """A gallery to look at (the Train tab's and the Mistakes tab's): PNG pictures, whole, no preview or buttons."""
+    return gr.Gallery(
+        value, allow_preview=False, object_fit="contain", format="png", buttons=[], interactive=False, **options
+    )
+
+
 def mistakes_tab(mistakes):
     gr.Markdown(
         f"### {mistakes_header(mistakes)}\nThe test images this model gets wrong, most confident mistakes first.",
@@ -767,26 +766,19 @@ def mistakes_tab(mistakes):
     everything = matching_mistakes(mistakes)
     count = gr.Markdown(filter_summary(mistakes, everything), elem_id="mistakes-count")
     with gr.Row():
-        gallery = gr.Gallery(
+        gallery = picture_gallery(
             gallery_items(mistakes, shown_in_gallery(everything)),
             label="Mistakes",
             elem_id="mistakes",
             columns=6,
             height=520,
-            allow_preview=False,
-            object_fit="contain",
-            format="png",
-            buttons=[],
-            interactive=False,
             scale=3,
         )
         with gr.Column(scale=1):
             selected = gr.Markdown(
                 "Select an image to see all ten of its probabilities.", elem_id="mistake-description"
             )
-            selected_image = gr.Image(
-                label="Test image", elem_id="mistake-image", interactive=False, format="png", height=160, buttons=[]
-            )
+            selected_image = output_picture("Test image", "mistake-image", height=160)
             selected_probabilities = gr.Label(
                 num_top_classes=10, label="Probabilities", elem_id="mistake-probabilities"
             )
@@ -829,17 +821,7 @@ def corrections_section(store: CorrectionStore, tab: gr.Tab) -> None:
     was), read again from the corrections folder each time the tab is opened."""
     gr.Markdown("### People's corrections")
     header = gr.Markdown("", elem_id="corrections-header")  # filled when the tab opens
-    latest = gr.Gallery(
-        label="The latest corrections",
-        elem_id="latest-corrections",
-        columns=8,
-        height=360,
-        allow_preview=False,
-        object_fit="contain",
-        format="png",
-        buttons=[],
-        interactive=False,
-    )
+    latest = picture_gallery(label="The latest corrections", elem_id="latest-corrections", columns=8, height=360)
 
     def on_open():
         items = latest_corrections(store)
@@ -894,7 +876,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         "--no-training",
         action="store_true",
-        default=os.environ.get("MNIST_DEMO_NO_TRAINING", "") not in ("", "0"),
+        default=switched_on("MNIST_DEMO_NO_TRAINING"),
         help="hide the Train tab and /train ($MNIST_DEMO_NO_TRAINING=1)",
     )
     parser.add_argument(
@@ -912,7 +894,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         "--no-corrections",
         action="store_true",
-        default=os.environ.get("MNIST_DEMO_NO_CORRECTIONS", "") not in ("", "0"),
+        default=switched_on("MNIST_DEMO_NO_CORRECTIONS"),
         help="no correction row on the Draw tab and no /correct ($MNIST_DEMO_NO_CORRECTIONS=1)",
     )
     parser.add_argument(
@@ -922,6 +904,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         "downloaded into ~/.cache/mnist-demo on the first training",
     )
     return parser.parse_args(argv)
+
+
+def switched_on(variable: str) -> bool:
+    """Whether the environment variable is set to anything but "" or "0" (a Space's settings hold strings)."""
+    return os.environ.get(variable, "") not in ("", "0")
 
 
 def port_number(text: str) -> int:
