@@ -168,7 +168,7 @@ def build_demo(
             f"⚠️ {html.escape(warning or '', quote=False)}", visible=warning is not None, elem_id="weights-warning"
         )
         with gr.Tab("Draw"):
-            yours = draw_tab(loader, trainer, corrections)
+            yours = draw_tab(loader, trainer, corrections, demo)
         if trainer is not None:
             with gr.Tab("Train", elem_id="train-tab") as train_page:
                 data_note, include = train_tab(trainer, yours, corrections)
@@ -220,9 +220,14 @@ def ready(loader: ClassifierLoader):
     return loader.classifier()
 
 
-def draw_tab(loader: ClassifierLoader, trainer: Trainer | None = None, corrections: CorrectionStore | None = None):
+def draw_tab(
+    loader: ClassifierLoader,
+    trainer: Trainer | None = None,
+    corrections: CorrectionStore | None = None,
+    page: gr.Blocks | None = None,
+):
     """The Draw tab; with a `trainer`, also the hidden panel for the model trained in this session, returned; with
-    `corrections`, the row that keeps them."""
+    `corrections`, the row that keeps them (its count refreshed when the `page` loads)."""
     start = blank_prediction(DRAW_PROMPT)
     with gr.Row(elem_id="draw-row"):
         with gr.Column():
@@ -243,7 +248,7 @@ def draw_tab(loader: ClassifierLoader, trainer: Trainer | None = None, correctio
     wire_drawing(loader, trainer, pad, upload, answers, pictures, start)
     script_endpoints(loader, upload, probabilities)
     if corrections is not None:
-        wire_corrections(corrections, loader, pad, upload, row)
+        wire_corrections(corrections, loader, pad, upload, row, page)
         correct_endpoint(corrections, loader, upload)
     return yours
 
@@ -278,13 +283,13 @@ def correction_row(store: CorrectionStore) -> dict:
                 min_width=0,
             )
             send = gr.Button("Send", size="sm", elem_id="correct-send", scale=1, min_width=0)
-        thanks = gr.Markdown(row_intro(store), elem_id="correct-thanks")
+        thanks = gr.Markdown(row_intro(store), elem_id="correct-thanks")  # counted again on each page load
     # Which picture the answer is about, the drawing or the upload: set in the browser by the last one changed.
     shown = gr.Textbox("drawing", visible="hidden", elem_id="correct-shown")
     return {"buttons": buttons, "number": number, "send": send, "thanks": thanks, "shown": shown}
 
 
-def wire_corrections(store: CorrectionStore, loader: ClassifierLoader, pad, upload, row: dict) -> None:
+def wire_corrections(store: CorrectionStore, loader: ClassifierLoader, pad, upload, row: dict, page=None) -> None:
     """A click on the row keeps the picture the answer is about with what it really was; the line says thanks."""
 
     def on_correct(label, drawing, picture_path, shown, request: gr.Request):
@@ -304,7 +309,8 @@ def wire_corrections(store: CorrectionStore, loader: ClassifierLoader, pad, uplo
     # The pad sends a value on load and on clear too: only strokes make the drawing the picture shown.
     pad.change(None, [pad, row["shown"]], row["shown"], js=DRAWN_IF_STROKES, **UI_EVENT)
     upload.upload(None, None, row["shown"], js="() => 'upload'", **UI_EVENT)
-    gr.on([pad.clear, upload.clear], lambda: row_intro(store), None, row["thanks"], queue=False, **UI_EVENT)
+    reloads = [page.load] if page is not None else []  # the count kept so far, not at start-up
+    gr.on([*reloads, pad.clear, upload.clear], lambda: row_intro(store), None, row["thanks"], queue=False, **UI_EVENT)
 
 
 def correct_endpoint(store: CorrectionStore, loader: ClassifierLoader, upload) -> None:
@@ -587,16 +593,8 @@ def train_tab(trainer: Trainer, yours: gr.Label, store: CorrectionStore | None =
             x="step", y="validation accuracy (%)", title="Validation accuracy", elem_id="accuracy-plot", height=260
         )
     results = gr.Markdown("", elem_id="train-results")
-    mistakes = gr.Gallery(
-        label="Some test images your model gets wrong",
-        elem_id="train-mistakes",
-        columns=6,
-        height=220,
-        allow_preview=False,
-        format="png",
-        buttons=[],
-        interactive=False,
-        visible=False,
+    mistakes = picture_gallery(
+        label="Some test images your model gets wrong", elem_id="train-mistakes", columns=6, height=220, visible=False
     )
     settings = [model, epochs, lr, batch_size, augment, include]
     api_output = gr.JSON(visible=False)  # only /train's output
@@ -733,6 +731,13 @@ def drawn_picture(value):
     return pad_picture(checked_drawing(value))
 
 
+def picture_gallery(value=None, **options) -> gr.Gallery:
+    """A gallery to look at (the Train tab's and the Mistakes tab's): PNG pictures, whole, no preview or buttons."""
+    return gr.Gallery(
+        value, allow_preview=False, object_fit="contain", format="png", buttons=[], interactive=False, **options
+    )
+
+
 def mistakes_tab(mistakes):
     gr.Markdown(
         f"### {mistakes_header(mistakes)}\nThe test images this model gets wrong, most confident mistakes first.",
@@ -761,26 +766,19 @@ def mistakes_tab(mistakes):
     everything = matching_mistakes(mistakes)
     count = gr.Markdown(filter_summary(mistakes, everything), elem_id="mistakes-count")
     with gr.Row():
-        gallery = gr.Gallery(
+        gallery = picture_gallery(
             gallery_items(mistakes, shown_in_gallery(everything)),
             label="Mistakes",
             elem_id="mistakes",
             columns=6,
             height=520,
-            allow_preview=False,
-            object_fit="contain",
-            format="png",
-            buttons=[],
-            interactive=False,
             scale=3,
         )
         with gr.Column(scale=1):
             selected = gr.Markdown(
                 "Select an image to see all ten of its probabilities.", elem_id="mistake-description"
             )
-            selected_image = gr.Image(
-                label="Test image", elem_id="mistake-image", interactive=False, format="png", height=160, buttons=[]
-            )
+            selected_image = output_picture("Test image", "mistake-image", height=160)
             selected_probabilities = gr.Label(
                 num_top_classes=10, label="Probabilities", elem_id="mistake-probabilities"
             )
@@ -823,17 +821,7 @@ def corrections_section(store: CorrectionStore, tab: gr.Tab) -> None:
     was), read again from the corrections folder each time the tab is opened."""
     gr.Markdown("### People's corrections")
     header = gr.Markdown("", elem_id="corrections-header")  # filled when the tab opens
-    latest = gr.Gallery(
-        label="The latest corrections",
-        elem_id="latest-corrections",
-        columns=8,
-        height=360,
-        allow_preview=False,
-        object_fit="contain",
-        format="png",
-        buttons=[],
-        interactive=False,
-    )
+    latest = picture_gallery(label="The latest corrections", elem_id="latest-corrections", columns=8, height=360)
 
     def on_open():
         items = latest_corrections(store)
@@ -888,7 +876,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         "--no-training",
         action="store_true",
-        default=os.environ.get("MNIST_DEMO_NO_TRAINING", "") not in ("", "0"),
+        default=switched_on("MNIST_DEMO_NO_TRAINING"),
         help="hide the Train tab and /train ($MNIST_DEMO_NO_TRAINING=1)",
     )
     parser.add_argument(
@@ -906,7 +894,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         "--no-corrections",
         action="store_true",
-        default=os.environ.get("MNIST_DEMO_NO_CORRECTIONS", "") not in ("", "0"),
+        default=switched_on("MNIST_DEMO_NO_CORRECTIONS"),
         help="no correction row on the Draw tab and no /correct ($MNIST_DEMO_NO_CORRECTIONS=1)",
     )
     parser.add_argument(
@@ -916,6 +904,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         "downloaded into ~/.cache/mnist-demo on the first training",
     )
     return parser.parse_args(argv)
+
+
+def switched_on(variable: str) -> bool:
+    """Whether the environment variable is set to anything but "" or "0" (a Space's settings hold strings)."""
+    return os.environ.get(variable, "") not in ("", "0")
 
 
 def port_number(text: str) -> int:

@@ -1,6 +1,6 @@
 """What the test files share: a clean Hub environment for every test, the packaged classifier, real MNIST
 (from MNIST_DATA_DIR), tiny IDX files and a recipe to train on them, a HfApi that records instead of
-uploading, and the Chromium the browser tests drive.
+uploading, the app served on a free port, and the Chromium the browser tests drive with a page of it.
 
     MNIST_DATA_DIR=/path/to/data python -m pytest -m "not slow"   # the quick loop
 """
@@ -184,6 +184,19 @@ class RecordingHfApi:
         )
 
 
+# --- the app, served as the tests run it ---
+
+
+def serve_app(loader, **options) -> tuple:
+    """`app.build_demo(loader, **options)` launched in this process on a free port: (the demo, its local URL).
+    The caller closes the demo."""
+    import app
+
+    demo = app.build_demo(loader, **options)
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **app.LAUNCH_OPTIONS)
+    return demo, url
+
+
 # --- the browser tests' Chromium, and drawing on the Draw tab ---
 
 
@@ -197,6 +210,14 @@ def browser():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+def open_app(browser, url: str, height: int = 1000, ready: str = "#sketchpad canvas"):
+    """A new desktop-sized page of the app at `url`, once `ready` is on it. The caller closes it."""
+    page = browser.new_page(viewport={"width": 1280, "height": height})
+    page.goto(url)
+    page.wait_for_selector(ready)
+    return page
 
 
 def draw(page, strokes):

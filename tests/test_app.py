@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
+from conftest import serve_app
 from PIL import Image, ImageDraw
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -37,8 +38,7 @@ PICTURE_IDS = {"model-input", "saliency", "reading-boxes", "cleaned-ink"}
 
 @pytest.fixture(scope="module")
 def server(classifier):
-    demo = app.build_demo(ClassifierLoader.of(classifier))
-    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **app.LAUNCH_OPTIONS)
+    demo, url = serve_app(ClassifierLoader.of(classifier))
     yield demo, url
     demo.close()
 
@@ -267,17 +267,10 @@ def test_unreachable_hub_weights_fall_back_with_a_visible_warning(hub_offline, c
     assert "someone/mnist-demo-weights" in banner["props"]["value"]
 
 
-def launched(loader):
-    """A running app for `loader`, closed when the `with` ends."""
-    demo = app.build_demo(loader)
-    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **app.LAUNCH_OPTIONS)
-    return demo, url
-
-
 @pytest.mark.slow
 def test_the_page_is_served_before_the_model_loads_and_predictions_wait_for_it(classifier, files):
     loader = ClassifierLoader(classifier.model_folder)  # not started: nothing is loaded yet
-    demo, url = launched(loader)
+    demo, url = serve_app(loader)
     try:
         assert httpx.get(url).status_code == 200
         assert not loader.done()
@@ -302,7 +295,7 @@ def test_weights_that_fail_to_load_are_explained_on_the_page_and_to_scripts(tmp_
     save_model(DigitNet("cnn-small"), tmp_path)
     (tmp_path / "config.json").write_text('{"arch": "cnn"}')  # passes the file checks, fails to load
     loader = ClassifierLoader(ModelFolder(tmp_path, str(tmp_path))).start()
-    demo, url = launched(loader)
+    demo, url = serve_app(loader)
     try:
         client = Client(url, verbose=False)
         with pytest.raises(AppError, match="does not fit the 'cnn' architecture") as error:

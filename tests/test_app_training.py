@@ -14,7 +14,7 @@ import pytest
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from conftest import kept_corrections  # noqa: E402
+from conftest import kept_corrections, serve_app  # noqa: E402
 from gradio_client import Client  # noqa: E402
 from gradio_client.exceptions import AppError  # noqa: E402
 
@@ -27,9 +27,7 @@ pytestmark = pytest.mark.slow  # servers, and training on real MNIST
 
 
 def serve(classifier, trainer: Trainer | None, corrections=None):
-    demo = app.build_demo(ClassifierLoader.of(classifier), trainer=trainer, corrections=corrections)
-    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **app.LAUNCH_OPTIONS)
-    return demo, url
+    return serve_app(ClassifierLoader.of(classifier), trainer=trainer, corrections=corrections)
 
 
 @pytest.fixture(scope="module")

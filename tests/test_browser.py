@@ -20,7 +20,9 @@ from conftest import (
     SCREENSHOTS,
     SEVEN,
     draw,
+    open_app,
     probabilities_text,
+    serve_app,
     wait_for_label,
     wait_until_changed,
 )
@@ -28,7 +30,6 @@ from PIL import Image, ImageDraw
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-import app  # noqa: E402
 from mnist_demo.classifier_loader import ClassifierLoader  # noqa: E402
 from mnist_demo.mistakes import load_mistakes  # noqa: E402
 
@@ -52,17 +53,14 @@ SEVENTEEN = [[(0.2, 0.3), (0.2, 0.7)], [(0.45, 0.3), (0.8, 0.3), (0.6, 0.7)]]
 def url(classifier):
     # As `python app.py` starts: the page is served before the model is loaded (here, the page's
     # first load event starts the loading), and the first stroke waits for it.
-    demo = app.build_demo(ClassifierLoader(classifier.model_folder))
-    _, local_url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **app.LAUNCH_OPTIONS)
+    demo, local_url = serve_app(ClassifierLoader(classifier.model_folder))
     yield local_url
     demo.close()
 
 
 @pytest.fixture(scope="module")
 def page(browser, url):
-    page = browser.new_page(viewport={"width": 1280, "height": 1000})
-    page.goto(url)
-    page.wait_for_selector("#sketchpad canvas")
+    page = open_app(browser, url)
     yield page
     page.close()
 

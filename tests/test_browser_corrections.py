@@ -39,9 +39,18 @@ def kept(classifier, tmp_path_factory):
 def page(browser, kept):
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
     page.goto(kept[0])
-    page.wait_for_selector("#correct-thanks")
+    wait_for_pad(page)
     yield page
     page.close()
+
+
+def wait_for_pad(page):
+    """Until the pad's script runs: it sizes the canvas to the screen (a canvas starts 300x150), then listens to the
+    pen; a stroke drawn before that draws nothing."""
+    page.wait_for_function(
+        "() => { const c = document.querySelector('#sketchpad canvas'); return c && c.height === c.width; }",
+        timeout=PREDICTION_TIMEOUT_MS,
+    )
 
 
 def thanked(page, text: str) -> str:
@@ -111,6 +120,8 @@ def test_on_a_phone_the_row_fits_the_screen_with_buttons_for_a_finger(browser, k
     phone.goto(kept[0])
     phone.wait_for_selector("#correct-row")
     try:
+        assert kept[1].count > 0  # the earlier tests' corrections: the page, loaded now, counts them
+        thanked(phone, f"The demo has learned from {kept[1].count:,} correction")
         for name in [*(str(d) for d in range(10)), "not-a-digit", "send"]:
             box = phone.locator(f"#correct-{name}").bounding_box()
             assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE_SCREEN["width"], name

@@ -8,11 +8,10 @@ import os
 
 import numpy as np
 import pytest
-from conftest import SCREENSHOTS, keep_corrections, kept_corrections
+from conftest import SCREENSHOTS, keep_corrections, kept_corrections, serve_app
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-import app  # noqa: E402
 from mnist_demo.classifier_loader import ClassifierLoader  # noqa: E402
 from mnist_demo.corrections import correction_caption  # noqa: E402
 
@@ -28,8 +27,7 @@ TILES = "#latest-corrections button img"
 def served(classifier, mnist_test, tmp_path_factory):
     images, labels = mnist_test
     store = kept_corrections(tmp_path_factory.mktemp("corrections"), images[:3], labels[:3], predicted="1")
-    demo = app.build_demo(ClassifierLoader.of(classifier), corrections=store)
-    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **app.LAUNCH_OPTIONS)
+    demo, url = serve_app(ClassifierLoader.of(classifier), corrections=store)
     yield url, store, (images, labels)
     demo.close()
 

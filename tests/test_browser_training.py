@@ -13,9 +13,8 @@ import pytest
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from conftest import SCREENSHOTS, SEVEN, draw, kept_corrections, wait_for_label  # noqa: E402
+from conftest import SCREENSHOTS, SEVEN, draw, kept_corrections, open_app, serve_app, wait_for_label  # noqa: E402
 
-import app  # noqa: E402
 from mnist_demo.classifier_loader import ClassifierLoader  # noqa: E402
 from mnist_demo.live_training import Trainer  # noqa: E402
 
@@ -41,17 +40,14 @@ WATCH_THE_CURVE = """
 def url(classifier, mnist_dir, mnist_test, tmp_path_factory):
     images, labels = mnist_test
     corrections = kept_corrections(tmp_path_factory.mktemp("corrections"), images[:20], labels[:20])
-    demo = app.build_demo(ClassifierLoader.of(classifier), trainer=Trainer(mnist_dir), corrections=corrections)
-    _, local_url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **app.LAUNCH_OPTIONS)
+    demo, local_url = serve_app(ClassifierLoader.of(classifier), trainer=Trainer(mnist_dir), corrections=corrections)
     yield local_url
     demo.close()
 
 
 @pytest.fixture(scope="module")
 def page(browser, url):
-    page = browser.new_page(viewport={"width": 1280, "height": 1100})
-    page.goto(url)
-    page.wait_for_selector("#sketchpad canvas")
+    page = open_app(browser, url, height=1100)
     yield page
     page.close()
 
