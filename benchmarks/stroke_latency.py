@@ -73,7 +73,8 @@ class Page:
         self.posts = 0
         self.page.on("request", self.count_post)
         self.page.goto(url)
-        self.page.wait_for_selector("#sketchpad canvas", timeout=TIMEOUT_S * 1000)
+        ready = "#sketchpad canvas" if self.sketchpad else "#sketchpad canvas[data-ready]"  # the pad's script ran
+        self.page.wait_for_selector(ready, timeout=TIMEOUT_S * 1000)
         self.ready_to_draw()
         self.page.evaluate(WATCH)
 

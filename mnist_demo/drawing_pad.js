@@ -133,3 +133,4 @@ clearButton.addEventListener("click", () => {
 new ResizeObserver(fitToScreen).observe(canvas);
 fitToScreen();
 redraw();
+canvas.dataset.ready = "true"; // the pen is listened to from now on: tests and benchmarks wait for this
