@@ -46,13 +46,12 @@ from mnist_demo.data import DataError
 from mnist_demo.hub import describe_push_error, push_to_hub, upload_command
 from mnist_demo.model import ARCHITECTURES, count_parameters
 from mnist_demo.training import (
-    CORRECTION_WEIGHT,
     FULL_TRAIN_SIZE,
     WEIGHT_DECAY,
     Recipe,
     Run,
     calibrate,
-    calibrated_probabilities,
+    corrections_report,
     device_text,
     load_data,
     probabilities_on_test_set,
@@ -299,7 +298,7 @@ def main(argv=None) -> int:
         clock.lap("calibration")
         metrics = report(run, calibration, out) | {"start_from": args.start_from}
         if corrections is not None:
-            metrics["corrections"] = corrections_report(run, corrections, args.corrections)
+            metrics["corrections"] = {"sources": args.corrections, **corrections_report(run, corrections)}
         clock.lap("test set")
         write_artifacts(run, metrics, out, argv, args.push_to_hub)
         clock.lap("artifacts")
@@ -314,7 +313,9 @@ def main(argv=None) -> int:
         f"{test['ece']:.2%} ({scaling})  |  {run.seconds:.1f} s of training  |  artifacts in {out}"
     )
     if corrections is not None:
-        print(corrections_line(metrics["corrections"]))
+        from mnist_demo.corrections import held_out_text
+
+        print(held_out_text(metrics["corrections"]["held_out"]))
     return push(out, args.push_to_hub, args.private) if args.push_to_hub else 0
 
 
@@ -371,33 +372,6 @@ def joined(negatives, more):
     """Generated non-digits and the ones people named, in one array; None when there are neither."""
     parts = [a for a in (negatives, more) if a is not None and len(a)]
     return np.concatenate(parts) if parts else None
-
-
-def corrections_report(run: Run, corrections, sources: list[str]) -> dict:
-    """For metrics.json: what was learned from the corrections, and the held-out ones before and after."""
-    from mnist_demo.corrections import held_out_score
-
-    score = held_out_score(
-        corrections.held_out, lambda images: calibrated_probabilities(run, images), float(run.model.ood_threshold)
-    )
-    return {
-        "sources": sources,
-        "digits": len(corrections.labels),
-        "non_digits": len(corrections.non_digits),
-        "skipped": corrections.skipped,
-        "weight": CORRECTION_WEIGHT,
-        "held_out": score,
-    }
-
-
-def corrections_line(report: dict) -> str:
-    held = report["held_out"]
-    if not held["total"]:
-        return "corrections: none held out to score (a tenth of them are, chosen by id)"
-    return (
-        f"held-out corrections read right: {held['right_before']} of {held['total']} by the model people corrected, "
-        f"{held['right_after']} of {held['total']} now"
-    )
 
 
 def generate_negatives(count: int, seed: int):

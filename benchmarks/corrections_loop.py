@@ -154,7 +154,7 @@ def main(argv=None) -> int:
     after = {"kind": reads(new, judged, judged_labels), "mnist": accuracy(new, mnist_x, mnist_y)}
     held = metrics["corrections"]["held_out"]
     counts = {d: sum(digit == d for _, digit in chosen) for d in KIND}
-    print(f"kind: mirror-written {' and '.join(map(str, KIND))}s, drawn {DIGIT} px on a {CANVAS} px canvas")
+    print(f"kind: mirror-written {' and '.join(f'{d}s' for d in KIND)}, drawn {DIGIT} px on a {CANVAS} px canvas")
     print(
         f"corrections sent through /correct: {len(chosen)} ({', '.join(f'{d}s: {n}' for d, n in counts.items())}) "
         f"from {'the first half of ' if args.dev else ''}MNIST validation; the app's count after: {saved['count']}; "

@@ -69,6 +69,8 @@ STALE_SECONDS = 3600  # a picture without its JSON this old is a write a crash c
 SUFFIXES = ("png", "mnist.png", "json")  # an entry's files, the JSON last
 ID_PATTERN = re.compile(r"[0-9a-f]{16}")
 EMPTY_CANVAS = "The canvas is empty: draw a digit first, then say what it was."
+LATEST_SHOWN = 24  # corrections the Mistakes tab shows, newest first: a row or four, read in a glance
+TILE_SIDE = 160  # a shown correction's longer side in pixels: a 512 px picture is ~10x the bytes for no more to see
 
 log = logging.getLogger("mnist_demo")
 
@@ -404,6 +406,41 @@ def full_text(count: int) -> str:
     return f"Thank you, but the collection is full: the demo has all the {count:,} corrections it can keep for now."
 
 
+def latest_header(count: int, shown: int) -> str:
+    """The Mistakes tab's line above the latest corrections."""
+    if not count:
+        return (
+            "No corrections yet: when the model reads a drawing wrong, say what it was under the answer on the Draw "
+            "tab, and it shows here."
+        )
+    return (
+        f"The demo has kept {count:,} correction{'s' * (count != 1)}: the latest {shown:,}, newest first, with what "
+        "the model said and what the person said it was."
+    )
+
+
+def latest_corrections(store: "CorrectionStore", count: int = LATEST_SHOWN) -> list[tuple[Image.Image, str]]:
+    """The newest `count` corrections, newest first, for a gallery: (the picture on white, its caption)."""
+    return [(tile(entry.picture()), correction_caption(entry.meta)) for entry in store.latest(count)]
+
+
+def correction_caption(meta: dict) -> str:
+    """'the model said 1, it was 7': what the model answered and what the person said it was."""
+    return f"the model said {meta['predicted']}, it was {meta['label']}"
+
+
+def tile(picture: Image.Image) -> Image.Image:
+    """A kept picture as shown: on white (a canvas's transparency too), at most TILE_SIDE on its longer side."""
+    picture = standard_mode(picture)
+    if picture.mode in ("I", "F"):
+        picture = Image.fromarray(np.round(255 * opaque_grey(picture)).astype(np.uint8))
+    if picture.mode == "RGBA":
+        picture = Image.alpha_composite(Image.new("RGBA", picture.size, "white"), picture).convert("RGB")
+    picture = picture.copy()
+    picture.thumbnail((TILE_SIDE, TILE_SIDE), Image.Resampling.LANCZOS)
+    return picture
+
+
 # --- reading entries back: a corrections folder, Hub shards, or a Hub dataset id ---
 
 
@@ -504,6 +541,13 @@ class TrainingCorrections:
     def empty(self) -> bool:
         return not len(self.labels) and not len(self.non_digits)
 
+    def run_inputs(self) -> dict:
+        """`training.Run`'s arguments for them: the digits (weighed more) and the non-digits; None for none."""
+        return {
+            "corrections": (self.images, self.labels) if len(self.labels) else None,
+            "negatives": self.non_digits if len(self.non_digits) else None,
+        }
+
 
 def held_out(entry_id: str) -> bool:
     """Whether the entry belongs to the held-out slice: a HELD_OUT_SHARE of the ids, the same ones in every run
@@ -554,6 +598,16 @@ def held_out_score(entries, predict_mnist, threshold: float) -> dict:
     after = sum(answer_for(predict_mnist(e.mnist()), threshold) == e.label for e in entries)
     before = sum(e.meta["predicted"] == e.label for e in entries)
     return {"total": len(entries), "right_before": before, "right_after": int(after)}
+
+
+def held_out_text(score: dict) -> str:
+    """One line on `held_out_score`'s figures."""
+    if not score["total"]:
+        return "corrections: none held out to score (a tenth of them are, chosen by id)"
+    return (
+        f"held-out corrections read right: {score['right_before']} of {score['total']} by the model people "
+        f"corrected, {score['right_after']} of {score['total']} now"
+    )
 
 
 # --- the maintainer's command ---

@@ -5,8 +5,10 @@
     for update in trainer.train(recipe, session="abc"):     # {"epoch", "step", "steps", "loss", ...}
         print(update)                                       # the last one has "test_accuracy" (percent)
     trainer.models.get("abc")                               # a Classifier, in memory only
+    trainer.train(recipe, "abc", corrections="~/.cache/mnist-demo/corrections")   # people's corrections too
 
-The loop is `mnist_demo.training`'s, the one train.py runs. A run is stopped by `Trainer.stop`
+The loop is `mnist_demo.training`'s, the one train.py runs; people's corrections are mixed in as
+`train.py --corrections` mixes them (`mnist_demo.corrections.training_corrections`). A run is stopped by `Trainer.stop`
 or by the time cap, and still reports what it had learnt by then. Models live in memory,
 keyed by the browser session, at most a few server-wide: the oldest is dropped first.
 """
@@ -70,6 +72,16 @@ def checked_recipe(
         beta2=BETA2,
         device="cpu",
     )
+
+
+def corrections_to_learn(store, wanted: bool) -> Path | None:
+    """The folder of people's corrections a run learns from when `wanted`: the app's `store`'s
+    (`corrections.CorrectionStore`); ValueError in plain words when it keeps none."""
+    if not wanted:
+        return None
+    if store is None or not store.count:
+        raise ValueError("There are no people's corrections to learn from: this app has not kept any yet.")
+    return store.folder
 
 
 def is_whole(value) -> bool:
@@ -136,8 +148,10 @@ class Trainer:
             return True
         return False
 
-    def train(self, recipe, session: str):
+    def train(self, recipe, session: str, corrections: str | Path | None = None):
         """Train `recipe` for `session`, yielding progress dicts; the last has the test figures and mistakes.
+        With a `corrections` folder, its entries are learned too, and the last update says how the held-out
+        ones read ("corrections").
 
         The loop runs in its own thread on one core; this generator only relays its updates, so a
         consumer that goes away (a closed page, a cancelled event) stops the run too.
@@ -146,15 +160,18 @@ class Trainer:
             self._stop.clear()
             self._session = session
             try:
-                yield from self._relay(recipe, session)
+                yield from self._relay(recipe, session, corrections)
             finally:
                 self._stop.set()  # if the consumer left early, the training thread ends at its next step
                 self._session = None
 
-    def _relay(self, recipe, session: str):
+    def _relay(self, recipe, session: str, corrections):
         data = self.data()
+        people = people_corrections(corrections) if corrections is not None else None
         updates: queue.Queue = queue.Queue()
-        thread = threading.Thread(target=self._run, args=(recipe, data, session, updates), name="training", daemon=True)
+        thread = threading.Thread(
+            target=self._run, args=(recipe, data, people, session, updates), name="training", daemon=True
+        )
         thread.start()
         while True:
             update = updates.get()
@@ -165,7 +182,7 @@ class Trainer:
             yield update
         thread.join()
 
-    def _run(self, recipe, data, session: str, updates: queue.Queue) -> None:
+    def _run(self, recipe, data, people, session: str, updates: queue.Queue) -> None:
         import torch
 
         from .training import Run, StopTraining
@@ -197,7 +214,7 @@ class Trainer:
             )
 
         try:
-            run = Run(recipe, data)
+            run = Run(recipe, data, **(people.run_inputs() if people is not None else {}))
             with contextlib.suppress(StopTraining):
                 run.fit(
                     on_progress=relay,
@@ -206,16 +223,17 @@ class Trainer:
                     val_sample=VAL_SAMPLE,
                     should_stop=should_stop,
                 )
-            updates.put(self._finish(run, session, started, stopped["reason"]))
+            updates.put(self._finish(run, people, session, started, stopped["reason"]))
         except BaseException as error:  # relayed to the consumer, which raises it
             updates.put(error)
         finally:
             updates.put(None)
 
-    def _finish(self, run, session: str, started: float, stopped: str | None) -> dict:
-        """Calibrate, score the test set, keep the model for the session; the last update."""
+    def _finish(self, run, people, session: str, started: float, stopped: str | None) -> dict:
+        """Calibrate, score the test set (and the held-out corrections), keep the model for the session; the last
+        update."""
         from .classifier import Classifier
-        from .training import calibrate, probabilities_on_test_set
+        from .training import calibrate, corrections_report, probabilities_on_test_set
 
         calibrate(run)
         probabilities, _, labels = probabilities_on_test_set(run)
@@ -245,10 +263,24 @@ class Trainer:
                 ],
                 "stopped": stopped,
                 "done": True,
-            },
+            }
+            | ({"corrections": corrections_report(run, people)} if people is not None else {}),
             started,
             self.max_seconds,
         )
+
+
+def people_corrections(folder: str | Path):
+    """The corrections kept in `folder` as training data (`corrections.TrainingCorrections`), read as
+    `train.py --corrections` reads them; TrainingError saying why when they cannot be read."""
+    from .corrections import CorrectionError, read_entries, training_corrections
+
+    if not Path(folder).expanduser().is_dir():
+        raise TrainingError(f"No corrections folder {folder}.")
+    try:
+        return training_corrections(read_entries(folder))
+    except CorrectionError as error:
+        raise TrainingError(str(error)) from None
 
 
 def with_timing(update: dict, started: float, cap: float) -> dict:
@@ -289,10 +321,53 @@ def progress_text(update: dict) -> str:
     )
 
 
+def progress_bar(update: dict) -> str:
+    """An HTML progress bar of the run's optimizer steps."""
+    return f'<progress value="{update["step"]}" max="{update["steps"]}" style="width: 100%"></progress>'
+
+
+def curve_frames(points: list[dict]):
+    """The loss and validation-accuracy curves so far, as two DataFrames (step, loss) and (step, validation
+    accuracy (%)): the Train tab's LinePlots' data."""
+    import pandas as pd
+
+    loss = pd.DataFrame({"step": [p["step"] for p in points], "loss": [p["loss"] for p in points]})
+    scored = [p for p in points if p.get("val_accuracy") is not None]
+    accuracy = pd.DataFrame(
+        {"step": [p["step"] for p in scored], "validation accuracy (%)": [p["val_accuracy"] for p in scored]}
+    )
+    return loss, accuracy
+
+
+def mistake_items(trainer: Trainer, final: dict) -> list:
+    """The test images a finished run got wrong, for a gallery: (28x28 image, "a 4 read as 9 (97%)")."""
+    images = trainer.data().test_x
+    return [
+        (images[m["index"]].numpy(), f"a {m['label']} read as {m['predicted']} ({m['confidence']:.0%})")
+        for m in final["mistakes"]
+    ]
+
+
+def your_model_label(arch: str, final: dict) -> str:
+    """The Draw tab's title for the model a finished run trained."""
+    return f"Your model ({arch}, {final['epoch']} epoch(s), {final['test_accuracy']:.2f}% on the test set)"
+
+
 def results_text(final: dict) -> str:
-    """The test figures of a finished (or stopped) run."""
-    return (
+    """The test figures of a finished (or stopped) run, and what it learned from people's corrections."""
+    text = (
         f"### Test accuracy: {final['test_accuracy']:.2f}%\n{final['test_mistakes']:,} of the "
         f"{final['test_images']:,} MNIST test images wrong (the test images were never trained on). Draw on the "
         "Draw tab to see your model and the packaged one read the same drawing side by side."
     )
+    return text + (f"\n\n{corrections_text(final['corrections'])}" if final.get("corrections") else "")
+
+
+def corrections_text(report: dict) -> str:
+    """What a run learned from people's corrections (`training.corrections_report`), in words."""
+    from .corrections import held_out_text
+
+    learned = f"Learned from people's corrections: {report['digits']:,} digit(s)"
+    if report["non_digits"]:
+        learned += f" and {report['non_digits']:,} picture(s) that are no digit"
+    return f"{learned}; {held_out_text(report['held_out'])}."

@@ -415,6 +415,23 @@ def calibrated_probabilities(run: Run, images: np.ndarray) -> np.ndarray:
     return torch.softmax(logits / float(run.model.temperature), 1).cpu().numpy()
 
 
+def corrections_report(run: Run, corrections) -> dict:
+    """What a run learned from people's corrections (`corrections.TrainingCorrections`), and how the held-out ones
+    read before (the answers people corrected) and after (this run's model): for metrics.json and the Train tab."""
+    from .corrections import held_out_score
+
+    score = held_out_score(
+        corrections.held_out, lambda images: calibrated_probabilities(run, images), float(run.model.ood_threshold)
+    )
+    return {
+        "digits": len(corrections.labels),
+        "non_digits": len(corrections.non_digits),
+        "skipped": corrections.skipped,
+        "weight": CORRECTION_WEIGHT,
+        "held_out": score,
+    }
+
+
 def probabilities_on_test_set(run: Run) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """On the test set: (calibrated probabilities [N, 10], uncalibrated ones, labels [N])."""
     logits = run.logits(run.test_x)

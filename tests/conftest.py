@@ -1,6 +1,6 @@
 """What the test files share: a clean Hub environment for every test, the packaged classifier, real MNIST
 (from MNIST_DATA_DIR), tiny IDX files and a recipe to train on them, a HfApi that records instead of
-uploading, and the Chromium the browser tests drive.
+uploading, the app served on a free port, and the Chromium the browser tests drive with a page of it.
 
     MNIST_DATA_DIR=/path/to/data python -m pytest -m "not slow"   # the quick loop
 """
@@ -56,6 +56,14 @@ def clean_hub_environment(monkeypatch, tmp_path_factory) -> Path:
     monkeypatch.setattr(constants, "HF_STORED_TOKENS_PATH", str(home / "stored_tokens"))
     set_hub_offline(monkeypatch, False)
     return home
+
+
+@pytest.fixture(autouse=True)
+def corrections_folder(monkeypatch, tmp_path_factory) -> Path:
+    """Every test's app keeps people's corrections in a folder of its own, never in the user's cache."""
+    folder = tmp_path_factory.mktemp("corrections")
+    monkeypatch.setenv("MNIST_DEMO_CORRECTIONS_DIR", str(folder))
+    return folder
 
 
 def set_hub_offline(monkeypatch, offline: bool) -> None:
@@ -176,6 +184,19 @@ class RecordingHfApi:
         )
 
 
+# --- the app, served as the tests run it ---
+
+
+def serve_app(loader, **options) -> tuple:
+    """`app.build_demo(loader, **options)` launched in this process on a free port: (the demo, its local URL).
+    The caller closes the demo."""
+    import app
+
+    demo = app.build_demo(loader, **options)
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **app.LAUNCH_OPTIONS)
+    return demo, url
+
+
 # --- the browser tests' Chromium, and drawing on the Draw tab ---
 
 
@@ -189,6 +210,14 @@ def browser():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+def open_app(browser, url: str, height: int = 1000, ready: str = "#sketchpad canvas"):
+    """A new desktop-sized page of the app at `url`, once `ready` is on it. The caller closes it."""
+    page = browser.new_page(viewport={"width": 1280, "height": height})
+    page.goto(url)
+    page.wait_for_selector(ready)
+    return page
 
 
 def draw(page, strokes):
@@ -222,3 +251,22 @@ def wait_for_label(page, text: str):
         arg=text,
         timeout=PREDICTION_TIMEOUT_MS,
     )
+
+
+def kept_corrections(folder, images, labels, predicted: str = "0"):
+    """A corrections folder holding one correction per image (uint8 [28, 28]): `labels` the right answers."""
+    from mnist_demo.corrections import CorrectionStore, RateLimit
+
+    return keep_corrections(CorrectionStore(folder, rate=RateLimit(per_minute=10_000)), images, labels, predicted)
+
+
+def keep_corrections(store, images, labels, predicted: str = "0"):
+    """`store` with one more correction per image (uint8 [28, 28]), oldest first: the model said `predicted`."""
+    from PIL import Image
+
+    from mnist_demo.corrections import Correction
+
+    for image, label in zip(images, labels):
+        probabilities = [{str(d): 0.1 for d in range(10)}]
+        store.save(Correction(Image.fromarray(255 - image), image, str(label), predicted, probabilities, "x"))
+    return store

@@ -7,12 +7,14 @@ tab's events (the answer before its pictures, Clear cancelling a stroke in fligh
     MNIST_DATA_DIR=... python -m pytest tests/test_app.py -q
 """
 
+import json
 import os
 from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
+from conftest import serve_app
 from PIL import Image, ImageDraw
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -25,15 +27,18 @@ import app  # noqa: E402
 from mnist_demo.classifier_loader import ClassifierLoader  # noqa: E402
 from mnist_demo.draw_view import GAP  # noqa: E402
 from mnist_demo.loading import ModelFolder, locate_with_fallback  # noqa: E402
+from mnist_demo.strokes import stroke_picture  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 UNREADABLE = "could not be read as an image"
+SEVEN_STROKES = [[[110, 90], [290, 90]], [[290, 90], [240, 200], [180, 330]]]  # the pad's 400x400 pixels
+ANSWER_IDS = {"answer-line", "prediction", "probabilities"}
+PICTURE_IDS = {"model-input", "saliency", "reading-boxes", "cleaned-ink"}
 
 
 @pytest.fixture(scope="module")
 def server(classifier):
-    demo = app.build_demo(ClassifierLoader.of(classifier))
-    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **app.LAUNCH_OPTIONS)
+    demo, url = serve_app(ClassifierLoader.of(classifier))
     yield demo, url
     demo.close()
 
@@ -82,6 +87,11 @@ def stroke_image(size: int, points, mode: str = "L") -> Image.Image:
         [(x * size, y * size) for x, y in points], fill=0, width=max(2, size // 14), joint="curve"
     )
     return image
+
+
+def strokes(strokes, **more) -> dict:
+    """The pad's value for these strokes (in its 400x400 canvas's pixels)."""
+    return {"width": 400, "height": 400, "strokes": strokes, **more}
 
 
 def sketch(path) -> dict:
@@ -142,6 +152,33 @@ def test_blank_pictures_say_no_digit(client, files, name):
 @pytest.mark.slow
 def test_an_empty_sketch_says_no_digit(client):
     assert client.predict(sketch(None), api_name="/predict")["label"] == "No digit"
+
+
+@pytest.mark.slow
+def test_predict_reads_strokes_as_the_pad_sends_them(client, classifier):
+    value = strokes(SEVEN_STROKES)
+    result = client.predict(value, api_name="/predict")
+    assert result["label"] == "7"
+    expected = classifier.classify(stroke_picture(value))
+    assert {c["label"]: c["confidence"] for c in result["confidences"]} == pytest.approx(expected, abs=1e-5)
+    assert client.predict(json.dumps(value), api_name="/predict")["label"] == "7"  # as JSON text too
+    assert client.predict(strokes([]), api_name="/predict") == {"label": "No digit", "confidences": None}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (json.dumps(strokes([[[1, float("nan")]]])), "finite numbers"),  # JSON text can hold NaN
+        (strokes([[[0, 0]] * 100_000]), "Too many points"),
+        ({"width": -4, "height": 400, "strokes": []}, "1 to 4000 pixels"),
+        (strokes("7"), "must be a list"),
+        ({"composite": {"path": str(REPO / "README.md")}}, "not a path on the server"),
+    ],
+)
+def test_predict_explains_malformed_strokes_and_server_paths(client, bad, message):
+    with pytest.raises(AppError, match=message):
+        client.predict(bad, api_name="/predict")
 
 
 @pytest.mark.slow
@@ -230,17 +267,10 @@ def test_unreachable_hub_weights_fall_back_with_a_visible_warning(hub_offline, c
     assert "someone/mnist-demo-weights" in banner["props"]["value"]
 
 
-def launched(loader):
-    """A running app for `loader`, closed when the `with` ends."""
-    demo = app.build_demo(loader)
-    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **app.LAUNCH_OPTIONS)
-    return demo, url
-
-
 @pytest.mark.slow
 def test_the_page_is_served_before_the_model_loads_and_predictions_wait_for_it(classifier, files):
     loader = ClassifierLoader(classifier.model_folder)  # not started: nothing is loaded yet
-    demo, url = launched(loader)
+    demo, url = serve_app(loader)
     try:
         assert httpx.get(url).status_code == 200
         assert not loader.done()
@@ -248,8 +278,11 @@ def test_the_page_is_served_before_the_model_loads_and_predictions_wait_for_it(c
         assert classify(client, files / "seven.png")["label"] == "7"  # the first request waits for the model
         client.close()
         assert loader.classifier(timeout=0) is not classifier  # a model of its own, loaded on demand
-        banner, summary, layers = app.loaded_model(loader, None)
-        assert "Conv2d" in layers and f"{sum(p.numel() for p in classifier.model.parameters()):,}" in summary
+        banner, summary, layers = gr.Markdown(), gr.Markdown(), gr.Code()
+        shown = app.loaded_model(loader, None, banner, summary, layers)
+        assert set(shown) == {summary, layers}  # the banner stays as it is
+        assert "Conv2d" in shown[layers]
+        assert f"{sum(p.numel() for p in classifier.model.parameters()):,}" in shown[summary]
     finally:
         demo.close()
 
@@ -262,16 +295,18 @@ def test_weights_that_fail_to_load_are_explained_on_the_page_and_to_scripts(tmp_
     save_model(DigitNet("cnn-small"), tmp_path)
     (tmp_path / "config.json").write_text('{"arch": "cnn"}')  # passes the file checks, fails to load
     loader = ClassifierLoader(ModelFolder(tmp_path, str(tmp_path))).start()
-    demo, url = launched(loader)
+    demo, url = serve_app(loader)
     try:
         client = Client(url, verbose=False)
         with pytest.raises(AppError, match="does not fit the 'cnn' architecture") as error:
             classify(client, files / "seven.png")
         client.close()
         assert "Traceback" not in str(error.value)
-        banner, _, layers = app.loaded_model(loader, None)
-        assert banner.visible is True and "does not fit the 'cnn' architecture" in banner.value
-        assert layers == ""
+        banner, summary, layers = gr.Markdown(), gr.Markdown(), gr.Code()
+        shown = app.loaded_model(loader, None, banner, summary, layers)
+        assert set(shown) == {banner, layers}  # the summary from the weights folder's files stays
+        assert shown[banner].visible is True and "does not fit the 'cnn' architecture" in shown[banner].value
+        assert shown[layers] == ""
     finally:
         demo.close()
 
@@ -373,40 +408,54 @@ def draw_tab_event(demo, name: str):
     return next(fn for fn in demo.fns.values() if fn.name == name)
 
 
-def test_a_stroke_gets_its_answer_first_then_its_pictures(classifier, files):
-    demo = app.build_demo(ClassifierLoader.of(classifier))
-    value = {"background": None, "layers": [], "composite": Image.open(files / "sketch-7.png")}
-    answer, pictures = draw_tab_event(demo, "on_drawing").fn(value)  # what the browser receives, in order
-    answer_line, headline, label, *later = answer
-    assert headline.startswith("## 7\n") and answer_line == headline and max(label, key=label.get) == "7"
-    assert later == [gr.skip()] * 4  # the previous pictures stay until these arrive
-    *kept, model_input, saliency, boxes, cleaned_ink = pictures
-    assert kept == [gr.skip()] * 3
-    assert model_input.shape == (28, 28) and saliency.ndim == 3 and boxes["visible"] is False
-    assert cleaned_ink["visible"] is False  # a drawing is not a photo: no cleaned ink
+def by_id(update: dict) -> dict:
+    """A handler's {component: value} as {elem_id: value}."""
+    return {component.elem_id: shown for component, shown in update.items()}
 
 
-def test_a_blank_stroke_and_an_unreadable_upload_clear_the_pictures(classifier, files):
+def test_while_the_pen_moves_only_the_answer_comes(classifier):
     demo = app.build_demo(ClassifierLoader.of(classifier))
-    blank = {"background": None, "layers": [], "composite": None}
-    (_, headline, label, *_), (*_, model_input, saliency, boxes, cleaned_ink) = draw_tab_event(demo, "on_drawing").fn(
-        blank
-    )
-    assert label == "Draw a digit" and model_input is None and saliency is None and boxes["visible"] is False
-    assert cleaned_ink["visible"] is False
-    (_, headline, label, *_), (*_, model_input, _, _, cleaned_ink) = draw_tab_event(demo, "on_upload").fn(
-        {"path": str(files / "text.png")}
-    )
-    assert label == "Not an image" and UNREADABLE in headline and model_input is None
-    assert cleaned_ink["visible"] is False
+    (answer,) = draw_tab_event(demo, "on_drawing").fn(strokes(SEVEN_STROKES, drawing=True), None)
+    answer = by_id(answer)
+    assert set(answer) == ANSWER_IDS  # the pictures wait for the pen to rest
+    assert answer["prediction"].startswith("## 7\n") and answer["answer-line"] == answer["prediction"]
+    assert max(answer["probabilities"], key=answer["probabilities"].get) == "7"
+
+
+def test_when_the_pen_lifts_the_answer_comes_first_then_its_pictures(classifier):
+    demo = app.build_demo(ClassifierLoader.of(classifier))
+    answer, pictures = map(by_id, draw_tab_event(demo, "on_drawing").fn(strokes(SEVEN_STROKES, drawing=False), None))
+    assert set(answer) == ANSWER_IDS and answer["prediction"].startswith("## 7\n")
+    assert set(pictures) == PICTURE_IDS  # the previous pictures stay until these arrive
+    assert pictures["model-input"].shape == (28, 28) and pictures["saliency"].ndim == 3
+    assert pictures["reading-boxes"]["visible"] is False
+    assert pictures["cleaned-ink"]["visible"] is False  # a drawing is not a photo: no cleaned ink
+
+
+def test_a_cleared_pad_and_an_unreadable_upload_clear_the_pictures(classifier, files):
+    demo = app.build_demo(ClassifierLoader.of(classifier))
+    answer, pictures = map(by_id, draw_tab_event(demo, "on_drawing").fn(strokes([]), None))
+    assert answer["probabilities"] == "Draw a digit" and pictures["model-input"] is None
+    assert pictures["saliency"] is None and pictures["reading-boxes"]["visible"] is False
+    assert pictures["cleaned-ink"]["visible"] is False
+    answer, pictures = map(by_id, draw_tab_event(demo, "on_upload").fn({"path": str(files / "text.png")}))
+    assert answer["probabilities"] == "Not an image" and UNREADABLE in answer["prediction"]
+    assert pictures["model-input"] is None
+
+
+def test_malformed_strokes_on_the_draw_tab_are_explained_not_read(classifier):
+    demo = app.build_demo(ClassifierLoader.of(classifier))
+    (answer, pictures) = map(by_id, draw_tab_event(demo, "on_drawing").fn(strokes([[[1, "x"]]]), None))
+    assert answer["probabilities"] == "Not an image" and "Stroke 1 has a point" in answer["prediction"]
+    assert pictures["model-input"] is None
 
 
 def test_an_uploaded_photo_gets_its_answer_first_then_the_ink_the_model_read(classifier):
     photo = REPO / "docs" / "photo-4.jpg"  # a 4 on ruled paper under a shadow
     demo = app.build_demo(ClassifierLoader.of(classifier))
-    answer, pictures = draw_tab_event(demo, "on_upload").fn({"path": str(photo)})
-    assert answer[1].startswith("## 4\n") and list(answer[3:]) == [gr.skip()] * 4  # the answer waits for no picture
-    *_, model_input, saliency, boxes, cleaned_ink = pictures
+    answer, pictures = map(by_id, draw_tab_event(demo, "on_upload").fn({"path": str(photo)}))
+    assert answer["prediction"].startswith("## 4\n") and set(answer) == ANSWER_IDS  # the answer waits for no picture
+    model_input, boxes, cleaned_ink = pictures["model-input"], pictures["reading-boxes"], pictures["cleaned-ink"]
     assert model_input.shape == (28, 28) and boxes["visible"] is False
     assert cleaned_ink["visible"] is True
     shown = np.asarray(cleaned_ink["value"].convert("L"), dtype=int)
@@ -415,13 +464,12 @@ def test_an_uploaded_photo_gets_its_answer_first_then_the_ink_the_model_read(cla
     assert np.median(shown[GAP:-GAP, GAP : shown.shape[1] // 2]) < 230  # the photo's paper beside it is not white
 
 
-def test_clear_cancels_a_stroke_in_flight_before_the_blank_state_shows(server):
+def test_the_pad_has_one_event_that_never_queues_a_backlog(server):
     demo = server[0]
-    events = list(demo.fns.values())
     drawing = draw_tab_event(demo, "on_drawing")
-    assert drawing.trigger_mode == "always_last" and drawing.js == app.BLANK_IF_CLEARED
+    # Strokes while drawing, at pen-up, undo and Clear: one event, so the browser runs them one at a time
+    # and in order (a Clear's blank is the last answer shown); of those sent meanwhile only the latest runs.
+    pad_events = [fn for fn in demo.fns.values() if any(t[0] == drawing.targets[0][0] for t in fn.targets)]
+    assert pad_events == [drawing] and drawing.targets[0][1] == "change"
+    assert drawing.trigger_mode == "always_last" and drawing.concurrency_id == "model"
     assert draw_tab_event(demo, "on_upload").trigger_mode == "always_last"  # a quick second file is not lost
-    on_clear = [(position, fn) for position, fn in enumerate(events) if "clear" in [t[1] for t in fn.targets]]
-    cancel = next(position for position, fn in on_clear if events.index(drawing) in fn.cancels)
-    resets = [position for position, fn in on_clear if fn.name == "reset"]
-    assert cancel < min(resets)  # the browser runs a trigger's events in this order

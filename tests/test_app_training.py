@@ -14,20 +14,20 @@ import pytest
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
+from conftest import kept_corrections, serve_app  # noqa: E402
 from gradio_client import Client  # noqa: E402
 from gradio_client.exceptions import AppError  # noqa: E402
 
 import app  # noqa: E402
 from mnist_demo.classifier_loader import ClassifierLoader  # noqa: E402
+from mnist_demo.corrections import CorrectionStore, held_out  # noqa: E402
 from mnist_demo.live_training import SessionModels, Trainer  # noqa: E402
 
 pytestmark = pytest.mark.slow  # servers, and training on real MNIST
 
 
-def serve(classifier, trainer: Trainer | None):
-    demo = app.build_demo(ClassifierLoader.of(classifier), trainer=trainer)
-    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **app.LAUNCH_OPTIONS)
-    return demo, url
+def serve(classifier, trainer: Trainer | None, corrections=None):
+    return serve_app(ClassifierLoader.of(classifier), trainer=trainer, corrections=corrections)
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +36,15 @@ def trainer(mnist_dir):
 
 
 @pytest.fixture(scope="module")
-def client(classifier, trainer):
-    demo, url = serve(classifier, trainer)
+def corrections(mnist_test, tmp_path_factory):
+    """A corrections folder holding 30 MNIST test digits people said the model read as 0."""
+    images, labels = mnist_test
+    return kept_corrections(tmp_path_factory.mktemp("corrections"), images[:30], labels[:30])
+
+
+@pytest.fixture(scope="module")
+def client(classifier, trainer, corrections):
+    demo, url = serve(classifier, trainer, corrections)
     client = Client(url, verbose=False)
     yield client
     client.close()
@@ -46,9 +53,9 @@ def client(classifier, trainer):
 
 def test_the_api_page_lists_train_beside_the_other_endpoints(client):
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    assert set(endpoints) == {"/predict", "/classify", "/read", "/train"}
+    assert set(endpoints) == {"/predict", "/classify", "/read", "/correct", "/train"}
     names = [p["parameter_name"] for p in endpoints["/train"]["parameters"]]
-    assert names == ["model", "epochs", "lr", "batch_size", "augment"]
+    assert names == ["model", "epochs", "lr", "batch_size", "augment", "include_corrections"]
 
 
 @pytest.mark.parametrize(
@@ -65,9 +72,11 @@ def test_bad_values_get_plain_words(client, values, words):
         client.predict(api_name="/train", **values)
 
 
-@pytest.mark.parametrize("model, goal", [("cnn-fast", 98.0), ("mlp", 95.0)])
-def test_one_epoch_through_train_streams_progress_and_reaches_the_goal(client, trainer, model, goal):
-    updates = list(client.submit(model=model, epochs=1, api_name="/train"))
+@pytest.mark.parametrize("model, goal, include", [("cnn-fast", 98.0, False), ("mlp", 95.0, True)])
+def test_one_epoch_through_train_streams_progress_and_reaches_the_goal(
+    client, trainer, corrections, model, goal, include
+):
+    updates = list(client.submit(model=model, epochs=1, include_corrections=include, api_name="/train"))
     assert len(updates) >= 10
     for update in updates:
         assert {"epoch", "step", "steps", "loss"} <= set(update) and update["epoch"] in (0, 1)
@@ -76,6 +85,31 @@ def test_one_epoch_through_train_streams_progress_and_reaches_the_goal(client, t
     final = updates[-1]
     assert final["test_accuracy"] >= goal and final["test_images"] == 10_000
     assert trainer.models.get(client.session_hash) is not None  # the client's session now has its own model
+    if include:  # people's corrections learned, as train.py --corrections learns them, a tenth held out
+        report = final["corrections"]
+        kept_back = [e for e in corrections.entries() if held_out(e.id)]
+        assert report["held_out"]["total"] == len(kept_back) and report["digits"] == 30 - len(kept_back)
+        assert report["held_out"]["right_before"] == sum(e.label == "0" for e in kept_back)  # the model said 0
+    else:
+        assert "corrections" not in final
+
+
+def test_the_corrections_choice_shows_only_when_the_app_keeps_some(corrections, tmp_path):
+    assert app.corrections_choice(corrections).visible is True
+    for none in (None, CorrectionStore(tmp_path)):
+        choice = app.corrections_choice(none)
+        assert choice.visible is False and choice.value is False
+
+
+def test_corrections_are_refused_in_words_when_the_app_keeps_none(classifier, trainer, tmp_path):
+    demo, url = serve(classifier, trainer, CorrectionStore(tmp_path))
+    try:
+        client = Client(url, verbose=False)
+        with pytest.raises(AppError, match="There are no people's corrections to learn from"):
+            client.predict(model="mlp", include_corrections=True, api_name="/train")
+        client.close()
+    finally:
+        demo.close()
 
 
 def test_without_mnist_the_tab_and_train_say_where_to_get_it(classifier, tmp_path, monkeypatch):

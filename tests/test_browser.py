@@ -1,12 +1,12 @@
 """The Draw tab as a person uses it: real Chromium (Debian's), driven by Playwright.
 
-Open the page, pick the brush, draw a 7 stroke by stroke with the mouse, watch the
-probabilities and the saliency map follow, clear, see the reset, draw again; draw a 1 and
-a 7 side by side and see them read as 17, with boxes; draw fast and clear at once, ten
-times, and find the blank state each time; draw a 7 by touch on a phone-sized screen and
-see the answer without scrolling; choose a cell of the confusion matrix and a mistake on
-the Mistakes tab. Screenshots go to screenshots/ (gitignored), to look at; the README's
-come from here (docs/).
+Open the page, draw a 7 stroke by stroke with the mouse on the pad, watch the answer change
+while the pen is still down and the saliency map follow when it lifts, undo, clear, see the
+reset, draw again; draw a 1 and a 7 side by side and see them read as 17, with boxes; draw
+fast and clear at once, ten times, and find the blank state each time; draw a 7 by touch on
+a phone-sized screen and see the answer without scrolling; see the ink in dark mode; choose a
+cell of the confusion matrix and a mistake on the Mistakes tab. Screenshots go to screenshots/
+(gitignored), to look at; the README's come from here (docs/).
 
     MNIST_DATA_DIR=... python -m pytest tests/test_browser.py -q
 """
@@ -20,7 +20,9 @@ from conftest import (
     SCREENSHOTS,
     SEVEN,
     draw,
+    open_app,
     probabilities_text,
+    serve_app,
     wait_for_label,
     wait_until_changed,
 )
@@ -28,7 +30,6 @@ from PIL import Image, ImageDraw
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-import app  # noqa: E402
 from mnist_demo.classifier_loader import ClassifierLoader  # noqa: E402
 from mnist_demo.mistakes import load_mistakes  # noqa: E402
 
@@ -52,17 +53,14 @@ SEVENTEEN = [[(0.2, 0.3), (0.2, 0.7)], [(0.45, 0.3), (0.8, 0.3), (0.6, 0.7)]]
 def url(classifier):
     # As `python app.py` starts: the page is served before the model is loaded (here, the page's
     # first load event starts the loading), and the first stroke waits for it.
-    demo = app.build_demo(ClassifierLoader(classifier.model_folder))
-    _, local_url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **app.LAUNCH_OPTIONS)
+    demo, local_url = serve_app(ClassifierLoader(classifier.model_folder))
     yield local_url
     demo.close()
 
 
 @pytest.fixture(scope="module")
 def page(browser, url):
-    page = browser.new_page(viewport={"width": 1280, "height": 1000})
-    page.goto(url)
-    page.wait_for_selector("#sketchpad canvas")
+    page = open_app(browser, url)
     yield page
     page.close()
 
@@ -73,7 +71,7 @@ def phone(browser, url):
     context = browser.new_context(viewport=PHONE_SCREEN, is_mobile=True, has_touch=True, device_scale_factor=2)
     page = context.new_page()
     page.goto(url)
-    wait_for_brush(page)
+    page.wait_for_selector("#sketchpad canvas")
     yield page
     context.close()
 
@@ -94,9 +92,7 @@ def touch_draw(page, strokes):
     """Draw each stroke with a finger (touch events through the DevTools protocol); wait for its answer."""
     cdp = page.context.new_cdp_session(page)
     box = page.locator("#sketchpad canvas").first.bounding_box()
-    # On a narrow screen the 400x400 paper is shrunk into the middle of a taller canvas element.
-    side = 0.8 * min(box["width"], box["height"])
-    left, top = box["x"] + (box["width"] - side) / 2, box["y"] + (box["height"] - side) / 2
+    side, left, top = box["width"], box["x"], box["y"]
     for stroke in strokes:
         before = probabilities_text(page)
         points = [(left + fx * side, top + fy * side) for fx, fy in stroke]
@@ -115,11 +111,6 @@ def touch_draw(page, strokes):
 
 def touch(x: float, y: float) -> dict:
     return {"x": x, "y": y, "radiusX": 4, "radiusY": 4, "force": 1, "id": 0}
-
-
-def wait_for_brush(page):
-    """The app picks the brush on load and after each Clear; a stroke before that draws nothing."""
-    page.wait_for_selector("#sketchpad button[title=Brush].highlight", timeout=PREDICTION_TIMEOUT_MS)
 
 
 def wait_until_settled(page):
@@ -152,7 +143,6 @@ def top_label(page) -> str:
 
 def test_draw_a_seven_stroke_by_stroke_then_clear(page):
     assert top_label(page) == "Draw a digit"
-    page.get_by_label("Brush").first.click()
 
     draw(page, SEVEN[:1])  # the prediction follows each stroke: ten bars already after the first
     assert top_label(page) in {*"0123456789", "Not a digit"}
@@ -172,8 +162,39 @@ def test_draw_a_seven_stroke_by_stroke_then_clear(page):
     assert page.locator("#model-input img").count() == 0 and page.locator("#saliency img").count() == 0
     page.screenshot(path=str(SCREENSHOTS / "cleared.png"), full_page=True)
 
-    draw(page, ONE)  # the brush is picked again after a clear: a person just draws on
+    draw(page, ONE)  # a person just draws on
     wait_for_label(page, "1")
+
+
+def test_the_answer_changes_while_the_pen_is_still_down(page):
+    page.get_by_label("Clear canvas").first.click()
+    wait_for_label(page, "Draw a digit")
+    box = page.locator("#sketchpad canvas").first.bounding_box()
+    page.mouse.move(box["x"] + 0.5 * box["width"], box["y"] + 0.18 * box["height"])
+    page.mouse.down()
+    page.mouse.move(box["x"] + 0.5 * box["width"], box["y"] + 0.84 * box["height"], steps=8)
+    wait_for_label(page, "1")  # the pen has not lifted
+    assert page.locator("#model-input img").count() == 0  # the pictures wait for it
+    page.mouse.up()
+    page.locator("#model-input img").wait_for(timeout=PREDICTION_TIMEOUT_MS)
+
+
+def test_undo_takes_back_the_last_stroke_and_its_answer(page):
+    page.get_by_label("Clear canvas").first.click()
+    wait_for_label(page, "Draw a digit")
+    draw(page, SEVENTEEN)
+    wait_for_label(page, "17")
+    page.get_by_label("Undo").first.click()
+    wait_for_label(page, "1")
+    page.get_by_label("Undo").first.focus()  # keyboard-reachable, both of them
+    page.keyboard.press("Enter")
+    wait_for_label(page, "Draw a digit")
+    assert page.locator("#sketchpad button[aria-label=Undo]").is_disabled()
+    draw(page, ONE)
+    page.get_by_label("Clear canvas").first.focus()
+    page.keyboard.press("Space")
+    wait_for_label(page, "Draw a digit")
+    assert ink_on_the_canvas(page) == 0
 
 
 def test_two_digits_are_read_as_a_number_with_boxes(page):
@@ -181,34 +202,47 @@ def test_two_digits_are_read_as_a_number_with_boxes(page):
     wait_for_label(page, "Draw a digit")
     draw(page, SEVENTEEN)
     wait_for_label(page, "17")
-    assert page.locator("#prediction").inner_text().split()[:4] == ["17", "Read", "as", "2"]
+    assert page.locator("#prediction [data-testid=markdown]").inner_text().split()[:4] == ["17", "Read", "as", "2"]
     page.locator("#reading-boxes img").wait_for(state="visible", timeout=PREDICTION_TIMEOUT_MS)
     page.screenshot(path=str(SCREENSHOTS / "draw-17.png"), full_page=True)
     page.get_by_label("Clear canvas").first.click()
     page.locator("#reading-boxes").wait_for(state="hidden", timeout=PREDICTION_TIMEOUT_MS)
 
 
-# The two moments a Clear can race a stroke: while the Sketchpad uploads the canvas (the
-# component_server request), and while the server answers it (the queue/join request).
-RACE_MOMENTS = ["gradio_api/component_server", "gradio_api/queue/join"]
+# The moments a Clear can race the strokes: as the pen lifts (its strokes not yet sent), while the last
+# strokes are on their way to the server (the queue/join request).
+RACE_MOMENTS = [None, "gradio_api/queue/join"]
 
 
 def test_clear_right_after_fast_strokes_leaves_the_blank_state_ten_times_out_of_ten(page):
     page.get_by_label("Clear canvas").first.click()
     for attempt in range(10):
-        moment = RACE_MOMENTS[attempt % 2]
-        wait_for_brush(page)
-        draw_quickly(page, SCRIBBLE)
-        with page.expect_request(lambda request, moment=moment: moment in request.url, timeout=PREDICTION_TIMEOUT_MS):
-            pass
+        moment = RACE_MOMENTS[attempt % len(RACE_MOMENTS)]
+        if moment is None:
+            draw_quickly(page, SCRIBBLE)
+        else:
+            with page.expect_request(lambda request, at=moment: at in request.url, timeout=PREDICTION_TIMEOUT_MS):
+                draw_quickly(page, SCRIBBLE)
         # A click from the page itself: Playwright's own click first waits for the button to be
         # stable, and the moment would be gone.
-        page.evaluate("() => document.querySelector('#sketchpad button[title=\"Clear canvas\"]').click()")
+        page.evaluate("() => document.querySelector('#sketchpad button[aria-label=\"Clear canvas\"]').click()")
         wait_for_label(page, "Draw a digit")
         wait_until_settled(page)
         shown = (top_label(page), page.locator("#prediction [data-testid=markdown] h2").inner_text())
         assert shown == ("Draw a digit", "Draw a digit"), f"attempt {attempt + 1}: an older answer came back: {shown}"
         assert page.locator("#model-input img").count() == 0 and page.locator("#saliency img").count() == 0
+        assert ink_on_the_canvas(page) == 0
+
+
+def ink_on_the_canvas(page) -> int:
+    """How many of the pad's canvas pixels are darker than mid grey."""
+    return page.evaluate("""() => {
+        const canvas = document.querySelector('#sketchpad canvas');
+        const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+        let dark = 0;
+        for (let k = 0; k < pixels.length; k += 4) dark += pixels[k] < 128;
+        return dark;
+    }""")
 
 
 def test_on_a_phone_the_answer_shows_beside_the_whole_canvas_without_scrolling(phone):
@@ -225,6 +259,22 @@ def test_on_a_phone_the_answer_shows_beside_the_whole_canvas_without_scrolling(p
     assert upload["y"] > phone.locator("#probabilities").bounding_box()["y"] > canvas["y"]  # the upload after
     SCREENSHOTS.mkdir(exist_ok=True)
     phone.screenshot(path=str(SCREENSHOTS / "draw-phone.png"))
+
+
+def test_in_dark_mode_the_ink_shows_on_the_paper(browser, url):
+    page = browser.new_page(viewport={"width": 1280, "height": 1000}, color_scheme="dark")
+    page.goto(url + "?__theme=dark")
+    page.wait_for_selector("#sketchpad canvas")
+    assert page.evaluate("() => document.body.classList.contains('dark')")
+    draw(page, SEVEN)
+    wait_for_label(page, "7")
+    page.locator("#saliency img").wait_for(timeout=PREDICTION_TIMEOUT_MS)
+    canvas = page.locator("#sketchpad canvas").first
+    side = canvas.evaluate("c => c.width") * canvas.evaluate("c => c.height")
+    assert 0.03 * side < ink_on_the_canvas(page) < 0.5 * side  # black ink on white paper, as the model reads it
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.locator("#draw-row").screenshot(path=str(SCREENSHOTS / "draw-dark.png"))  # docs/draw-dark.png
+    page.close()
 
 
 def test_on_a_desktop_the_answer_line_stays_hidden(page):
@@ -260,7 +310,6 @@ def test_an_uploaded_photo_shows_the_ink_the_model_read_until_a_drawing_replaces
         close.click()
     SCREENSHOTS.mkdir(exist_ok=True)
     page.locator("#draw-row").screenshot(path=str(SCREENSHOTS / "photo-4-read.png"))  # docs/photo-4-read.png
-    wait_for_brush(page)
     draw(page, ONE)  # a drawing is not a photo: its answer hides the photo's ink
     wait_for_label(page, "1")
     page.locator("#cleaned-ink").wait_for(state="hidden", timeout=PREDICTION_TIMEOUT_MS)

@@ -1,5 +1,5 @@
-"""The Train tab as a person uses it, in real Chromium: train the mlp for 1 epoch, watch the curves grow,
-then draw a digit and see both models' answers side by side.
+"""The Train tab as a person uses it, in real Chromium: train the mlp for 1 epoch with people's corrections,
+watch the curves grow, then draw a digit and see both models' answers side by side.
 
 Needs real MNIST (MNIST_DATA_DIR) and Debian's Chromium. The screenshot of the finished run is
 docs/train-tab.png's source (screenshots/ is gitignored).
@@ -13,9 +13,8 @@ import pytest
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from conftest import SCREENSHOTS, SEVEN, draw, wait_for_label  # noqa: E402
+from conftest import SCREENSHOTS, SEVEN, draw, kept_corrections, open_app, serve_app, wait_for_label  # noqa: E402
 
-import app  # noqa: E402
 from mnist_demo.classifier_loader import ClassifierLoader  # noqa: E402
 from mnist_demo.live_training import Trainer  # noqa: E402
 
@@ -38,18 +37,17 @@ WATCH_THE_CURVE = """
 
 
 @pytest.fixture(scope="module")
-def url(classifier, mnist_dir):
-    demo = app.build_demo(ClassifierLoader.of(classifier), trainer=Trainer(mnist_dir))
-    _, local_url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **app.LAUNCH_OPTIONS)
+def url(classifier, mnist_dir, mnist_test, tmp_path_factory):
+    images, labels = mnist_test
+    corrections = kept_corrections(tmp_path_factory.mktemp("corrections"), images[:20], labels[:20])
+    demo, local_url = serve_app(ClassifierLoader.of(classifier), trainer=Trainer(mnist_dir), corrections=corrections)
     yield local_url
     demo.close()
 
 
 @pytest.fixture(scope="module")
 def page(browser, url):
-    page = browser.new_page(viewport={"width": 1280, "height": 1100})
-    page.goto(url)
-    page.wait_for_selector("#sketchpad canvas")
+    page = open_app(browser, url, height=1100)
     yield page
     page.close()
 
@@ -58,6 +56,7 @@ def test_train_the_mlp_watch_the_curves_grow_then_draw_with_both_models(page):
     assert not page.locator("#your-probabilities").is_visible()  # no model of yours yet
     page.get_by_role("tab", name="Train").click()
     page.locator("#train-network").get_by_text("mlp", exact=True).click()
+    page.locator("#train-corrections input").check()  # shown: the app keeps corrections
     page.evaluate(WATCH_THE_CURVE)
     page.locator("#train-button").click()
 
@@ -72,13 +71,13 @@ def test_train_the_mlp_watch_the_curves_grow_then_draw_with_both_models(page):
     results = page.locator("#train-results").inner_text()
     accuracy = float(results.split("Test accuracy: ")[1].split("%")[0])
     assert accuracy >= 95
+    assert "Learned from people's corrections: " in results
     assert page.locator("#train-mistakes img").count() > 0  # a few of its mistakes
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "train-tab.png"), full_page=True)
 
     page.get_by_role("tab", name="Draw").click()
     page.locator("#your-probabilities").wait_for(state="visible")
-    page.get_by_label("Brush").first.click()
     draw(page, SEVEN)
     wait_for_label(page, "7")  # the packaged model
     page.wait_for_function(

@@ -317,3 +317,36 @@ def test_held_out_corrections_are_scored_before_and_after(tmp_path):
     }
     assert corrections.answer_for(np.full((2, 10), 0.1), threshold=0.5) == NOT_A_DIGIT_LABEL
     assert corrections.answer_for(np.eye(10)[[1, 7]], threshold=0.5) == "17"
+
+
+def test_the_latest_show_on_white_newest_first_with_what_the_model_and_the_person_said(tmp_path):
+    store = CorrectionStore(tmp_path)
+    ids = [store.save(correction(label)).id for label in ("7", NOT_A_DIGIT_LABEL)]
+    for k, entry_id in enumerate(ids):  # distinct modification times, whatever the file system's resolution
+        os.utime(tmp_path / ENTRIES / f"{entry_id}.json", (1000 + k, 1000 + k))
+    items = corrections.latest_corrections(store, 5)
+    assert [caption for _, caption in items] == ["the model said 1, it was not a digit", "the model said 1, it was 7"]
+    tile = items[1][0]  # a canvas: black ink on a transparent background
+    assert tile.mode == "RGB" and tile.size == (112, 112) and tile.getpixel((0, 0)) == (255, 255, 255)
+    assert min(tile.convert("L").getdata()) < 64  # the ink stays dark
+    assert [caption for _, caption in corrections.latest_corrections(store, 1)] == [items[0][1]]
+
+
+def test_a_big_picture_is_shown_small(tmp_path):
+    store = CorrectionStore(tmp_path)
+    store.save(correction(picture=Image.new("L", (512, 256), 255)))
+    [(tile, _)] = corrections.latest_corrections(store)
+    assert tile.size == (corrections.TILE_SIDE, corrections.TILE_SIDE // 2)
+
+
+def test_the_header_says_how_many_are_kept_and_shown():
+    assert corrections.latest_header(0, 0).startswith("No corrections yet: when the model reads a drawing wrong")
+    assert corrections.latest_header(1, 1).startswith("The demo has kept 1 correction: the latest 1, newest first")
+    assert "kept 1,234 corrections: the latest 24," in corrections.latest_header(1234, 24)
+
+
+def test_held_out_figures_read_as_one_line():
+    assert corrections.held_out_text({"total": 6, "right_before": 0, "right_after": 5}) == (
+        "held-out corrections read right: 0 of 6 by the model people corrected, 5 of 6 now"
+    )
+    assert "none held out" in corrections.held_out_text({"total": 0, "right_before": 0, "right_after": 0})

@@ -5,8 +5,10 @@ Trains on the tiny synthetic IDX files of conftest; the real-MNIST figures are i
 
 import threading
 
+import numpy as np
 import pytest
 import torch
+from conftest import kept_corrections
 
 from mnist_demo import data, live_training, training
 from mnist_demo.live_training import SessionModels, Trainer, TrainingError, checked_recipe
@@ -166,3 +168,86 @@ def test_progress_and_results_read_as_sentences():
     }
     assert live_training.progress_text(final) == "Done in 12 s (stopped)."
     assert live_training.results_text(final).startswith("### Test accuracy: 98.50%\n150 of the 10,000 MNIST test")
+
+
+def test_the_progress_bar_counts_optimizer_steps():
+    bar = live_training.progress_bar({"step": 50, "steps": 215})
+    assert bar == '<progress value="50" max="215" style="width: 100%"></progress>'
+
+
+def test_the_curves_hold_every_loss_and_only_the_scored_accuracies():
+    points = [
+        {"step": 10, "loss": 1.5},
+        {"step": 20, "loss": 0.9, "val_accuracy": 80.0},
+        {"step": 30, "loss": 0.5, "val_accuracy": None},
+        {"step": 40, "loss": 0.3, "val_accuracy": 95.5},
+    ]
+    loss, accuracy = live_training.curve_frames(points)
+    assert list(loss.columns) == ["step", "loss"] and loss["step"].tolist() == [10, 20, 30, 40]
+    assert loss["loss"].tolist() == [1.5, 0.9, 0.5, 0.3]
+    assert list(accuracy.columns) == ["step", "validation accuracy (%)"]
+    assert accuracy["step"].tolist() == [20, 40] and accuracy["validation accuracy (%)"].tolist() == [80.0, 95.5]
+    assert [len(frame) for frame in live_training.curve_frames([])] == [0, 0]
+
+
+def test_mistake_items_show_the_test_images_the_run_got_wrong(trainer):
+    test_x = trainer.data().test_x
+    final = {
+        "mistakes": [
+            {"index": 7, "label": 4, "predicted": 9, "confidence": 0.966},
+            {"index": 3, "label": 1, "predicted": 7, "confidence": 0.51},
+        ]
+    }
+    items = live_training.mistake_items(trainer, final)
+    assert [caption for _, caption in items] == ["a 4 read as 9 (97%)", "a 1 read as 7 (51%)"]
+    assert (items[0][0] == test_x[7].numpy()).all() and (items[1][0] == test_x[3].numpy()).all()
+    assert live_training.mistake_items(trainer, {"mistakes": []}) == []
+
+
+def test_your_model_label_names_the_network_epochs_and_test_accuracy():
+    final = {"epoch": 2, "test_accuracy": 98.456}
+    assert live_training.your_model_label("mlp", final) == "Your model (mlp, 2 epoch(s), 98.46% on the test set)"
+
+
+def test_a_run_learns_people_corrections_and_scores_the_held_out_ones(trainer, tmp_path, monkeypatch):
+    from mnist_demo import corrections
+
+    monkeypatch.setattr(corrections, "held_out", lambda entry_id: entry_id < "4")  # a quarter, for more held out
+    test_x, test_y = trainer.data().test_x.numpy(), trainer.data().test_y.numpy()
+    store = kept_corrections(tmp_path, test_x[:40], test_y[:40])
+    kept_back = [e for e in store.entries() if e.id < "4"]
+    learned = []
+    fit = training.Run.fit
+
+    def fit_recording_corrections(run, *args, **kwargs):
+        learned.append(sorted(run.corrections[1].tolist()) if run.corrections is not None else None)
+        return fit(run, *args, **kwargs)
+
+    monkeypatch.setattr(training.Run, "fit", fit_recording_corrections)
+    final = list(trainer.train(small(), "session-4", corrections=store.folder))[-1]
+    report = final["corrections"]
+    assert report["digits"] == 40 - len(kept_back) and report["non_digits"] == 0
+    assert learned == [sorted(int(e.label) for e in store.entries() if e.id >= "4")]  # the rest, trained on
+    held = report["held_out"]
+    assert held["total"] == len(kept_back) and held["right_before"] == sum(e.label == "0" for e in kept_back)
+    model = trainer.models.get("session-4")
+    now_right = sum(str(model.predict_mnist(e.mnist()).argmax()) == e.label for e in kept_back)
+    assert held["right_after"] == now_right  # scored by the kept model, on what the served model saw
+    assert "Learned from people's corrections: " in live_training.results_text(final)
+    assert "corrections" not in list(trainer.train(small(), "session-5"))[-1]  # only when asked
+    assert learned[-1] is None
+
+
+def test_corrections_are_learned_only_when_asked_and_kept(tmp_path):
+    store = kept_corrections(tmp_path / "some", np.zeros((1, 28, 28), np.uint8), ["7"])
+    assert live_training.corrections_to_learn(store, False) is None
+    assert live_training.corrections_to_learn(store, True) == store.folder
+    for nothing in (None, kept_corrections(tmp_path / "none", [], [])):
+        assert live_training.corrections_to_learn(nothing, False) is None
+        with pytest.raises(ValueError, match="There are no people's corrections to learn from"):
+            live_training.corrections_to_learn(nothing, True)
+
+
+def test_a_missing_corrections_folder_is_said_in_words(trainer, tmp_path):
+    with pytest.raises(TrainingError, match="No corrections folder"):
+        list(trainer.train(small(), "session-6", corrections=tmp_path / "gone"))

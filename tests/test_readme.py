@@ -11,7 +11,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
-PAGES = [README, REPO / "docs" / "photos.md", REPO / "CHANGELOG.md"]
+DOCS = ("photos.md", "training.md", "reliability.md", "corrections.md")
+PAGES = [README, REPO / "CHANGELOG.md", *(REPO / "docs" / name for name in DOCS)]
 MAX_LINES = 300
 COMMANDS_WITHIN = 80  # the commands that run the demo and the tests
 FOLDERS = ("mnist_demo/", "benchmarks/", "tests/", "docs/", ".ci/")
