@@ -1,6 +1,7 @@
 """The reference the app is measured against: app.py's components and endpoints, with no model behind them.
 
-    python benchmarks/bare_app.py    # http://127.0.0.1:7860 ($GRADIO_SERVER_NAME / _PORT)
+    python benchmarks/bare_app.py                   # http://127.0.0.1:7860 ($GRADIO_SERVER_NAME / _PORT)
+    python benchmarks/bare_app.py --sketchpad-only  # only a gr.Sketchpad and a gr.Label: Gradio's floor
 
 The same tabs, components, queue and launch options as app.py, and the same script
 endpoints (`/predict`: a Sketchpad value, `/classify`: an image file -> a gr.Label value;
@@ -8,9 +9,14 @@ endpoints (`/predict`: a Sketchpad value, `/classify`: an image file -> a gr.Lab
 no image reading, no data in the gallery, table or plots. Each stroke gets a different answer
 (a counter), so the page changes after every stroke as app.py's does. What app.py costs beyond
 this (imports, loading the weights and artifacts, preprocessing, the forward pass) is what
-benchmarks/startup.py, e2e_latency.py and stroke_latency.py measure. Keep it in step with app.py.
+benchmarks/startup.py and e2e_latency.py measure. Keep it in step with app.py.
+
+`--sketchpad-only` serves the floor of Gradio's own drawing component instead, what
+benchmarks/stroke_latency.py measures the Draw tab's pad against: a gr.Sketchpad (app.py's
+before the pad: the same size and brush) whose every stroke a gr.Label answers at once.
 """
 
+import argparse
 import itertools
 import os
 
@@ -140,6 +146,37 @@ def draw_tab():
     )
 
 
+def build_sketchpad_demo() -> gr.Blocks:
+    """Only a Sketchpad and a Label that answers each stroke at once (a counter): Gradio's floor for drawing."""
+    with gr.Blocks(title="Draw a digit") as demo:
+        sketchpad = gr.Sketchpad(
+            label="Draw a digit",
+            elem_id="sketchpad",
+            type="pil",
+            image_mode="RGBA",
+            canvas_size=(400, 400),
+            fixed_canvas=True,
+            layers=False,
+            transforms=(),
+            buttons=[],
+            height=530,
+            brush=gr.Brush(default_size=14, colors=["#000000"], color_mode="fixed"),
+        )
+        probabilities = gr.Label("Draw a digit", num_top_classes=10, label="Probabilities", elem_id="probabilities")
+        strokes = itertools.count()
+
+        def answer(value):
+            top = str(next(strokes) % 10)
+            return {digit: 0.91 if digit == top else 0.01 for digit in DIGITS}
+
+        sketchpad.change(answer, sketchpad, probabilities, trigger_mode="always_last", show_progress="hidden")
+        sketchpad.clear(None, js=SELECT_BRUSH)
+        sketchpad.clear(lambda: "Draw a digit", None, probabilities, queue=False)
+        demo.load(None, js=SELECT_BRUSH)
+    demo.queue(max_size=64, default_concurrency_limit=2)
+    return demo
+
+
 def mistakes_tab():
     gr.Markdown("### Mistakes", elem_id="mistakes-header")
     gr.Markdown("The test set's confusion matrix")
@@ -189,7 +226,10 @@ def mistakes_tab():
 
 
 if __name__ == "__main__":
-    build_demo().launch(
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sketchpad-only", action="store_true", help="only a gr.Sketchpad and a gr.Label")
+    build = build_sketchpad_demo if parser.parse_args().sketchpad_only else build_demo
+    build().launch(
         server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
         server_port=int(os.environ.get("GRADIO_SERVER_PORT", 7860)),
         **LAUNCH_OPTIONS,

@@ -8,6 +8,15 @@ clients x requests calls, and the whole run stops after --timeout seconds.
 
     python benchmarks/load_test.py                       # 16 clients x 20 sketches
     python benchmarks/load_test.py --clients 4 --requests 5 --data-dir ../shared/data
+    python benchmarks/load_test.py --strokes             # 16 people drawing on the Draw tab's pad at once
+
+--strokes: each simulated person draws held-out digits (MNIST test images traced into strokes,
+benchmarks/traced_digits.py) as the pad does: its strokes so far every 90 ms while the pen moves,
+at once when it lifts, then Clear; one event in flight per person and, of those that came
+meanwhile, only the latest next (the Draw tab's always_last event, through Gradio's queue as the
+browser calls it). Goals: every pen-up answer p95 <= 1.5 s, the server never falls behind (the queue
+holds at most one event per person, and the last third's round trips are no slower than the middle
+third's), memory flat.
 
 The sketches are MNIST test digits redrawn as a browser's Sketchpad sends them (black ink
 on a transparent 400x400 canvas); the right answer is MNIST's label, for digits the
@@ -52,6 +61,9 @@ def parse_args():
         help="folder holding MNIST/raw ($MNIST_DATA_DIR)",
     )
     parser.add_argument("--timeout", type=float, default=600, help="stop the whole run after this many seconds")
+    parser.add_argument("--strokes", action="store_true", help="people drawing on the Draw tab's pad instead")
+    parser.add_argument("--people", type=int, default=16, help="--strokes: people drawing at once")
+    parser.add_argument("--digits", type=int, default=5, help="--strokes: digits each person draws")
     return parser.parse_args()
 
 
@@ -124,6 +136,10 @@ def one_client(url: str, sketches, count: int, offset: int, deadline: float) -> 
 
 def main():
     args = parse_args()
+    if args.strokes:
+        from load_strokes import run_people
+
+        sys.exit(run_people(args.people, args.digits, args.data_dir, args.timeout))
     deadline = time.perf_counter() + args.timeout
     with tempfile.TemporaryDirectory(prefix="mnist-load-") as folder:
         sketches = write_sketches(Path(folder), args.data_dir, args.sketches)

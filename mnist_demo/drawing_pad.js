@@ -25,10 +25,9 @@ function pointCount() {
 
 // The canvas's backing store follows its size on screen times devicePixelRatio; drawing is in `side` units.
 function fitToScreen() {
-  const box = canvas.getBoundingClientRect();
   const ratio = window.devicePixelRatio || 1;
-  const width = Math.max(1, Math.round(box.width * ratio));
-  const height = Math.max(1, Math.round(box.height * ratio));
+  const width = Math.max(1, Math.round(canvas.clientWidth * ratio));
+  const height = Math.max(1, Math.round(canvas.clientHeight * ratio));
   if (canvas.width !== width || canvas.height !== height) {
     canvas.width = width;
     canvas.height = height;
@@ -63,10 +62,11 @@ function segment(from, to) {
   context.stroke();
 }
 
+// Where the pointer is on the paper (inside the canvas's border), in `side` units.
 function canvasPoint(event) {
   const box = canvas.getBoundingClientRect();
-  const x = ((event.clientX - box.left) * side) / box.width;
-  const y = ((event.clientY - box.top) * side) / box.height;
+  const x = ((event.clientX - box.left - canvas.clientLeft) * side) / canvas.clientWidth;
+  const y = ((event.clientY - box.top - canvas.clientTop) * side) / canvas.clientHeight;
   return [Math.round(x * 10) / 10, Math.round(y * 10) / 10];
 }
 
@@ -133,3 +133,4 @@ clearButton.addEventListener("click", () => {
 new ResizeObserver(fitToScreen).observe(canvas);
 fitToScreen();
 redraw();
+canvas.dataset.ready = "true"; // the pen is listened to from now on: tests and benchmarks wait for this

@@ -136,10 +136,11 @@ def pad_picture(value):
 def main():
     if len(sys.argv) != 3:
         sys.exit("usage: python -m mnist_demo.strokes drawing.json out.png")
-    with open(sys.argv[1]) as file:
-        text = file.read()
     try:
-        picture = stroke_picture(text)
+        with open(sys.argv[1]) as file:
+            picture = stroke_picture(file.read(MAX_TEXT + 1))
+    except OSError as error:
+        sys.exit(f"Cannot read {sys.argv[1]}: {error.strerror}.")
     except StrokesError as error:
         sys.exit(str(error))
     if picture is None:

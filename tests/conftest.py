@@ -31,6 +31,7 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
 PREDICTION_TIMEOUT_MS = 30_000  # headless software rendering and a busy CPU make each stroke slow
+PAD_READY = "#sketchpad canvas[data-ready]"  # the pad's script has run: it listens to the pen
 LABEL = "#probabilities .container"  # the label and its bars, without the progress timer
 # Strokes as fractions of the canvas: a 7 (top bar, then the diagonal).
 SEVEN = [[(0.28, 0.22), (0.72, 0.22)], [(0.72, 0.22), (0.6, 0.5), (0.45, 0.82)]]
@@ -212,7 +213,7 @@ def browser():
         browser.close()
 
 
-def open_app(browser, url: str, height: int = 1000, ready: str = "#sketchpad canvas"):
+def open_app(browser, url: str, height: int = 1000, ready: str = PAD_READY):
     """A new desktop-sized page of the app at `url`, once `ready` is on it. The caller closes it."""
     page = browser.new_page(viewport={"width": 1280, "height": height})
     page.goto(url)

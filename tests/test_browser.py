@@ -16,6 +16,7 @@ import os
 import numpy as np
 import pytest
 from conftest import (
+    PAD_READY,
     PREDICTION_TIMEOUT_MS,
     SCREENSHOTS,
     SEVEN,
@@ -71,7 +72,7 @@ def phone(browser, url):
     context = browser.new_context(viewport=PHONE_SCREEN, is_mobile=True, has_touch=True, device_scale_factor=2)
     page = context.new_page()
     page.goto(url)
-    page.wait_for_selector("#sketchpad canvas")
+    page.wait_for_selector(PAD_READY)
     yield page
     context.close()
 
@@ -159,7 +160,8 @@ def test_draw_a_seven_stroke_by_stroke_then_clear(page):
     page.get_by_label("Clear canvas").first.click()
     wait_for_label(page, "Draw a digit")
     assert "Draw a digit" in page.locator("#prediction").inner_text()
-    assert page.locator("#model-input img").count() == 0 and page.locator("#saliency img").count() == 0
+    for picture in ("#model-input img", "#saliency img"):  # the pictures go right after the answer
+        page.locator(picture).wait_for(state="detached", timeout=PREDICTION_TIMEOUT_MS)
     page.screenshot(path=str(SCREENSHOTS / "cleared.png"), full_page=True)
 
     draw(page, ONE)  # a person just draws on
@@ -264,7 +266,7 @@ def test_on_a_phone_the_answer_shows_beside_the_whole_canvas_without_scrolling(p
 def test_in_dark_mode_the_ink_shows_on_the_paper(browser, url):
     page = browser.new_page(viewport={"width": 1280, "height": 1000}, color_scheme="dark")
     page.goto(url + "?__theme=dark")
-    page.wait_for_selector("#sketchpad canvas")
+    page.wait_for_selector(PAD_READY)
     assert page.evaluate("() => document.body.classList.contains('dark')")
     draw(page, SEVEN)
     wait_for_label(page, "7")

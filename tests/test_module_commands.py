@@ -26,6 +26,7 @@ BAD_INPUT = {  # the command's arguments -> the one line it must print
         "These weights came without a list of their mistakes (misclassified.safetensors): train.py writes one.",
     ),
     "corrections": (["list", "/no/such/folder"], "No corrections folder /no/such/folder."),
+    "strokes": ([MISSING, "out.png"], f"Cannot read {MISSING}: No such file or directory."),
 }
 
 
@@ -73,3 +74,15 @@ def test_commands_describe_the_packaged_weights_and_a_drawing(tmp_path):
     assert "### Results" in summary and "Parameters" in summary
     mistakes = run_module("mistakes").stdout.splitlines()
     assert " wrong — test accuracy " in mistakes[0] and len(mistakes) == 11
+
+
+def test_strokes_command_draws_the_strokes(tmp_path):
+    (tmp_path / "seven.json").write_text('{"width": 400, "strokes": [[[110, 90], [290, 90], [180, 330]]]}')
+    done = run_module("strokes", str(tmp_path / "seven.json"), str(tmp_path / "seven.png"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    from PIL import Image
+
+    assert Image.open(tmp_path / "seven.png").size == (400, 400)
+    (tmp_path / "bad.json").write_text('{"strokes": [[[1, NaN]]]}')
+    done = run_module("strokes", str(tmp_path / "bad.json"), str(tmp_path / "bad.png"), cwd=tmp_path)
+    assert done.returncode == 1 and "Stroke 1 has a point" in done.stderr and "Traceback" not in done.stderr
