@@ -1,5 +1,6 @@
 """mnist_demo.segment: a drawing of a whole number -> its digits, left to right, with their boxes."""
 
+import math
 from collections import deque
 
 import numpy as np
@@ -10,6 +11,7 @@ from mnist_demo.picture import BlankImageError, TooMuchInkError
 from mnist_demo.segment import (
     MAX_CANDIDATES,
     MAX_CUTS,
+    REDUNDANT_COST,
     Piece,
     cut_columns,
     cut_wide,
@@ -17,6 +19,7 @@ from mnist_demo.segment import (
     label_components,
     misfits,
     read_digits,
+    unexplained_ink_costs,
 )
 
 
@@ -229,3 +232,24 @@ def test_a_1_touching_its_neighbour_is_read_not_swallowed(classifier, mnist_test
             break
     assert label_components(np.asarray(image)[..., 3] > 64)[0].max() == 1, "the test needs the two digits to touch"
     assert digits_read(classifier, image) == wanted
+
+
+def test_a_group_that_reads_as_one_of_its_parts_costs_more_only_when_the_other_part_is_a_sure_digit_apart():
+    apart = [Piece((1,), 0, 60, 0, 100, component=-1), Piece((2,), 55, 80, 0, 100, component=-1)]
+    sure, unsure = math.log(0.99), math.log(0.5)
+    scores = {(0, 1): sure, (1, 2): sure, (0, 2): sure}
+    assert unexplained_ink_costs(apart, scores, {(0, 1): 2, (1, 2): 1, (0, 2): 2})[0, 2] == sure - REDUNDANT_COST
+    assert unexplained_ink_costs(apart, scores, {(0, 1): 4, (1, 2): 1, (0, 2): 7}) == scores  # a third digit
+    assert unexplained_ink_costs(apart, scores, {(0, 1): 1, (1, 2): 1, (0, 2): 1}) == scores  # a slanted 1's slices
+    unsure_part = {**scores, (1, 2): unsure}
+    assert unexplained_ink_costs(apart, unsure_part, {(0, 1): 2, (1, 2): 1, (0, 2): 2}) == unsure_part
+
+
+def test_of_two_slices_of_one_stroke_only_a_full_height_1_is_a_digit_of_its_own():
+    sure = math.log(0.99)
+    scores = {(0, 1): sure, (1, 2): sure, (0, 2): sure}
+    one = [Piece((1,), 0, 60, 0, 100, component=0), Piece((1,), 60, 80, 5, 100, component=0)]
+    tail = [Piece((1,), 0, 60, 0, 100, component=0), Piece((1,), 60, 80, 50, 100, component=0)]
+    assert unexplained_ink_costs(one, scores, {(0, 1): 2, (1, 2): 1, (0, 2): 2})[0, 2] == sure - REDUNDANT_COST
+    assert unexplained_ink_costs(one, scores, {(0, 1): 6, (1, 2): 7, (0, 2): 6}) == scores  # a 6 and its tail
+    assert unexplained_ink_costs(tail, scores, {(0, 1): 2, (1, 2): 1, (0, 2): 2}) == scores  # a short slice
