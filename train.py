@@ -180,6 +180,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     add("--compile", action="store_true", help="torch.compile the model (default: off)")
     add("--resume", action="store_true", help="continue from the checkpoint in --out (default: off)")
+    add(
+        "--start-from",
+        metavar="DIR",
+        help="begin from these weights (a folder holding model.safetensors) instead of random ones: fine-tuning "
+        "(default: random)",
+    )
     add("--push-to-hub", metavar="REPO_ID", help="upload --out to this Hub model repo (default: no upload)")
     add("--private", action="store_true", help="create the Hub repo as private (default: public)")
     # The preset (and --limit) decide the other flags' defaults: read them first, so that --help
@@ -270,6 +276,8 @@ def main(argv=None) -> int:
     negatives = joined(negatives, corrections and corrections.non_digits)
     digits = (corrections.images, corrections.labels) if corrections else None
     run = Run(recipe, data, negatives=negatives, examples=examples, corrections=digits)
+    if args.start_from:
+        start_from(run, Path(args.start_from))
     if args.resume:
         load_checkpoint(run, out)
         print(f"resuming after epoch {len(run.history)} of {args.epochs} from {out}")
@@ -288,7 +296,7 @@ def main(argv=None) -> int:
         held_out = make_held_out_negatives(len(run.val_x) // 5, args.seed) if args.negatives else None
         calibration = calibrate(run, held_out)
         clock.lap("calibration")
-        metrics = report(run, calibration, out)
+        metrics = report(run, calibration, out) | {"start_from": args.start_from}
         if corrections is not None:
             metrics["corrections"] = {"sources": args.corrections, **corrections_report(run, corrections)}
         clock.lap("test set")
@@ -309,6 +317,17 @@ def main(argv=None) -> int:
 
         print(held_out_text(metrics["corrections"]["held_out"]))
     return push(out, args.push_to_hub, args.private) if args.push_to_hub else 0
+
+
+def start_from(run: Run, folder: Path) -> None:
+    """Fine-tuning: the model begins as the weights in `folder` (same architecture); its calibration is redone."""
+    from safetensors.torch import load_file
+
+    try:
+        run.model.load_state_dict(load_file(folder / "model.safetensors", device=str(run.device)))
+    except (OSError, RuntimeError) as error:
+        raise SystemExit(f"train.py: error: cannot start from {folder}: {error}") from None
+    print(f"starting from the weights in {folder}")
 
 
 class Stopwatch:

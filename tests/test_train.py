@@ -557,3 +557,22 @@ def test_unusable_corrections_are_refused_in_words(tmp_path, hub_offline):
         with pytest.raises(SystemExit) as refused:
             train.load_corrections([source])
         assert str(refused.value).startswith(message)
+
+
+@pytest.mark.slow
+def test_start_from_begins_with_those_weights_and_refuses_others_in_words(pushed_run, tiny_mnist_dir, tmp_path):
+    start = load_file(str(pushed_run["out"] / "model.safetensors"))
+    out = tmp_path / "tuned"
+    tuning = tiny_args(tiny_mnist_dir, out, "--start-from", str(pushed_run["out"]), "--lr", "1e-12")
+    code, stdout, _, _ = run_main(tuning)
+    assert code == 0 and f"starting from the weights in {pushed_run['out']}" in stdout
+    tuned = load_file(str(out / "model.safetensors"))
+    for name, tensor in start.items():
+        if name.endswith("weight") and tensor.dim() > 1:  # learned weights; batch-norm statistics and calibration move
+            assert torch.allclose(tuned[name], tensor, atol=1e-6), name
+    assert json.loads((out / "metrics.json").read_text())["start_from"] == str(pushed_run["out"])
+    with pytest.raises(SystemExit, match=r"^train.py: error: cannot start from .*: "):
+        train.main(tiny_args(tiny_mnist_dir, tmp_path / "other", "--start-from", str(tmp_path / "nowhere")))
+    with pytest.raises(SystemExit, match=r"^train.py: error: cannot start from .*: "):  # another architecture
+        packaged = Path(train.__file__).parent / "mnist_demo" / "weights"  # a cnn, where the flags ask for a cnn-small
+        train.main(tiny_args(tiny_mnist_dir, tmp_path / "other", "--start-from", str(packaged)))
