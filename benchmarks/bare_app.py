@@ -70,23 +70,28 @@ def build_demo() -> gr.Blocks:
     return demo
 
 
+def drawing_sketchpad() -> gr.Sketchpad:
+    """The Sketchpad the Draw tab had before the strokes pad: size, brush, no tools."""
+    return gr.Sketchpad(
+        label="Draw a digit",
+        elem_id="sketchpad",
+        type="pil",
+        image_mode="RGBA",
+        canvas_size=(400, 400),
+        fixed_canvas=True,
+        layers=False,
+        transforms=(),
+        buttons=[],
+        height=530,
+        brush=gr.Brush(default_size=14, colors=["#000000"], color_mode="fixed"),
+    )
+
+
 def draw_tab():
     with gr.Row():
         with gr.Column():
             gr.Markdown("## Draw a digit", elem_id="answer-line")
-            sketchpad = gr.Sketchpad(
-                label="Draw a digit",
-                elem_id="sketchpad",
-                type="pil",
-                image_mode="RGBA",
-                canvas_size=(400, 400),
-                fixed_canvas=True,
-                layers=False,
-                transforms=(),
-                buttons=[],
-                height=530,
-                brush=gr.Brush(default_size=14, colors=["#000000"], color_mode="fixed"),
-            )
+            sketchpad = drawing_sketchpad()
             upload = gr.Image(
                 label="…or upload a picture of a digit",
                 type="filepath",
@@ -149,19 +154,7 @@ def draw_tab():
 def build_sketchpad_demo() -> gr.Blocks:
     """Only a Sketchpad and a Label that answers each stroke at once (a counter): Gradio's floor for drawing."""
     with gr.Blocks(title="Draw a digit") as demo:
-        sketchpad = gr.Sketchpad(
-            label="Draw a digit",
-            elem_id="sketchpad",
-            type="pil",
-            image_mode="RGBA",
-            canvas_size=(400, 400),
-            fixed_canvas=True,
-            layers=False,
-            transforms=(),
-            buttons=[],
-            height=530,
-            brush=gr.Brush(default_size=14, colors=["#000000"], color_mode="fixed"),
-        )
+        sketchpad = drawing_sketchpad()
         probabilities = gr.Label("Draw a digit", num_top_classes=10, label="Probabilities", elem_id="probabilities")
         strokes = itertools.count()
 
