@@ -1,24 +1,30 @@
 """Held-out digits as mouse paths: MNIST *test* images, thinned to their centre lines and traced into strokes.
 
-    python benchmarks/traced_digits.py --data-dir ../shared/data    # each digit's strokes, and what the Draw
-                                                                     # tab's reading says of them in-process
+    python benchmarks/traced_digits.py --data-dir ../shared/data    # each digit's strokes, how many of its ink's
+                                                                     # loops they keep, and what the Draw tab's
+                                                                     # reading says of them in-process
 
 Nobody drew these for the project: each is the first test image of its class, its ink (upsampled
-2x, thresholded) thinned to one-pixel lines (Zhang and Suen's thinning), then walked from line end
-to line end into strokes, in fractions of the picture. benchmarks/stroke_latency.py draws them with
-the mouse in Chromium; the strokes hold no pixel of the original, only its path.
+2x, bicubic, thresholded) thinned to one-pixel lines (scikit-image's `skeletonize`), then walked
+into strokes that together pass every pixel of those lines, loops included (but specks and spurs
+under SPUR pixels), in fractions of the picture.
+benchmarks/stroke_latency.py draws them with the mouse in Chromium; the strokes hold no pixel of the
+original, only its path.
 """
 
 import argparse
 
 import common  # noqa: F401  (puts the repository root on sys.path)
 import numpy as np
+from PIL import Image
+from skimage import measure
+from skimage.morphology import skeletonize
 
 UPSAMPLE = 2  # thinning a 56x56 picture gives smoother centre lines than 28x28
 INK = 0.35  # of 255: what counts as ink before thinning
-MIN_STROKE = 3  # pixels: shorter traces are thinning's spurs
-# 8-neighbours in Zhang-Suen's order: P2 (north) clockwise to P9 (north-west).
-RING = [(-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1)]
+SPUR = 4  # pixels (of the 2x picture): a walk shorter than this is a bump of the ink's edge or a speck
+# 8-neighbours, the straight ones first: a walk steps straight where it can, so it takes no diagonal shortcut.
+NEIGHBOURS = [(-1, 0), (0, 1), (1, 0), (0, -1), (-1, 1), (1, 1), (1, -1), (-1, -1)]
 
 
 def held_out(data_dir: str, per_class: int = 1) -> list[tuple[str, np.ndarray]]:
@@ -30,57 +36,60 @@ def held_out(data_dir: str, per_class: int = 1) -> list[tuple[str, np.ndarray]]:
     return [(str(d), images[i]) for d in range(10) for i in np.flatnonzero(labels == d)[:per_class]]
 
 
-def thinned(mask: np.ndarray) -> np.ndarray:
-    """Zhang-Suen thinning of a boolean image: its centre lines, one pixel wide."""
-    image = np.pad(mask.astype(np.uint8), 1)
-    changed = True
-    while changed:
-        changed = False
-        for step in (0, 1):
-            around = [np.roll(image, (-dy, -dx), axis=(0, 1)) for dy, dx in RING]
-            count = sum(around)
-            transitions = sum((around[k] == 0) & (around[(k + 1) % 8] == 1) for k in range(8))
-            p2, p4, p6, p8 = around[0], around[2], around[4], around[6]
-            first = p2 * p4 * p6 if step == 0 else p2 * p4 * p8
-            second = p4 * p6 * p8 if step == 0 else p2 * p6 * p8
-            remove = (image == 1) & (count >= 2) & (count <= 6) & (transitions == 1) & (first == 0) & (second == 0)
-            if remove.any():
-                image[remove] = 0
-                changed = True
-    return image[1:-1, 1:-1].astype(bool)
+def centre_lines(image: np.ndarray) -> np.ndarray:
+    """An MNIST image (uint8 [28, 28]) -> its ink's centre lines, one pixel wide, UPSAMPLE times its size."""
+    side = 28 * UPSAMPLE
+    # Bicubic, not bilinear: bilinear blurs shut the one-pixel hole of a tight loop (the first test 5's
+    # bottom curl, one of the 8's), and thinning a loop with no hole leaves a stub, not the loop.
+    big = np.asarray(Image.fromarray(image).resize((side, side), Image.Resampling.BICUBIC)) / 255
+    return skeletonize(big > INK)
 
 
 def traced(line: np.ndarray) -> list[list[tuple[int, int]]]:
-    """One-pixel lines -> strokes of (y, x): each walk starts at a line end (or anywhere on a loop) and goes on
-    to unvisited neighbours, straight ones first, until none is left."""
+    """One-pixel lines -> strokes of (y, x) passing every pixel of them, but for walks shorter than SPUR.
+
+    Each walk starts at the top-most line end left (a loop's top-most pixel when no end is left), as
+    people start writing, and ends on the traced pixel it runs into: branches join the line they leave,
+    loops close."""
     left = {(int(y), int(x)) for y, x in zip(*np.nonzero(line))}
-
-    def neighbours(p):
-        return [(p[0] + dy, p[1] + dx) for dy, dx in RING if (p[0] + dy, p[1] + dx) in left]
-
+    kept = set()
     strokes = []
     while left:
-        ends = [p for p in left if len(neighbours(p)) == 1]
-        point = min(ends or left)  # top-most line end first, as people start writing
-        stroke = [point]
-        left.discard(point)
-        while near := neighbours(point):
-            point = min(near, key=lambda q: abs(q[0] - point[0]) + abs(q[1] - point[1]))
-            stroke.append(point)
-            left.discard(point)
-        if len(stroke) >= MIN_STROKE:
-            strokes.append(stroke)
+        ends = [p for p in left if len(around(p, left)) <= 1]
+        stroke = walk(min(ends or left), left)
+        if len(stroke) >= SPUR:
+            start = around(stroke[0], kept)[:1]
+            end = around(stroke[-1], kept | set(stroke[:-3]))[:1]  # not the pixels it just stepped through
+            strokes.append(start + stroke + end)
+            kept.update(stroke)
     return strokes
+
+
+def walk(point: tuple[int, int], left: set) -> list[tuple[int, int]]:
+    """From `point` on to a neighbour in `left` until none is left there, taking each pixel out of `left`."""
+    stroke = [point]
+    left.discard(point)
+    while near := around(point, left):
+        point = near[0]
+        stroke.append(point)
+        left.discard(point)
+    return stroke
+
+
+def around(point: tuple[int, int], pixels: set) -> list[tuple[int, int]]:
+    """The 8-neighbours of `point` that are in `pixels`, the straight ones first."""
+    return [(point[0] + dy, point[1] + dx) for dy, dx in NEIGHBOURS if (point[0] + dy, point[1] + dx) in pixels]
 
 
 def digit_strokes(image: np.ndarray) -> list[list[tuple[float, float]]]:
     """An MNIST image -> its strokes as (x, y) fractions of the picture, every other pixel of the trace."""
-    from PIL import Image
-
     side = 28 * UPSAMPLE
-    big = np.asarray(Image.fromarray(image).resize((side, side), Image.Resampling.BILINEAR)) / 255
-    strokes = traced(thinned(big > INK))
-    return [[(x / side, y / side) for y, x in stroke[::2] + stroke[-1:]] for stroke in strokes]
+    return [[(x / side, y / side) for y, x in stroke[::2] + stroke[-1:]] for stroke in traced(centre_lines(image))]
+
+
+def loops(mask: np.ndarray) -> int:
+    """How many holes a boolean picture has: its pieces (8-connected) less its Euler number."""
+    return int(measure.label(mask, connectivity=2).max() - measure.euler_number(mask, connectivity=2))
 
 
 def draw_tab_reading(classifier, strokes) -> str:
@@ -104,7 +113,10 @@ def main() -> None:
     for label, image in held_out(args.data_dir):
         strokes = digit_strokes(image)
         read = draw_tab_reading(classifier, [[[x * CANVAS_SIDE, y * CANVAS_SIDE] for x, y in s] for s in strokes])
-        print(f"{label}: {len(strokes)} stroke(s), {sum(map(len, strokes))} points, read as {read!r}")
+        kept = f"{loops(centre_lines(image))}/{loops(image / 255 > INK)}"
+        print(
+            f"{label}: {len(strokes)} stroke(s), {sum(map(len, strokes))} points, loops kept {kept}, read as {read!r}"
+        )
 
 
 if __name__ == "__main__":
