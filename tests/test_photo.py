@@ -114,3 +114,28 @@ def test_ruled_lines_are_taken_out_even_tilted_but_strokes_stay():
     cleaned = without_lines(contrast)
     assert cleaned[:, :140].max() < 0.1
     assert cleaned[70:170, 150:158].min() > 0.5
+
+
+def faint_scan(pressure_left: float, contrast: float, seed: int = 0) -> Image.Image:
+    """A thumbnail of a '0' scanned on grey paper (20 px of detail, sensor noise), pressed harder on its right than its
+    left, and scaled up 6x smoothly: the ring's pale half is far nearer the paper than its dark half."""
+    rng = np.random.default_rng(seed)
+    ring = np.zeros((120, 100), np.float32)
+    cv2.ellipse(ring, (50, 60), (32, 45), 0, 0, 360, 1.0, 9, cv2.LINE_AA)
+    ring *= np.linspace(pressure_left, 1.0, 100, dtype=np.float32)[None, :]
+    small = cv2.resize(cv2.GaussianBlur(ring, (0, 0), 4), (17, 20), interpolation=cv2.INTER_AREA)
+    grey = np.pad(0.8 * (1 - contrast * small), 3, constant_values=0.8)
+    grey += rng.normal(0, 0.02, grey.shape)  # the sensor's noise: a paper background, not a canvas's
+    scan = Image.fromarray(np.round(np.clip(grey, 0, 1) * 255).astype(np.uint8))
+    return scan.resize((scan.width * 6, scan.height * 6), Image.Resampling.BICUBIC)
+
+
+def test_a_faint_scan_keeps_the_pale_half_of_its_stroke(classifier):
+    mnist = to_mnist(faint_scan(pressure_left=0.35, contrast=0.6))
+    left, right = mnist[:, :14], mnist[:, 14:]
+    assert np.count_nonzero(left > 64) > 0.5 * np.count_nonzero(right > 64)  # the ring whole, not a ')'
+    assert classifier.predict_mnist(mnist).argmax() == 0
+
+
+def test_a_scan_in_pale_pencil_is_not_blank():
+    assert to_mnist(faint_scan(pressure_left=1.0, contrast=0.15)).max() == 255
