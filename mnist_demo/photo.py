@@ -26,7 +26,7 @@ LINE_DRIFT = 0.04  # ... and this much (share of the side) across them
 STROKE_OVER_LINE = 1.5  # contrast this many times a line's, where the line runs, is a stroke crossing it
 LEVELS = 65535  # lines are looked for in 16-bit levels of contrast (`straight_runs`)
 NOISE_SIGMAS = 4.0  # the contrast this many noise deviations above the paper's is ink ...
-FAINT_SIGMAS = 2.0  # ... and this many, where it joins such ink (dev small scans read right 59.5% -> 73%)
+FAINT_SIGMAS = 2.0  # ... and this many, where it joins such ink (`joined_ink`)
 MIN_PHOTO_CONTRAST = 0.03  # less contrast than this above the ink's floor is plain paper (0.1: 11% of dev scans blank)
 STROKE_CORE = 0.8  # strokes reaching this share of the peak contrast are solid, as MNIST's cores
 SPECK_SHARE = 0.08  # marks smaller than this share of the largest one are specks
@@ -84,15 +84,24 @@ def paper_ink(grey: np.ndarray) -> np.ndarray:
 
 
 def joined_ink(contrast: np.ndarray, floor: float, faint: float, peak: float) -> np.ndarray:
-    """Ink in 0..1: contrast above `faint` where it joins contrast above `floor` (hysteresis, as Canny's edges), so
-    the pale part of a stroke pressed unevenly or blurred by a scanner stays with its darker part."""
-    _, marks = cv2.connectedComponents((contrast > faint).astype(np.uint8), connectivity=8)
-    kept = np.zeros(marks.max() + 1, dtype=bool)
-    kept[marks[contrast > floor]] = True
-    kept[0] = False
-    return np.where(kept[marks], np.clip((contrast - faint) / (STROKE_CORE * (peak - faint)), 0, 1), 0).astype(
-        np.float32
+    """Ink in 0..1: contrast above `floor`, and above `faint` where it joins such ink (hysteresis, as Canny's edges),
+    so the pale part of a stroke pressed unevenly or blurred by a scanner stays with its darker part. Pale ink at
+    least three pixels thick (a ruled line's leftover beside a stroke is thinner), and not in a mark the frame
+    cuts (a shadow's edge is pale and wide). On the development sets (200 each), against no joining: small scans
+    read right 76% vs 59.5% (flagged 20% vs 38.5%), photos read 96.5% vs 95% (without the frame rule 94.5%; without
+    the thickness rule 95.5%), photos of objects flagged 98.5% vs 99%."""
+    strong = contrast > floor
+    pale = cv2.morphologyEx((contrast > faint).astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    count, marks = cv2.connectedComponents(pale | strong, connectivity=8)
+    joined = np.bincount(marks[strong], minlength=count) > 0
+    near = max(1, round(EDGE_MARGIN * max(contrast.shape)))
+    edge = np.concatenate(
+        [marks[:near].ravel(), marks[-near:].ravel(), marks[:, :near].ravel(), marks[:, -near:].ravel()]
     )
+    joined[edge] = False  # a mark the frame cuts: a shadow's corner, whose soft edge is no stroke
+    joined[0] = False
+    zero = np.where(joined[marks], faint, floor)  # a stroke's pale part counts from `faint`, other marks from `floor`
+    return np.clip((contrast - zero) / (STROKE_CORE * (peak - zero)), 0, 1).astype(np.float32)
 
 
 def fit_within(grey: np.ndarray, side: int) -> np.ndarray:
