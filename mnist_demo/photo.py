@@ -79,8 +79,13 @@ def paper_ink(grey: np.ndarray) -> np.ndarray:
     peak = float(cv2.blur(contrast, (3, 3)).max())
     if peak - floor < MIN_PHOTO_CONTRAST:
         return np.zeros_like(contrast)  # plain paper
-    refuse_objects(grey, light, without_specks(np.clip((contrast - floor) / (STROKE_CORE * (peak - floor)), 0, 1)))
+    refuse_objects(grey, light, without_specks(ink_above(contrast, floor, peak)))
     return without_specks(joined_ink(contrast, floor, noise + FAINT_SIGMAS * spread, peak))
+
+
+def ink_above(contrast: np.ndarray, zero, peak: float) -> np.ndarray:
+    """Ink in 0..1: contrast above `zero` (a level, or one per pixel), solid from STROKE_CORE of the way to `peak`."""
+    return np.clip((contrast - zero) / (STROKE_CORE * (peak - zero)), 0, 1).astype(np.float32)
 
 
 def joined_ink(contrast: np.ndarray, floor: float, faint: float, peak: float) -> np.ndarray:
@@ -92,16 +97,11 @@ def joined_ink(contrast: np.ndarray, floor: float, faint: float, peak: float) ->
     the thickness rule 95.5%), photos of objects flagged 98.5% vs 99%."""
     strong = contrast > floor
     pale = cv2.morphologyEx((contrast > faint).astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-    count, marks = cv2.connectedComponents(pale | strong, connectivity=8)
-    joined = np.bincount(marks[strong], minlength=count) > 0
-    near = max(1, round(EDGE_MARGIN * max(contrast.shape)))
-    edge = np.concatenate(
-        [marks[:near].ravel(), marks[-near:].ravel(), marks[:, :near].ravel(), marks[:, -near:].ravel()]
-    )
-    joined[edge] = False  # a mark the frame cuts: a shadow's corner, whose soft edge is no stroke
-    joined[0] = False
-    zero = np.where(joined[marks], faint, floor)  # a stroke's pale part counts from `faint`, other marks from `floor`
-    return np.clip((contrast - zero) / (STROKE_CORE * (peak - zero)), 0, 1).astype(np.float32)
+    count, marks, stats, _ = cv2.connectedComponentsWithStats(pale | strong, connectivity=8)
+    # A mark the frame cuts is a shadow's corner, whose soft edge is no stroke.
+    joined = (np.bincount(marks[strong], minlength=count) > 0) & ~cut_by_frame(stats, contrast.shape)
+    joined[0] = False  # the paper
+    return ink_above(contrast, np.where(joined[marks], faint, floor), peak)
 
 
 def fit_within(grey: np.ndarray, side: int) -> np.ndarray:
@@ -170,15 +170,20 @@ def without_specks(ink: np.ndarray) -> np.ndarray:
     count, labels, stats, _ = cv2.connectedComponentsWithStats((ink > 0.25).astype(np.uint8), connectivity=8)
     if count == 1:
         return ink
-    x, y, w, h, areas = (stats[1:, k] for k in range(5))
-    near = EDGE_MARGIN * max(ink.shape)
-    at_edge = (x <= near) | (y <= near) | (x + w >= ink.shape[1] - near) | (y + h >= ink.shape[0] - near)
+    areas, at_edge = stats[1:, cv2.CC_STAT_AREA], cut_by_frame(stats[1:], ink.shape)
     marks = areas >= SPECK_SHARE * areas.max()
     largest_within = areas[marks & ~at_edge].max(initial=0)
     # With nothing within, a big mark the edge cuts is a digit written too near it; a small one a shadow's corner.
     keep = marks & (~at_edge | (areas > max(largest_within, EDGE_DIGIT_SHARE * ink.size)))
     kept = cv2.dilate(np.concatenate([[0], keep]).astype(np.uint8)[labels], np.ones((5, 5), np.uint8)) > 0
     return np.where(kept, ink, 0).astype(np.float32)
+
+
+def cut_by_frame(stats: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Which marks (rows of OpenCV's component stats) come within EDGE_MARGIN of the frame's edge."""
+    x, y, w, h = (stats[:, k] for k in range(4))
+    near = EDGE_MARGIN * max(shape)
+    return (x <= near) | (y <= near) | (x + w >= shape[1] - near) | (y + h >= shape[0] - near)
 
 
 def refuse_objects(grey: np.ndarray, light: np.ndarray, ink: np.ndarray) -> None:
