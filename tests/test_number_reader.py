@@ -1,0 +1,80 @@
+"""mnist_demo.number_reader: the trained reader of whole numbers, its strips, its decoding and its training rows."""
+
+import numpy as np
+import pytest
+import torch
+
+from mnist_demo.number_reader import (
+    BLANK,
+    CLASSES,
+    MARGIN,
+    NOT_A_DIGIT,
+    composed_numbers,
+    ctc_targets,
+    load_reader,
+    marks_of,
+    strip_of,
+    texts_read,
+    train,
+)
+
+
+def test_a_strip_is_the_ink_20_px_tall_with_mnists_margin():
+    ink = np.zeros((100, 300), dtype=np.float32)
+    ink[:, :] = 0
+    ink[10:90, 20:40] = 1  # two bars 80 px tall
+    ink[10:90, 200:220] = 1
+    strip = strip_of(ink[10:90, 20:220])
+    assert strip.shape == (28, 50 + 2 * MARGIN) and strip.dtype == np.float32
+    assert strip.max() == 1 and strip.min() == 0
+    assert not strip[:MARGIN].any() and not strip[-MARGIN:].any() and not strip[:, :MARGIN].any()
+
+
+def columns(*labels: int) -> np.ndarray:
+    """Log-probabilities [T, 12] whose most likely class in column t is labels[t]."""
+    out = np.full((len(labels), CLASSES), np.log(0.01), dtype=np.float32)
+    out[np.arange(len(labels)), labels] = np.log(0.9)
+    return out
+
+
+def test_greedy_decoding_merges_repeats_and_keeps_a_repeated_digit_split_by_a_blank():
+    one, seven = 1 + 1, 7 + 1
+    marks = marks_of(columns(BLANK, one, one, BLANK, one, seven, seven, BLANK, NOT_A_DIGIT, BLANK))
+    assert [m.digit for m in marks] == [1, 1, 7, -1]  # "11", a 7, and a mark that is not a digit
+    assert [(m.first, m.last) for m in marks] == [(2, 5), (8, 9), (10, 13), (16, 17)]  # strip columns, 2 each
+    for m in marks:
+        assert m.probabilities.shape == (10,) and abs(float(m.probabilities.sum()) - 1) < 1e-5
+    assert marks[2].probabilities.argmax() == 7
+    assert marks_of(columns(BLANK, BLANK)) == []
+
+
+def test_ctc_targets_number_digits_from_one_and_not_a_digit_last():
+    targets, lengths = ctc_targets(["10", "X"])
+    assert targets.tolist() == [2, 1, NOT_A_DIGIT] and lengths.tolist() == [2, 1]
+
+
+def test_composed_rows_are_seeded_and_say_what_they_hold(mnist_test):
+    images, labels = (torch.from_numpy(a[:500]) for a in mnist_test)
+    strips, texts = composed_numbers(images, labels, 40, seed=3, not_digits=0.5)
+    again, same = composed_numbers(images, labels, 40, seed=3, not_digits=0.5)
+    assert same == texts and all(np.array_equal(a, b) for a, b in zip(strips, again))
+    assert all(1 <= len(t) <= 6 for t in texts) and any("X" in t for t in texts)
+    assert all(set(t) <= set("0123456789X") for t in texts)
+    assert all(s.shape[0] == 28 and s.dtype == np.float32 for s in strips)
+
+
+def test_training_lowers_the_ctc_loss_on_a_few_rows(mnist_test, capsys):
+    images, labels = (torch.from_numpy(a[:300]) for a in mnist_test)
+    strips, texts = composed_numbers(images, labels, 64, seed=1)
+    model = train(strips, texts, epochs=3, batch_size=16)
+    losses = [float(line.split("ctc loss ")[1].split()[0]) for line in capsys.readouterr().out.splitlines()]
+    assert len(losses) == 3 and losses[-1] < losses[0]
+    assert len(texts_read(model, strips[:4])) == 4
+
+
+@pytest.mark.slow
+def test_the_packaged_reader_reads_rows_of_mnist_test_digits(mnist_test):
+    images, labels = (torch.from_numpy(a) for a in mnist_test)
+    strips, texts = composed_numbers(images, labels, 300, seed=7, not_digits=0)
+    read = texts_read(load_reader(), strips)
+    assert np.mean([a == b for a, b in zip(read, texts)]) > 0.9  # test digits it never trained on
