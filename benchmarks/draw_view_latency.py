@@ -6,7 +6,7 @@
 Rows: `predict` (preprocessing + forward pass: all `/predict` and `/classify` do), the
 saliency map alone (integrated gradients + overlay on the 28x28 image; goal <= 50 ms),
 and the Draw tab's whole handler `view_drawing` for one drawn digit and for a drawn
-two-digit number (segmentation, one prediction per candidate digit, a saliency map per
+two-digit number (the number reader's pass over the row, each digit's image, a saliency map per
 digit, the boxes). p50 and p95 in milliseconds.
 """
 

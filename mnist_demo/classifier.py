@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from .loading import CONFIG_FILE, WEIGHTS_FILE, ModelFolder, WeightsError, check_files, locate
-from .preprocess import Ink, locate_ink, to_mnist
-from .segment import Digit, read_digits
+from .preprocess import Ink, ink_box, locate_ink, to_mnist
+from .segment import Digit, input_box, read_digits
 
 DIGIT_LABELS = tuple(str(d) for d in range(10))  # the model's ten classes, as every answer names them
 
@@ -31,6 +31,16 @@ class Classifier:
     def __init__(self, model, model_folder: ModelFolder):
         self.model = model.eval()
         self.model_folder = model_folder
+        self._reader = None
+
+    @property
+    def reader(self):
+        """The number reader (`number_reader.NumberReader`): the packaged one, loaded on first use."""
+        if self._reader is None:
+            from .number_reader import load_reader
+
+            self._reader = load_reader()
+        return self._reader
 
     @classmethod
     def from_pretrained(cls, source: str | os.PathLike | None = None, revision: str | None = None) -> "Classifier":
@@ -59,6 +69,7 @@ class Classifier:
         blank = np.zeros((28, 28), dtype=np.uint8)
         self.predict_mnist(blank)
         self.explain(blank)
+        self.reader.read(np.zeros((28, 56), dtype=np.float32))
 
     def predict_mnist(self, images: np.ndarray, batch_size: int = 2000) -> np.ndarray:
         """uint8 [N, 28, 28] in MNIST's format -> float32 [N, 10] calibrated probabilities."""
@@ -105,8 +116,18 @@ class Classifier:
 
     def read_ink(self, ink: Ink) -> tuple[list[Digit], dict]:
         """The digits of located ink, left to right, and `read`'s answer: what `read` and the Draw tab share."""
-        digits = read_digits(ink, self.predict_mnist)
-        return digits, number_answer(digits, self.not_a_digit(np.stack([d.probabilities for d in digits])))
+        digits = read_digits(ink, self.reader)
+        if len(digits) < 2:  # one mark: the classifier's answer, as the Draw tab gives it
+            digits = [self.one_digit(ink)]
+        return digits, number_answer(digits)
+
+    def one_digit(self, ink: Ink) -> Digit:
+        """The whole ink read as one digit by the classifier, "not a digit" by its threshold."""
+        mnist = to_mnist(ink)
+        probabilities = self.predict_mnist(mnist)[0]
+        top, bottom, left, right = ink_box(ink.map)
+        box = input_box((left, top, right, bottom), ink)
+        return Digit(box, mnist, probabilities, not_a_digit=bool(self.not_a_digit(probabilities)))
 
     def explain(self, mnist: np.ndarray, digit: int | None = None) -> np.ndarray:
         """Why the model reads an MNIST-style uint8 [28, 28] image as `digit` (default: its answer):
@@ -121,20 +142,22 @@ def probabilities_by_label(probabilities: np.ndarray) -> dict[str, float]:
     return {label: float(p) for label, p in zip(DIGIT_LABELS, probabilities, strict=True)}
 
 
-def number_answer(digits: list[Digit], unsure: np.ndarray) -> dict:
-    """`Classifier.read`'s JSON-ready answer: the number, each digit, and whether any part is not a digit
-    (`unsure`: the model too unsure of it, per digit; or a misfit in the number's shape)."""
-    flags = np.asarray(unsure, dtype=bool) | np.array([d.misfit for d in digits], dtype=bool)
+def number_answer(digits: list[Digit]) -> dict:
+    """`Classifier.read`'s JSON-ready answer: the number, each digit, and whether any part is not a digit."""
     parts = [
         {
             "digit": DIGIT_LABELS[int(d.probabilities.argmax())],
             "confidence": float(d.probabilities.max()),
             "box": [int(v) for v in d.box],
-            "not_a_digit": bool(flag),
+            "not_a_digit": d.not_a_digit,
         }
-        for d, flag in zip(digits, flags)
+        for d in digits
     ]
-    return {"number": "".join(p["digit"] for p in parts), "digits": parts, "not_a_digit": bool(np.any(flags))}
+    return {
+        "number": "".join(p["digit"] for p in parts),
+        "digits": parts,
+        "not_a_digit": any(d.not_a_digit for d in digits),
+    }
 
 
 def load_folder(model_folder: ModelFolder):
