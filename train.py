@@ -69,7 +69,6 @@ PRESETS = {
         "lr": 3e-3,
         "negatives": 20000,
         "scans": 0,
-        "pieces": 0,
         "augment": True,
         "beta2": 0.999,
     },
@@ -84,7 +83,6 @@ PRESETS = {
         "lr": 1e-2,
         "negatives": 0,
         "scans": 0,
-        "pieces": 0,
         "augment": False,
         "beta2": 0.9,
     },
@@ -92,7 +90,6 @@ PRESETS = {
 GENERATED = (
     "negatives",
     "scans",
-    "pieces",
 )  # counts of generated pictures: a --limit run gets the preset's share of each
 BAR_UPDATES = 50  # progress-bar refreshes per epoch on a terminal; each reads the loss, a device sync
 
@@ -148,13 +145,6 @@ def parse_args(argv=None) -> argparse.Namespace:
         type=whole_number(0),
         help="training digits scanned small and read back as the app reads them; a --limit run gets its share "
         "(default: %(default)s)",
-    )
-    add(
-        "--pieces",
-        metavar="N",
-        type=whole_number(0),
-        help="groupings of strokes the number reader weighs, in numbers of training digits and in rows of "
-        "non-digits; a --limit run gets its share (default: %(default)s)",
     )
     add("--limit", metavar="N", type=whole_number(1), help="train on the first N training images only (default: all)")
     add(
@@ -387,26 +377,18 @@ def generate_negatives(count: int, seed: int):
 
 
 def generate_examples(args: argparse.Namespace, data):
-    """The generated non-digits and the digits as the reader sees them (`mnist_demo.reader_examples`, made of the
-    training digits only): (negatives or None, (images, labels) or None)."""
+    """The generated non-digits and the training digits as the app sees them in small scans
+    (`mnist_demo.reader_examples`): (negatives or None, (images, labels) or None)."""
     negatives = generate_negatives(args.negatives, args.seed)
-    if not (args.scans or args.pieces):
+    if not args.scans:
         return negatives, None
-    from mnist_demo.reader_examples import non_digit_pieces, number_pieces, scanned_digits
+    from mnist_demo.reader_examples import scanned_digits
 
     started = time.perf_counter()
     images, labels = data.train_x[: args.limit].numpy(), data.train_y[: args.limit].numpy()
-    scans, scan_labels = scanned_digits(images, labels, args.scans, seed=args.seed)
-    in_numbers = args.pieces * 2 // 3  # two thirds from numbers, the rest from rows of non-digits
-    (wholes, whole_labels), parts = number_pieces(images, labels, in_numbers, seed=args.seed)
-    others = non_digit_pieces(args.pieces - in_numbers, seed=args.seed)
-    print(
-        f"scanned {len(scans):,} digits; cut {len(wholes) + len(parts):,} groupings from composed numbers "
-        f"({len(wholes):,} whole digits, {len(parts):,} fragments or pairs) and {len(others):,} from rows of "
-        f"non-digits in {time.perf_counter() - started:.1f} s"
-    )
-    negatives = np.concatenate([n for n in (negatives, parts, others) if n is not None])
-    return negatives, (np.concatenate([scans, wholes]), np.concatenate([scan_labels, whole_labels]))
+    scans = scanned_digits(images, labels, args.scans, seed=args.seed)
+    print(f"scanned {len(scans[0]):,} digits in {time.perf_counter() - started:.1f} s")
+    return negatives, scans
 
 
 def make_held_out_negatives(count: int, seed: int):

@@ -131,11 +131,8 @@ def recipe_text(recipe: dict) -> str:
         else "no augmentation"
     )
     examples = (
-        f" Digits as the app's reader sees them join each batch: {recipe.get('scans', 0):,} training digits scanned "
-        f"small and read back, and {recipe.get('pieces', 0):,} groupings of strokes the number reader weighs, two "
-        "thirds in numbers composed of training digits (whole digits as examples, fragments and pairs of digits as "
-        "non-digits), a third in rows of generated non-digits (as non-digits)."
-        if recipe.get("scans") or recipe.get("pieces")
+        f" {recipe['scans']:,} training digits scanned small and read back as the app reads them join each batch."
+        if recipe.get("scans")
         else ""
     )
     return (

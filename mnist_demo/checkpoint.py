@@ -26,7 +26,6 @@ RECIPE_FLAGS = (
     "lr",
     "negatives",
     "scans",
-    "pieces",
     "augment",
     "beta2",
     "weight_decay",

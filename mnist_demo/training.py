@@ -64,7 +64,6 @@ class Recipe:
     weight_decay: float = WEIGHT_DECAY
     negatives: int = 0  # generated non-digits for the "not a digit" detector
     scans: int = 0  # training digits scanned small and read back (`reader_examples.scanned_digits`)
-    pieces: int = 0  # groupings the reader weighs in composed numbers (`reader_examples.number_pieces`)
     seed: int = 0
     limit: int | None = None  # train on the first N training images only
     device: str = "auto"

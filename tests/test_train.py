@@ -203,7 +203,6 @@ def test_help_shows_every_flag_with_its_default(capsys):
         "--resume",
         "--negatives",
         "--scans",
-        "--pieces",
     ):
         assert flag in text
     options = text.split("options:")[1]
@@ -254,9 +253,9 @@ def test_presets_fill_only_what_is_not_given():
     # a --limit run gets the preset's share of generated non-digits; an explicit --negatives wins
     assert train.parse_args(["--limit", "5500"]).negatives == train.PRESETS["best"]["negatives"] // 10
     assert train.parse_args(["--limit", "5500", "--negatives", "7"]).negatives == 7
-    for key in ("scans", "pieces"):  # the same for the digits as the reader sees them
-        assert getattr(train.parse_args(["--limit", "5500"]), key) == train.PRESETS["best"][key] // 10
-        assert getattr(train.parse_args(["--limit", "5500", f"--{key}", "9"]), key) == 9
+    # the same for the scanned digits
+    assert train.parse_args(["--limit", "5500"]).scans == train.PRESETS["best"]["scans"] // 10
+    assert train.parse_args(["--limit", "5500", "--scans", "9"]).scans == 9
 
 
 @pytest.mark.slow
