@@ -15,13 +15,16 @@ goes whole to that side; one that two digits share (touching digits) is cut ther
 import math
 import sys
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
-from .number_reader import MARGIN, MAX_STRIP_WIDTH, Mark, NumberReader, strip_of
 from .picture import ImageError, TooMuchInkError, picture_argument
 from .preprocess import DIGIT_BOX, Ink, crop_to_ink, ink_box, ink_to_mnist, locate_ink
+
+if TYPE_CHECKING:
+    from .number_reader import Mark, NumberReader
 
 INK_LEVEL = 0.25  # a pixel is ink above this fraction of the darkest ink (as crop_to_ink)
 MAX_COMPONENTS = 200  # more separate marks than this (noise, a texture) is too much ink to read: bounded work
@@ -38,12 +41,14 @@ class Digit:
     not_a_digit: bool = False  # the reader read a mark that is not a digit here (the probabilities: its best guess)
 
 
-def read_digits(picture, reader: NumberReader) -> list[Digit]:
+def read_digits(picture, reader: "NumberReader") -> list[Digit]:
     """The digits of a drawing (any picture, or its located `Ink`), left to right, as `reader` reads them.
 
     Raises ImageError for unreadable input (TooMuchInkError: noise, or a row longer than
     about a dozen digits) and BlankImageError when there is no ink.
     """
+    from .number_reader import MARGIN, MAX_STRIP_WIDTH, strip_of  # torch: not imported with this module
+
     ink = locate_ink(picture)
     top, bottom, left, right = ink_box(ink.map)
     strip = strip_of(crop_to_ink(ink.map))
@@ -86,7 +91,7 @@ def components(ink: np.ndarray) -> np.ndarray:
     return labels
 
 
-def least_ink_column(strip: np.ndarray, left: Mark, right: Mark) -> float:
+def least_ink_column(strip: np.ndarray, left: "Mark", right: "Mark") -> float:
     """Where to part two neighbouring marks: the strip column of least ink between where each was read (the
     middle of the emptiest run, so a gap between two digits is parted in its middle)."""
     start, end = left.last + 1, right.first

@@ -7,6 +7,7 @@ import torch
 from mnist_demo.number_reader import (
     BLANK,
     CLASSES,
+    DOUBT,
     MARGIN,
     NOT_A_DIGIT,
     composed_numbers,
@@ -48,6 +49,14 @@ def test_greedy_decoding_merges_repeats_and_keeps_a_repeated_digit_split_by_a_bl
     assert marks_of(columns(BLANK, BLANK)) == []
 
 
+def test_the_mark_nearest_a_column_doubting_it_is_a_digit_is_not_one():
+    log_probs = columns(BLANK, 1 + 1, BLANK, BLANK, 7 + 1, BLANK)
+    log_probs[3, NOT_A_DIGIT] = np.log(DOUBT - 0.05)
+    assert [m.digit for m in marks_of(log_probs)] == [1, 7]
+    log_probs[3, NOT_A_DIGIT] = np.log(DOUBT + 0.05)  # column 3: nearer the 7 (column 4) than the 1 (column 1)
+    assert [m.digit for m in marks_of(log_probs)] == [1, -1]
+
+
 def test_ctc_targets_number_digits_from_one_and_not_a_digit_last():
     targets, lengths = ctc_targets(["10", "X"])
     assert targets.tolist() == [2, 1, NOT_A_DIGIT] and lengths.tolist() == [2, 1]
@@ -77,4 +86,6 @@ def test_the_packaged_reader_reads_rows_of_mnist_test_digits(mnist_test):
     images, labels = (torch.from_numpy(a) for a in mnist_test)
     strips, texts = composed_numbers(images, labels, 300, seed=7, not_digits=0)
     read = texts_read(load_reader(), strips)
-    assert np.mean([a == b for a, b in zip(read, texts)]) > 0.9  # test digits it never trained on
+    # test digits it never trained on, augmented as training rows are (pen lifts, warps, blur): 86% read exactly
+    # when measured, where held-out numbers drawn the way people draw them read 92-95% (`heldout_eval.py`)
+    assert np.mean([a == b for a, b in zip(read, texts)]) > 0.8
