@@ -51,7 +51,8 @@ def read_digits(picture, reader: "NumberReader") -> list[Digit]:
 
     ink = locate_ink(picture)
     top, bottom, left, right = ink_box(ink.map)
-    strip = strip_of(crop_to_ink(ink.map))
+    cropped = ink.map[top:bottom, left:right]
+    strip = strip_of(cropped)
     if strip.shape[1] > MAX_STRIP_WIDTH:
         raise TooMuchInkError(
             "Too long to read as one number: at most about a dozen digits are read at a time. "
@@ -60,7 +61,7 @@ def read_digits(picture, reader: "NumberReader") -> list[Digit]:
     marks = reader.read(strip)
     if not marks:
         return []
-    labels = components(ink.map[top:bottom, left:right])
+    labels = components(cropped)
     scale = (bottom - top) / DIGIT_BOX  # cropped ink pixels per strip pixel
     partings = [round((least_ink_column(strip, a, b) - MARGIN) * scale) for a, b in zip(marks, marks[1:])]
     owners = column_owners(labels, partings)
@@ -74,7 +75,7 @@ def read_digits(picture, reader: "NumberReader") -> list[Digit]:
             image = np.zeros((28, 28), dtype=np.uint8)
         else:
             box = (left + cols[0], top + rows[0], left + cols[-1] + 1, top + rows[-1] + 1)
-            image = digit_image(ink.map[top:bottom, left:right], mine)
+            image = digit_image(cropped, mine)
         digits.append(Digit(input_box(box, ink), image, mark.probabilities, not_a_digit=mark.digit < 0))
     return digits
 
