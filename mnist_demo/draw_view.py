@@ -28,7 +28,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from .artifacts import atomic_write
 from .picture import BlankImageError, ImageError, opaque_grey, picture_argument
-from .prediction import NOT_A_DIGIT, Prediction, blank_prediction, percent, predict_digit
+from .prediction import NOT_A_DIGIT, Prediction, blank_prediction, digit_prediction, percent
 from .preprocess import Ink, ink_box, locate_ink
 from .segment import Digit
 
@@ -78,14 +78,12 @@ def answer_drawing(classifier, picture, blank_label: str) -> DrawAnswer:
     """The headline and probabilities for `picture`: one digit, a whole number, or none. Raises ImageError."""
     try:
         ink = locate_ink(picture)
-    except BlankImageError as blank:
+        digits, number = classifier.read_ink(ink)
+    except BlankImageError as blank:  # no ink, or ink too faint to read once located
         return plain_answer(blank_prediction(blank_label, str(blank)))
-    prediction = predict_digit(classifier, ink, blank_label)
-    if prediction.model_input is None:  # the inked region, read in detail, is too faint
-        return plain_answer(prediction)
-    digits, number = classifier.read_ink(ink)
-    if len(digits) < 2:
-        return replace(plain_answer(prediction), ink=ink)
+    if len(digits) < 2:  # one digit, read by the classifier inside read_ink
+        (digit,) = digits
+        return replace(plain_answer(digit_prediction(digit.mnist, digit.probabilities, digit.not_a_digit)), ink=ink)
     return DrawAnswer(
         number_headline(number),
         NOT_A_DIGIT if number["not_a_digit"] else number["number"],

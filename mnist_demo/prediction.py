@@ -44,9 +44,15 @@ def predict_digit(classifier, picture, blank_label: str = NO_DIGIT) -> Predictio
     except BlankImageError as blank:
         return blank_prediction(blank_label, str(blank))
     probabilities = classifier.predict_mnist(mnist)[0]
+    return digit_prediction(mnist, probabilities, bool(classifier.not_a_digit(probabilities)))
+
+
+def digit_prediction(mnist: np.ndarray, probabilities: np.ndarray, not_a_digit: bool) -> Prediction:
+    """The answer for one digit the classifier read: `mnist` uint8 [28, 28], its ten calibrated `probabilities`,
+    and whether `Classifier.not_a_digit` flags them."""
     by_label = probabilities_by_label(probabilities)
     digit, confidence = int(probabilities.argmax()), float(probabilities.max())
-    if classifier.not_a_digit(probabilities):
+    if not_a_digit:
         headline = (
             f"## {NOT_A_DIGIT}\nThis does not look like a handwritten digit to the model: "
             f"its best guess, a {digit}, has only {percent(confidence)}."

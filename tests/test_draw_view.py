@@ -71,6 +71,15 @@ def test_one_digit_gets_the_prediction_and_a_saliency_map_beside_what_the_model_
     assert view.boxes is None and view.number is None
 
 
+def test_one_digit_is_classified_once(classifier, monkeypatch):
+    """The single digit read_ink finds is the Draw tab's answer: the network is not run a second time on it."""
+    runs, predict_mnist = [], classifier.predict_mnist
+    monkeypatch.setattr(classifier, "predict_mnist", lambda images: runs.append(images) or predict_mnist(images))
+    answer = answer_drawing(classifier, {"background": None, "layers": [], "composite": sketch(SEVEN)}, DRAW_PROMPT)
+    assert len(runs) == 1
+    assert answer.label_value == predict_digit(classifier, sketch(SEVEN)).label_value
+
+
 @pytest.mark.parametrize("strokes, label", [([SEVEN], "7"), ([ONE, SEVEN], "17")])
 def test_the_answer_needs_no_saliency_and_the_pictures_complete_it(classifier, monkeypatch, strokes, label):
     picture = {"background": None, "layers": [], "composite": sketch(*strokes)}
