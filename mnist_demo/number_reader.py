@@ -116,9 +116,7 @@ class NumberReader(
 
     def read(self, strip: np.ndarray) -> list[Mark]:
         """The marks of one strip (float32 [28, W]), left to right."""
-        with torch.inference_mode():
-            log_probs = self(torch.from_numpy(strip[None, None, :, : strip.shape[1] // COLUMN_STRIDE * COLUMN_STRIDE]))
-        return marks_of(log_probs[:, 0].numpy())
+        return marks_of(column_log_probs(self, [strip])[0])
 
 
 def load_reader(folder: Path | None = None) -> NumberReader:
@@ -169,14 +167,18 @@ def pad_strips(strips: list[np.ndarray]) -> tuple[torch.Tensor, list[int]]:
     return torch.from_numpy(batch), widths
 
 
-def texts_read(model: NumberReader, strips: list[np.ndarray]) -> list[str]:
-    """What the reader reads in each strip, as training texts are written (digits, "X" for a non-digit)."""
+def column_log_probs(model: NumberReader, strips: list[np.ndarray]) -> list[np.ndarray]:
+    """Each strip's log-probabilities [W // 2, 12], one row per whole output column, as training counts them."""
     batch, widths = pad_strips(strips)
     with torch.inference_mode():
         log_probs = model(batch).permute(1, 0, 2).numpy()
+    return [lp[: w // COLUMN_STRIDE] for lp, w in zip(log_probs, widths)]
+
+
+def texts_read(model: NumberReader, strips: list[np.ndarray]) -> list[str]:
+    """What the reader reads in each strip, as training texts are written (digits, "X" for a non-digit)."""
     return [
-        "".join("X" if m.digit < 0 else str(m.digit) for m in marks_of(lp[: w // COLUMN_STRIDE]))
-        for lp, w in zip(log_probs, widths)
+        "".join("X" if m.digit < 0 else str(m.digit) for m in marks_of(lp)) for lp in column_log_probs(model, strips)
     ]
 
 
