@@ -1,6 +1,7 @@
 """Train a digit classifier on MNIST, write its artifacts, and optionally push them to the Hub.
 
-    python train.py --data-dir ../shared/data --out runs/best --preset best    # the packaged weights
+    python train.py --data-dir ../shared/data --out runs/best --preset best    # from scratch, then:
+    python train.py --data-dir ../shared/data --out runs/tuned --preset finetune --start-from runs/best  # packaged
     python train.py --data-dir ../shared/data --out runs/fast --preset fast    # >= 99% in seconds
     python train.py --out runs/quick --epochs 1 --limit 6000                   # a quick check
     python train.py --preset fast --help                                       # every flag, the preset's values
@@ -60,8 +61,8 @@ from mnist_demo.training import (
 
 # Each preset is the defaults of the flags it names; a flag given on the command line wins.
 PRESETS = {
-    # The recipe of the shipped weights: the full CNN, 15 epochs of OneCycle AdamW, with
-    # generated non-digits for the "not a digit" detector.
+    # The full CNN from random weights: 15 epochs of OneCycle AdamW, with generated non-digits
+    # for the "not a digit" detector.
     "best": {
         "arch": "cnn",
         "epochs": 15,
@@ -70,6 +71,22 @@ PRESETS = {
         "negatives": 20000,
         "scans": 0,
         "augment": True,
+        "flagged": 0.4,
+        "beta2": 0.999,
+    },
+    # The shipped weights' last step: a `best` run's weights (--start-from) fine-tuned with small scans, and
+    # flags and bars on 15% of the 1s and 7s. On the development sets (heldout_eval.py --dev) the packaged
+    # weights before it read flagged 1s and crossed 7s 85.0% and scans 76.0%; after it 87.5% and 83.5%, with
+    # MNIST test 99.64% kept. With 40% flagged: 95.5% and 85.0%, but test 99.54%: MNIST's own 7s read as 1s.
+    "finetune": {
+        "arch": "cnn",
+        "epochs": 6,
+        "batch_size": 128,
+        "lr": 5e-4,
+        "negatives": 20000,
+        "scans": 15000,
+        "augment": True,
+        "flagged": 0.15,
         "beta2": 0.999,
     },
     # The quickest recipe to 99% test accuracy (benchmarks/train_speed.py): a network with a ninth
@@ -84,6 +101,7 @@ PRESETS = {
         "negatives": 0,
         "scans": 0,
         "augment": False,
+        "flagged": 0.4,
         "beta2": 0.9,
     },
 }
@@ -134,6 +152,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     add("--augment", action=argparse.BooleanOptionalAction, help="batched augmentation (default: %(default)s)")
     add(
+        "--flagged",
+        metavar="SHARE",
+        type=number_between(0, 1, low_included=True),
+        help="with --augment, the share of 1s given a flag and of 7s a bar (default: %(default)s)",
+    )
+    add(
         "--negatives",
         metavar="N",
         type=whole_number(0),
@@ -183,7 +207,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     first, _ = parser.parse_known_args(argv)
     parser.set_defaults(**preset_defaults(first.preset, first.limit))
     add("-h", "--help", action="help", help="show this message and exit")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.preset == "finetune" and not args.start_from:
+        parser.error("--preset finetune fine-tunes saved weights: give --start-from DIR (a --preset best run's --out)")
+    return args
 
 
 def preset_defaults(preset: str, limit: int | None) -> dict:

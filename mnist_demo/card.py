@@ -122,8 +122,14 @@ def recipe_text(recipe: dict) -> str:
         if recipe.get("negatives")
         else ""
     )
+    flagged = recipe.get("flagged", 0.4)  # the share before it was a flag
+    everyones = (
+        f"{flagged:.0%} of the 1s given a flag and of the 7s a bar as much of the world writes them, "
+        if flagged
+        else ""
+    )
     augmentation = (
-        "batched augmentation: 1s given a flag and 7s a bar as much of the world writes them, proportions warped, "
+        f"batched augmentation: {everyones}proportions warped, "
         "random affine (rotation, scale, shear, translation), pen lifts, stroke thickening/thinning, "
         "a quarter redrawn blurry, low-resolution, in marker or pencil, and a quarter given a photo's leftovers "
         "(uneven background, sensor noise, faint ruled lines)"
@@ -141,6 +147,13 @@ def recipe_text(recipe: dict) -> str:
         f"cycling between 0.95 and 0.85); {augmentation}; seed {recipe['seed']}. The epoch with the best validation "
         "accuracy is kept; a temperature fitted on the validation split calibrates the probabilities when it lowers "
         f"their calibration error there.{negatives}{examples}"
+    )
+
+
+def start_text(start_from: str | None) -> str:
+    """The recipe's sentence on where training began: random weights, or saved ones it fine-tuned."""
+    return (
+        f" Training began from the weights in `{start_from}` (fine-tuning), not from random ones." if start_from else ""
     )
 
 
@@ -190,7 +203,7 @@ def write_model_card(out: Path, metrics: dict, command: str, repo_id: str | None
         arch=metrics["arch"],
         arch_text=ARCH_TEXT[metrics["arch"]],
         command=command,
-        recipe=recipe_text(metrics["recipe"]),
+        recipe=recipe_text(metrics["recipe"]) + start_text(metrics.get("start_from")),
         repo=repo_id or "path/to/this/folder",
         where="or a folder written by train.py" if repo_id else "the folder train.py wrote, or a Hub repo id",
     )

@@ -313,12 +313,12 @@ def random_proportions(x: torch.Tensor, probability: float = 0.2) -> torch.Tenso
     return torch.where(chosen, warped, x)
 
 
-def augment(x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-    """The training augmentation for a float batch [N, 1, 28, 28] in 0..1: how people write (flagged 1s and
-    crossed 7s, given the `labels` [N], -1 for a non-digit), shape (proportions, affine), pen (lifts, stroke
-    width), style (blur, low resolution, marker, pencil) and paper (background, noise, lines)."""
-    if labels is not None:
-        x = everyones_strokes(x, labels)
+def augment(x: torch.Tensor, labels: torch.Tensor | None = None, flagged: float = 0.4) -> torch.Tensor:
+    """The training augmentation for a float batch [N, 1, 28, 28] in 0..1: how people write (a `flagged` share of
+    the 1s flagged and of the 7s crossed, given the `labels` [N], -1 for a non-digit), shape (proportions, affine),
+    pen (lifts, stroke width), style (blur, low resolution, marker, pencil) and paper (background, noise, lines)."""
+    if labels is not None and flagged:
+        x = everyones_strokes(x, labels, flagged)
     shaped = random_affine(random_proportions(x))
     return random_paper(random_style(random_stroke_width(random_gaps(shaped))))
 

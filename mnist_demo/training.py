@@ -60,6 +60,7 @@ class Recipe:
     batch_size: int
     lr: float  # the OneCycle schedule's peak
     augment: bool = False
+    flagged: float = 0.4  # with augment: the share of 1s given a flag and of 7s a bar (`data.everyones_strokes`)
     beta2: float = 0.999  # AdamW's second-moment decay
     weight_decay: float = WEIGHT_DECAY
     negatives: int = 0  # generated non-digits for the "not a digit" detector
@@ -227,7 +228,7 @@ class Run:
             batch = x if negatives is None else torch.cat([x, negatives])
             if self.recipe.augment:
                 labels = y if negatives is None else torch.cat([y, y.new_full((len(negatives),), -1)])
-                batch = augment(batch, labels)
+                batch = augment(batch, labels, self.recipe.flagged)
             logits = self.forward(batch).float()
             digit_logits = logits[: len(x)]
             losses = F.cross_entropy(digit_logits, y, reduction="none")

@@ -70,6 +70,16 @@ def test_body_tells_results_architecture_recipe_and_use(card):
     assert "batched augmentation" in text and "20,000 generated non-digits" in text
     assert 'Classifier.from_pretrained("someone/mnist-cnn")' in text
     assert "93.0% / 1.0%" in text  # the 'not a digit' detector
+    assert "40% of the 1s given a flag" in text and "Training began" not in text
+
+
+def test_card_says_a_fine_tune_began_from_saved_weights_and_the_flagged_share(tmp_path):
+    figures = metrics() | {"start_from": "runs/best"}
+    figures["recipe"]["flagged"] = 0.15
+    write_model_card(tmp_path, figures, command="python train.py --preset finetune --start-from runs/best")
+    text = ModelCard.load(tmp_path / "README.md").text
+    assert "Training began from the weights in `runs/best` (fine-tuning)" in text
+    assert "15% of the 1s given a flag and of the 7s a bar" in text
 
 
 def test_card_without_a_repo_or_detector_still_reads_well(tmp_path):

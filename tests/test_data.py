@@ -237,6 +237,14 @@ def test_random_proportions_move_ink_up_or_down_and_keep_the_rest():
     assert (centre(out[changed]) - centre(x[changed])).abs().max() > 0.5  # the ink's height moves
 
 
+def test_augment_with_no_share_flagged_is_augment_without_labels():
+    x, labels = upright_ones_and_sevens(8)
+    torch.manual_seed(0)
+    unflagged = data.augment(x, labels, flagged=0.0)
+    torch.manual_seed(0)
+    assert torch.equal(unflagged, data.augment(x))
+
+
 def test_augment_takes_labels_and_leaves_non_digits_without_flags():
     torch.manual_seed(0)
     x, labels = upright_ones_and_sevens(8)

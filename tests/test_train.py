@@ -128,6 +128,8 @@ BAD_FLAGS = {
     "negative lr": (["--lr", "-1"], "argument --lr: must be a number above 0, not '-1'"),
     "beta2 above 1": (["--beta2", "1.5"], "argument --beta2: must be a number between 0 and 1, not '1.5'"),
     "negative negatives": (["--negatives", "-3"], "argument --negatives: must be a whole number of at least 0"),
+    "more than every 1": (["--flagged", "1.5"], "argument --flagged: must be a number from 0 to 1, not '1.5'"),
+    "a fine-tune from nothing": (["--preset", "finetune"], "--preset finetune fine-tunes saved weights: give --start-from"),
 }
 
 
@@ -203,6 +205,7 @@ def test_help_shows_every_flag_with_its_default(capsys):
         "--resume",
         "--negatives",
         "--scans",
+        "--flagged",
     ):
         assert flag in text
     options = text.split("options:")[1]
@@ -210,7 +213,7 @@ def test_help_shows_every_flag_with_its_default(capsys):
     assert len(helps) >= 16
     for block in helps:
         assert "default" in block, block
-    assert "{auto,cpu,cuda,mps}" in text and "{best,fast}" in text
+    assert "{auto,cpu,cuda,mps}" in text and "{best,finetune,fast}" in text
 
 
 def help_default(text: str, flag: str) -> str:
