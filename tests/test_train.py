@@ -129,7 +129,7 @@ BAD_FLAGS = {
     "beta2 above 1": (["--beta2", "1.5"], "argument --beta2: must be a number between 0 and 1, not '1.5'"),
     "negative negatives": (["--negatives", "-3"], "argument --negatives: must be a whole number of at least 0"),
     "more than every 1": (["--flagged", "1.5"], "argument --flagged: must be a number from 0 to 1, not '1.5'"),
-    "a fine-tune from nothing": (["--preset", "finetune"], "--preset finetune fine-tunes saved weights: give --start-from"),
+    "a fine-tune from nothing": (["--preset", "finetune"], "fine-tunes saved weights: give --start-from"),
 }
 
 
