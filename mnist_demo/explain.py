@@ -18,7 +18,10 @@ import sys
 import numpy as np
 import torch
 
-STEPS = 16  # points on the path (midpoint rule): the sum is within a few % of the exact integral
+# Points on the path, denser near black (alpha = u^2, u at the midpoints of STEPS equal parts), where the logit
+# changes fastest as faint ink appears. Packaged weights, 70 MNIST test digits, against 512 even points: the
+# shares' sum is 3.1% off on average, 9.2% at most (16 even points: 12.2%, 32.9%).
+STEPS = 16
 
 
 def integrated_gradients(
@@ -29,7 +32,8 @@ def integrated_gradients(
     `model` maps 0..1 images [N, 1, 28, 28] to logits; `mnist` is uint8 [28, 28] as MNIST.
     """
     x = torch.from_numpy(np.asarray(mnist, dtype=np.float32) / 255).reshape(1, 1, 28, 28)
-    alphas = ((torch.arange(steps, dtype=torch.float32) + 0.5) / steps).reshape(steps, 1, 1, 1)
+    u = ((torch.arange(steps, dtype=torch.float32) + 0.5) / steps).reshape(steps, 1, 1, 1)
+    alphas, weights = u**2, 2 * u / steps  # the integral over alpha, taken over u: d(alpha) = 2u du
     with torch.enable_grad():
         path = (alphas * x).requires_grad_(True)  # the baseline is black: x * alpha walks from 0 to x
         logits = model(path)
@@ -37,7 +41,7 @@ def integrated_gradients(
             with torch.no_grad():
                 target = int(model(x).argmax(dim=1))
         (gradients,) = torch.autograd.grad(logits[:, target].sum(), path)
-    attributions = (x * gradients.mean(dim=0, keepdim=True))[0, 0]
+    attributions = (x * (gradients * weights).sum(dim=0, keepdim=True))[0, 0]
     return attributions.detach().numpy().astype(np.float32), target
 
 
