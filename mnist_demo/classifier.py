@@ -117,7 +117,7 @@ class Classifier:
     def read_ink(self, ink: Ink) -> tuple[list[Digit], dict]:
         """The digits of located ink, left to right, and `read`'s answer: what `read` and the Draw tab share."""
         digits = read_digits(ink, self.reader)
-        if len(digits) < 2:  # one mark: the classifier's answer, as the Draw tab gives it
+        if not digits:  # one mark: the classifier's answer, as the Draw tab gives it
             digits = [self.one_digit(ink)]
         return digits, number_answer(digits)
 

@@ -42,7 +42,9 @@ class Digit:
 
 
 def read_digits(picture, reader: "NumberReader") -> list[Digit]:
-    """The digits of a drawing (any picture, or its located `Ink`), left to right, as `reader` reads them.
+    """The digits of a drawing of a whole number (any picture, or its located `Ink`), left to right, as `reader`
+    reads them; [] when it reads fewer than two marks (one digit is the classifier's to read,
+    `Classifier.one_digit`), so a single digit costs no boxes or images that are thrown away.
 
     Raises ImageError for unreadable input (TooMuchInkError: noise, or a row longer than
     about a dozen digits) and BlankImageError when there is no ink.
@@ -59,7 +61,7 @@ def read_digits(picture, reader: "NumberReader") -> list[Digit]:
             "Is it a picture of a number?"
         )
     marks = reader.read(strip)
-    if not marks:
+    if len(marks) < 2:
         return []
     labels = components(cropped)
     scale = (bottom - top) / DIGIT_BOX  # cropped ink pixels per strip pixel
@@ -150,6 +152,8 @@ def main():
         digits = read_digits(picture, load_reader())
     except ImageError as error:
         sys.exit(str(error))
+    if not digits:
+        print("one mark, not a number: python -m mnist_demo.prediction reads a single digit")
     for digit in digits:
         name = "not a digit" if digit.not_a_digit else str(int(digit.probabilities.argmax()))
         print(f"{name}  p={digit.probabilities.max():.3f}  box={digit.box}")

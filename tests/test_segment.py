@@ -123,6 +123,12 @@ def test_a_row_of_letters_is_not_a_number(reader):
     assert any(d.not_a_digit for d in read_digits(image, reader))
 
 
+def test_one_digit_is_no_number_and_left_to_the_classifier(reader):
+    image = Image.new("L", (400, 400), 255)
+    ImageDraw.Draw(image).line([(120, 100), (280, 100), (180, 320)], fill=0, width=24, joint="curve")  # a 7
+    assert read_digits(image, reader) == []
+
+
 def test_a_blank_drawing_raises_blank_image_error(reader):
     with pytest.raises(BlankImageError):
         read_digits(Image.new("RGBA", (400, 400), (0, 0, 0, 0)), reader)
