@@ -144,9 +144,14 @@ def clean(ink: np.ndarray) -> np.ndarray:
 ALPHA_TO_INK = clean(np.arange(256, dtype=np.float32) / 255)  # clean() of every alpha value: one lookup per pixel
 
 
+def clear_ink(ink: np.ndarray) -> np.ndarray:
+    """bool mask of the clearly inked pixels: above a quarter of the darkest ink (or of 0.2, for faint ink)."""
+    return ink > 0.25 * max(float(ink.max(initial=0)), 0.2)
+
+
 def ink_box(ink: np.ndarray) -> tuple[int, int, int, int]:
     """(top, bottom, left, right), exclusive ends, of the clearly inked pixels; BlankImageError if none."""
-    mask = ink > 0.25 * max(float(ink.max(initial=0)), 0.2)
+    mask = clear_ink(ink)
     if ink.max(initial=0) < BLANK_CONTRAST or mask.sum() < min(BLANK_PIXELS, mask.size):
         raise BlankImageError("No digit found: the image is blank.")
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))

@@ -21,12 +21,11 @@ import cv2
 import numpy as np
 
 from .picture import ImageError, TooMuchInkError, picture_argument
-from .preprocess import DIGIT_BOX, Ink, crop_to_ink, ink_box, ink_to_mnist, locate_ink
+from .preprocess import DIGIT_BOX, Ink, clear_ink, crop_to_ink, ink_box, ink_to_mnist, locate_ink
 
 if TYPE_CHECKING:
     from .number_reader import Mark, NumberReader
 
-INK_LEVEL = 0.25  # a pixel is ink above this fraction of the darkest ink (as crop_to_ink)
 MAX_COMPONENTS = 200  # more separate marks than this (noise, a texture) is too much ink to read: bounded work
 WHOLE_STROKE = 0.75  # a stroke with this share of its ink on one side of a parting goes whole to that side
 
@@ -77,14 +76,14 @@ def read_digits(picture, reader: "NumberReader") -> list[Digit]:
             image = np.zeros((28, 28), dtype=np.uint8)
         else:
             box = (left + cols[0], top + rows[0], left + cols[-1] + 1, top + rows[-1] + 1)
-            image = digit_image(cropped, mine)
+            image = digit_image(cropped, mine, labels > 0)
         digits.append(Digit(input_box(box, ink), image, mark.probabilities, not_a_digit=mark.digit < 0))
     return digits
 
 
 def components(ink: np.ndarray) -> np.ndarray:
     """8-connected components of the clear ink: int32 labels [H, W], 0 for paper. TooMuchInkError for too many."""
-    mask = (ink > INK_LEVEL * max(float(ink.max()), 0.2)).astype(np.uint8)
+    mask = clear_ink(ink).astype(np.uint8)
     count, labels = cv2.connectedComponents(mask, connectivity=8, ltype=cv2.CV_32S)
     if count - 1 > MAX_COMPONENTS:
         raise TooMuchInkError(
@@ -118,11 +117,11 @@ def column_owners(labels: np.ndarray, partings: list[int]) -> np.ndarray:
     return owners
 
 
-def digit_image(ink: np.ndarray, mine: np.ndarray) -> np.ndarray:
+def digit_image(ink: np.ndarray, mine: np.ndarray, inked: np.ndarray) -> np.ndarray:
     """The MNIST-style 28x28 image of one digit's ink (its own pixels and their anti-aliased rim, not its
-    neighbours')."""
+    neighbours'), `mine` and every digit's pixels (`inked`) being bool masks of `ink`."""
     near = cv2.dilate(mine.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
-    others = cv2.dilate((~mine & (ink > INK_LEVEL * max(float(ink.max()), 0.2))).astype(np.uint8), np.ones((3, 3)))
+    others = cv2.dilate((inked & ~mine).astype(np.uint8), np.ones((3, 3)))
     digit = np.where(near & ~(others > 0) | mine, ink, 0).astype(np.float32)
     try:
         return ink_to_mnist(crop_to_ink(digit))
