@@ -1,6 +1,7 @@
 """Training digits as the app sees them in a small scan: a picture the 28x28 augmentation cannot make.
 
-`scanned_digits`: training digits printed small (7-18 px), blurred, noisy, JPEG-compressed and
+`scanned_digits`: training digits written with another pen (thinner or thicker than MNIST's,
+pressed unevenly), printed small (7-18 px) in grey or colour, blurred, noisy, JPEG-compressed and
 scaled up again, as a thumbnail of a form, then read back through the app's own preprocessing
 (`to_mnist`). A one-off, seeded generation step before training (a few ms a picture), like
 `negatives.make_negatives`. The held-out scans (`benchmarks/heldout_sets.py`) are made by other code.
@@ -10,6 +11,7 @@ scaled up again, as a thumbnail of a form, then read back through the app's own 
 
 import io
 
+import cv2
 import numpy as np
 from PIL import Image
 
@@ -33,24 +35,34 @@ def scanned_digits(images: np.ndarray, labels: np.ndarray, count: int, seed: int
 
 
 def small_scan(image28: np.ndarray, rng) -> Image.Image:
-    """A 28x28 digit printed 7-18 px tall, thin or thick, faint or dark, blurred, with noise and sometimes JPEG
-    or a few grey levels, then scaled up 2-14x by a random resampler: dark ink on light paper."""
-    ink = Image.fromarray(image28).resize((112, 112), Image.Resampling.BILINEAR)
-    ink = np.asarray(ink, dtype=np.float32) / 255
-    ink = np.clip(ink, 0, 1) ** rng.uniform(0.7, 2.5)  # above 1 the soft rim fades: a thinner pen
+    """A 28x28 digit written on a form and scanned small: dark ink on light paper, 2-14x its real detail.
+
+    The pen is thinner or thicker than MNIST's and pressed unevenly; the digit is 7-18 px tall,
+    sometimes blurred, on paper lit unevenly, in grey or in colour (blue or black ink on tinted
+    paper); then noise, sometimes JPEG or a few grey levels, and scaled up by a random resampler.
+    """
+    ink = np.asarray(Image.fromarray(image28).resize((112, 112), Image.Resampling.BILINEAR), np.float32) / 255
+    ink = pen_and_pressure(ink, rng)
     height = int(rng.integers(7, 19))
     small = Image.fromarray(ink, mode="F").resize((height + 2, height + 2), Image.Resampling.BOX)
     small = np.asarray(small, dtype=np.float32)
     if rng.random() < 0.5:  # the scanner's blur
         padded = np.pad(small, 1, mode="edge")
         small = 0.5 * small + 0.125 * (padded[:-2, 1:-1] + padded[2:, 1:-1] + padded[1:-1, :-2] + padded[1:-1, 2:])
-    paper, darkness = rng.uniform(0.6, 1.0), rng.uniform(0.4, 1.0)
-    grey = paper * (1 - darkness * np.clip(small / max(float(small.max()), 1e-6), 0, 1))
-    grey = grey + rng.normal(0, rng.uniform(0, 0.03), grey.shape)
+    ink_share = rng.uniform(0.4, 1.0) * np.clip(small / max(float(small.max()), 1e-6), 0, 1)
+    light = rng.uniform(0.6, 1.0) + np.linspace(-1, 1, small.shape[1])[None, :] * rng.uniform(-0.06, 0.06)
+    if rng.random() < 0.4:  # in colour: how much of each of red, green and blue the ink and the paper let through
+        black, blue = np.full(3, rng.uniform(0.1, 0.4)), rng.uniform((0.1, 0.15, 0.5), (0.4, 0.5, 0.9))
+        pen = black if rng.random() < 0.5 else blue
+        paper = light[..., None] * rng.uniform((0.95, 0.93, 0.85), (1, 1, 1))
+        pixels = paper * (1 - ink_share[..., None] * (1 - pen))
+    else:
+        pixels = light * (1 - ink_share)
+    pixels = pixels + rng.normal(0, rng.uniform(0, 0.03), pixels.shape)
     if rng.random() < 0.2:  # a few grey levels: a cheap scanner or a GIF
         levels = int(rng.integers(4, 17))
-        grey = np.round(grey * (levels - 1)) / (levels - 1)
-    scan = Image.fromarray(np.round(np.clip(grey, 0, 1) * 255).astype(np.uint8))
+        pixels = np.round(pixels * (levels - 1)) / (levels - 1)
+    scan = Image.fromarray(np.round(np.clip(pixels, 0, 1) * 255).astype(np.uint8))
     if rng.random() < 0.4:
         buffer = io.BytesIO()
         scan.save(buffer, "JPEG", quality=int(rng.integers(20, 91)))
@@ -58,6 +70,20 @@ def small_scan(image28: np.ndarray, rng) -> Image.Image:
     factor = rng.uniform(2, 14)
     resampler = (Image.Resampling.NEAREST, Image.Resampling.BILINEAR, Image.Resampling.BICUBIC)
     return scan.resize((round(scan.width * factor), round(scan.height * factor)), resampler[rng.integers(3)])
+
+
+def pen_and_pressure(ink: np.ndarray, rng) -> np.ndarray:
+    """A 112x112 ink map (0..1) redrawn with another pen: thinner (eroded, or its soft rim faded by a power
+    above 1) or thicker, and pressed unevenly (a smooth random field fades parts of the stroke)."""
+    thin = int(rng.choice(4, p=[0.4, 0.3, 0.2, 0.1]))  # px at 112: MNIST's strokes are about 12 px wide there
+    if thin:
+        eroded = cv2.erode(ink, np.ones((2 * thin + 1, 2 * thin + 1), np.uint8))
+        ink = eroded if eroded.max() > 0.5 else ink  # a stroke too thin to erode keeps its width
+    ink = np.clip(ink, 0, 1) ** rng.uniform(0.7, 2.5)
+    if rng.random() < 0.5:
+        field = cv2.resize(rng.random((4, 4)).astype(np.float32), (112, 112), interpolation=cv2.INTER_CUBIC)
+        ink = ink * np.clip(rng.uniform(0.45, 0.8) + field, 0, 1)
+    return ink.astype(np.float32)
 
 
 def main():
