@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .loading import CONFIG_FILE, WEIGHTS_FILE, ModelFolder, WeightsError, check_files, locate
-from .preprocess import Ink, ink_box, locate_ink, to_mnist
+from .preprocess import Ink, ink_box, ink_to_mnist, locate_ink, to_mnist
 from .segment import Digit, input_box, read_digits
 
 DIGIT_LABELS = tuple(str(d) for d in range(10))  # the model's ten classes, as every answer names them
@@ -123,9 +123,9 @@ class Classifier:
 
     def one_digit(self, ink: Ink) -> Digit:
         """The whole ink read as one digit by the classifier, "not a digit" by its threshold."""
-        mnist = to_mnist(ink)
+        top, bottom, left, right = ink_box(ink.map)  # as to_mnist(ink) would, once for the image and the box
+        mnist = ink_to_mnist(ink.map[top:bottom, left:right])
         probabilities = self.predict_mnist(mnist)[0]
-        top, bottom, left, right = ink_box(ink.map)
         box = input_box((left, top, right, bottom), ink)
         return Digit(box, mnist, probabilities, not_a_digit=bool(self.not_a_digit(probabilities)))
 

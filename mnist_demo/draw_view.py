@@ -83,7 +83,7 @@ def answer_drawing(classifier, picture, blank_label: str) -> DrawAnswer:
         return plain_answer(blank_prediction(blank_label, str(blank)))
     if len(digits) < 2:  # one digit, read by the classifier inside read_ink
         (digit,) = digits
-        return replace(plain_answer(digit_prediction(digit.mnist, digit.probabilities, digit.not_a_digit)), ink=ink)
+        return replace(plain_answer(digit_prediction(digit)), ink=ink)
     return DrawAnswer(
         number_headline(number),
         NOT_A_DIGIT if number["not_a_digit"] else number["number"],

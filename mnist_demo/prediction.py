@@ -1,9 +1,10 @@
 """What the app answers for one picture: the ten probabilities, the 28x28 image the model saw, a headline.
 
-The Draw tab and the `/predict` and `/classify` endpoints all go through `predict_digit`:
-a blank picture gets a "No digit" (or "Draw a digit") answer, never an invented digit;
-a picture the calibrated model is too unsure about (`Classifier.not_a_digit`) is "Not a
-digit"; an unreadable file raises `ImageError` with a message meant for a person.
+The `/predict` and `/classify` endpoints go through `predict_digit`, and the Draw tab's answer
+for one digit through the `digit_prediction` it ends in: a blank picture gets a "No digit" (or
+"Draw a digit") answer, never an invented digit; a picture the calibrated model is too unsure
+about (`Classifier.not_a_digit`) is "Not a digit"; an unreadable file raises `ImageError` with a
+message meant for a person.
 
     python -m mnist_demo.prediction digit.png
 """
@@ -15,7 +16,8 @@ import numpy as np
 
 from .classifier import Classifier, probabilities_by_label
 from .picture import BlankImageError, ImageError, TooMuchInkError, picture_argument
-from .preprocess import to_mnist
+from .preprocess import locate_ink
+from .segment import Digit
 
 NO_DIGIT = "No digit"
 DRAW_PROMPT = "Draw a digit"
@@ -40,19 +42,19 @@ def predict_digit(classifier, picture, blank_label: str = NO_DIGIT) -> Predictio
     """Read one picture (anything `to_mnist` takes, its `Ink` too; None is blank). Raises ImageError when it is
     not usable."""
     try:
-        mnist = to_mnist(picture)
+        one = classifier.one_digit(locate_ink(picture))
     except BlankImageError as blank:
         return blank_prediction(blank_label, str(blank))
-    probabilities = classifier.predict_mnist(mnist)[0]
-    return digit_prediction(mnist, probabilities, bool(classifier.not_a_digit(probabilities)))
+    return digit_prediction(one)
 
 
-def digit_prediction(mnist: np.ndarray, probabilities: np.ndarray, not_a_digit: bool) -> Prediction:
-    """The answer for one digit the classifier read: `mnist` uint8 [28, 28], its ten calibrated `probabilities`,
-    and whether `Classifier.not_a_digit` flags them."""
+def digit_prediction(one: Digit) -> Prediction:
+    """The answer for one digit the classifier read (`Classifier.one_digit`): its 28x28 image, its ten
+    calibrated probabilities, and whether `Classifier.not_a_digit` flagged them."""
+    mnist, probabilities = one.mnist, one.probabilities
     by_label = probabilities_by_label(probabilities)
     digit, confidence = int(probabilities.argmax()), float(probabilities.max())
-    if not_a_digit:
+    if one.not_a_digit:
         headline = (
             f"## {NOT_A_DIGIT}\nThis does not look like a handwritten digit to the model: "
             f"its best guess, a {digit}, has only {percent(confidence)}."
