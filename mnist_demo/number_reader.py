@@ -28,7 +28,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .model import MNIST_MEAN, MNIST_STD, conv_bn_relu
-from .preprocess import DETAIL_SCALE, DIGIT_BOX, MNIST_SIZE, crop_to_ink, normalize_stroke_width
+from .preprocess import DIGIT_BOX, MNIST_SIZE, at_mnist_scale, crop_to_ink, resize
 
 PACKAGED_READER = Path(__file__).parent / "weights" / "number-reader"
 
@@ -62,19 +62,9 @@ def number_strip(ink: np.ndarray) -> np.ndarray:
 
 
 def strip_of(cropped: np.ndarray) -> np.ndarray:
-    """Ink cropped to its box -> float32 [28, W] in 0..1: 20 px tall with MARGIN px around, strokes of MNIST's width.
+    """Ink cropped to its box -> float32 [28, W] in 0..1: 20 px tall with MARGIN px around, as MNIST scales a digit.
     Strip column x is cropped column (x - MARGIN) * height / 20."""
-    detailed = normalize_stroke_width(scaled_to_height(cropped, DIGIT_BOX * DETAIL_SCALE))
-    strip = scaled_to_height(detailed, DIGIT_BOX)
-    strip = np.clip(strip / max(float(strip.max()), 1e-6), 0, 1)
-    return np.pad(strip, MARGIN).astype(np.float32)
-
-
-def scaled_to_height(ink: np.ndarray, height: int) -> np.ndarray:
-    h, w = ink.shape
-    width = max(1, round(w * height / h))
-    method = cv2.INTER_AREA if height < h else cv2.INTER_LINEAR
-    return cv2.resize(ink.astype(np.float32), (width, height), interpolation=method)
+    return np.pad(at_mnist_scale(cropped, cropped.shape[0]), MARGIN).astype(np.float32)
 
 
 class NumberReader(
@@ -262,7 +252,7 @@ def written_row(inks: list[np.ndarray], rng, stretches: list[float] | None = Non
             continue
         ink = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
         height = max(6, round(line * rng.uniform(0.75, 1.2) * ink.shape[0] / 20))
-        ink = scaled_to_height(ink, height)
+        ink = resize(ink, height / ink.shape[0])
         placed.append(cv2.resize(ink, (max(1, round(ink.shape[1] * stretch)), height)) if stretch != 1 else ink)
     spacing = rng.choice(3, p=[0.3, 0.4, 0.3])
     low, high = [(-0.25, 0.0), (0.0, 0.25), (0.25, 0.9)][spacing]

@@ -164,12 +164,11 @@ def crop_to_ink(ink: np.ndarray) -> np.ndarray:
     return ink[top:bottom, left:right]
 
 
-def resize(ink: np.ndarray, longest_side: int) -> np.ndarray:
-    """Scale so the longest side is `longest_side`, keeping the aspect ratio, anti-aliased."""
+def resize(ink: np.ndarray, factor: float) -> np.ndarray:
+    """Scaled by `factor`, anti-aliased: box-averaged to shrink, bilinear to enlarge."""
     h, w = ink.shape
-    scale = longest_side / max(h, w)
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    method = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
+    size = (max(1, round(w * factor)), max(1, round(h * factor)))
+    method = Image.Resampling.BOX if factor < 1 else Image.Resampling.BILINEAR
     return np.asarray(Image.fromarray(ink, mode="F").resize(size, method), dtype=np.float32)
 
 
@@ -218,12 +217,18 @@ def center_by_mass(digit: np.ndarray) -> np.ndarray:
     return field
 
 
+def at_mnist_scale(ink: np.ndarray, length: int) -> np.ndarray:
+    """Cropped ink scaled so that `length` px (a digit's longest side, a number's height) become DIGIT_BOX, as
+    MNIST scaled its digits: float32 in 0..1, strokes of MNIST's width (fixed at DETAIL_SCALE times that size),
+    the darkest ink full white as MNIST's cores. What the classifier and the number reader both read."""
+    detailed = normalize_stroke_width(resize(ink, DIGIT_BOX * DETAIL_SCALE / length))
+    scaled = resize(detailed, 1 / DETAIL_SCALE)
+    return np.clip(scaled / max(float(scaled.max()), 1e-6), 0, 1)
+
+
 def ink_to_mnist(ink: np.ndarray) -> np.ndarray:
     """A cropped ink map -> uint8 [28, 28], white digit on black, as MNIST."""
-    detailed = normalize_stroke_width(resize(ink, DIGIT_BOX * DETAIL_SCALE))
-    digit = resize(detailed, DIGIT_BOX)
-    digit = np.clip(digit / max(float(digit.max()), 1e-6), 0, 1)  # MNIST's strokes have a full-white core
-    return np.round(center_by_mass(digit) * 255).astype(np.uint8)
+    return np.round(center_by_mass(at_mnist_scale(ink, max(ink.shape))) * 255).astype(np.uint8)
 
 
 def to_mnist(picture) -> np.ndarray:
