@@ -63,6 +63,15 @@ def test_drawings_take_the_canvas_path_and_photos_the_paper_path():
     assert looks_like_photo(grey(photo_of(draw_seven(size=(600, 800), box=(220, 250, 400, 550)))))
 
 
+def test_a_thumbnail_scaled_up_takes_the_canvas_path():
+    # Its digit fills the frame: no paper around the strokes to find the light of, and no detail for shadows.
+    scan = faint_scan(pressure_left=1.0, contrast=0.6)
+    assert not looks_like_photo(opaque_grey(scan))
+    grain = np.random.default_rng(0).normal(0, 5, (scan.height, scan.width))  # a photo's: finer than the thumbnail
+    photographed = Image.fromarray(np.clip(np.asarray(scan) + grain, 0, 255).astype(np.uint8))
+    assert looks_like_photo(opaque_grey(photographed))
+
+
 def test_a_photo_of_blank_ruled_paper_has_no_digit():
     with pytest.raises(BlankImageError):
         to_mnist(photo_of(Image.new("L", (600, 800), 255), lines="squared"))
