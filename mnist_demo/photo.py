@@ -1,10 +1,11 @@
 """The ink of a photo or scan of writing on paper: its light, shadows, ruled lines, noise and specks taken out.
 
 A photo of paper has a background of varying grey (light, texture, sensor noise), where a
-drawing has one paper level (`looks_like_photo`). Its ink is each pixel's contrast with its own
-paper, less the paper's lines, noise and specks (`paper_ink`); a photo of things on a table,
-not of writing, is refused (`refuse_objects`). `mnist_demo.preprocess` takes this path for photos;
-`python -m mnist_demo.draw_view photo.jpg` saves the ink it keeps beside the photo.
+drawing has one paper level and a thumbnail scaled up too little detail to tell (`looks_like_photo`).
+Its ink is each pixel's contrast with its own paper, less the paper's lines, noise and specks
+(`paper_ink`); a photo of things on a table, not of writing, is refused (`refuse_objects`).
+`mnist_demo.preprocess` takes this path for photos; `python -m mnist_demo.draw_view photo.jpg`
+saves the ink it keeps beside the photo.
 """
 
 import math

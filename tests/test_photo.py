@@ -8,7 +8,7 @@ import pytest
 from PIL import Image, ImageDraw
 from test_preprocess import blurred_correlation, draw_seven, paste_mnist
 
-from mnist_demo.photo import looks_like_photo, without_lines
+from mnist_demo.photo import joined_ink, looks_like_photo, without_lines
 from mnist_demo.picture import BlankImageError, ObjectPhotoError, TooMuchInkError, opaque_grey
 from mnist_demo.prediction import NOT_A_DIGIT, refusal_title
 from mnist_demo.preprocess import to_mnist
@@ -144,6 +144,16 @@ def test_a_faint_scan_keeps_the_pale_half_of_its_stroke(classifier):
     left, right = mnist[:, :14], mnist[:, 14:]
     assert np.count_nonzero(left > 64) > 0.5 * np.count_nonzero(right > 64)  # the ring whole, not a ')'
     assert classifier.predict_mnist(mnist).argmax() == 0
+
+
+def test_pale_ink_is_kept_where_it_joins_clear_ink_and_only_there():
+    contrast = np.zeros((200, 200), np.float32)
+    cv2.ellipse(contrast, (80, 100), (40, 60), 0, 90, 270, 0.15, 8)  # a ring's pale half, pressed lightly ...
+    cv2.ellipse(contrast, (80, 100), (40, 60), 0, -90, 90, 0.6, 8)  # ... and its dark half
+    cv2.circle(contrast, (170, 30), 8, 0.15, -1)  # as pale, on its own: a stain in the paper
+    ink = joined_ink(contrast, floor=0.3, faint=0.1, peak=0.6)
+    assert ink[100, 40] > 0.1 and ink[100, 120] == 1
+    assert ink[30, 170] == 0
 
 
 def test_a_scan_in_pale_pencil_is_not_blank():
