@@ -8,7 +8,7 @@ import pytest
 from PIL import Image, ImageDraw
 from test_preprocess import blurred_correlation, draw_seven, paste_mnist
 
-from mnist_demo.photo import joined_ink, looks_like_photo, without_lines
+from mnist_demo.photo import joined_ink, looks_like_photo, unrepeated, without_lines
 from mnist_demo.picture import BlankImageError, ObjectPhotoError, TooMuchInkError, opaque_grey
 from mnist_demo.prediction import NOT_A_DIGIT, refusal_title
 from mnist_demo.preprocess import to_mnist
@@ -63,13 +63,22 @@ def test_drawings_take_the_canvas_path_and_photos_the_paper_path():
     assert looks_like_photo(grey(photo_of(draw_seven(size=(600, 800), box=(220, 250, 400, 550)))))
 
 
-def test_a_thumbnail_scaled_up_takes_the_canvas_path():
+@pytest.mark.parametrize("resampler", [Image.Resampling.BICUBIC, Image.Resampling.NEAREST])
+def test_a_thumbnail_scaled_up_takes_the_canvas_path(resampler):
     # Its digit fills the frame: no paper around the strokes to find the light of, and no detail for shadows.
-    scan = faint_scan(pressure_left=1.0, contrast=0.6)
+    scan = faint_scan(pressure_left=1.0, contrast=0.6, resampler=resampler)
     assert not looks_like_photo(opaque_grey(scan))
     grain = np.random.default_rng(0).normal(0, 5, (scan.height, scan.width))  # a photo's: finer than the thumbnail
     photographed = Image.fromarray(np.clip(np.asarray(scan) + grain, 0, 255).astype(np.uint8))
     assert looks_like_photo(opaque_grey(photographed))
+
+
+def test_unrepeated_undoes_an_enlargement_by_repeated_pixels_and_leaves_a_photo_as_it_is():
+    thumbnail = np.random.default_rng(1).random((14, 11)).astype(np.float32)
+    enlarged = np.repeat(np.repeat(thumbnail, [3, 4] * 7, axis=0), [5, 4, 6, 5, 4, 5, 6, 4, 5, 5, 4], axis=1)
+    np.testing.assert_array_equal(unrepeated(enlarged), thumbnail)
+    photo = np.random.default_rng(2).random((60, 80)).astype(np.float32)
+    np.testing.assert_array_equal(unrepeated(photo), photo)
 
 
 def test_a_photo_of_blank_ruled_paper_has_no_digit():
@@ -125,9 +134,9 @@ def test_ruled_lines_are_taken_out_even_tilted_but_strokes_stay():
     assert cleaned[70:170, 150:158].min() > 0.5
 
 
-def faint_scan(pressure_left: float, contrast: float, seed: int = 0) -> Image.Image:
+def faint_scan(pressure_left: float, contrast: float, seed: int = 0, resampler=Image.Resampling.BICUBIC) -> Image.Image:
     """A thumbnail of a '0' scanned on grey paper (20 px of detail, sensor noise), pressed harder on its right than its
-    left, and scaled up 6x smoothly: the ring's pale half is far nearer the paper than its dark half."""
+    left, and scaled up 6x (smoothly by default): the ring's pale half is far nearer the paper than its dark half."""
     rng = np.random.default_rng(seed)
     ring = np.zeros((120, 100), np.float32)
     cv2.ellipse(ring, (50, 60), (32, 45), 0, 0, 360, 1.0, 9, cv2.LINE_AA)
@@ -136,7 +145,7 @@ def faint_scan(pressure_left: float, contrast: float, seed: int = 0) -> Image.Im
     grey = np.pad(0.8 * (1 - contrast * small), 3, constant_values=0.8)
     grey += rng.normal(0, 0.02, grey.shape)  # the sensor's noise: a paper background, not a canvas's
     scan = Image.fromarray(np.round(np.clip(grey, 0, 1) * 255).astype(np.uint8))
-    return scan.resize((scan.width * 6, scan.height * 6), Image.Resampling.BICUBIC)
+    return scan.resize((scan.width * 6, scan.height * 6), resampler)
 
 
 def test_a_faint_scan_keeps_the_pale_half_of_its_stroke(classifier):
