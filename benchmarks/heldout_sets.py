@@ -640,10 +640,11 @@ def curve(start, end, bow: float, steps: int = 12) -> list[tuple[float, float]]:
 
 
 def pen_of(ink: np.ndarray) -> float:
-    """The stroke width of a digit's ink in px (ink area over half its outline)."""
+    """The stroke width of a digit's ink in px (ink area over half its outline). The ink is cropped to its box:
+    padded, so that its edges on the box count as outline (unpadded, a short thick 1 measured up to twice as wide)."""
     from mnist_demo.preprocess import stroke_width
 
-    return max(2.0, stroke_width(ink))
+    return max(2.0, stroke_width(np.pad(ink, 1)))
 
 
 def ink_row_centre(ink: np.ndarray, y0: int, y1: int) -> float:
