@@ -1,8 +1,9 @@
 """Train a digit classifier on MNIST, write its artifacts, and optionally push them to the Hub.
 
     python train.py --data-dir ../shared/data --out runs/best --preset best    # from scratch, then:
-    python train.py --data-dir ../shared/data --out runs/tuned --preset finetune --start-from runs/best  # then:
-    python train.py --out runs/tuned2 --preset finetune --start-from runs/tuned --epochs 3 --lr 2e-4  # packaged
+    python train.py --data-dir ../shared/data --out runs/tuned --preset finetune --start-from runs/best
+    python train.py --data-dir ../shared/data --out runs/tuned2 --preset finetune --start-from runs/tuned \\
+        --epochs 3 --lr 2e-4                                                   # the packaged weights
     python train.py --data-dir ../shared/data --out runs/fast --preset fast    # >= 99% in seconds
     python train.py --out runs/quick --epochs 1 --limit 6000                   # a quick check
     python train.py --preset fast --help                                       # every flag, the preset's values

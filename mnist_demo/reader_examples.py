@@ -41,8 +41,7 @@ def small_scan(image28: np.ndarray, rng) -> Image.Image:
     sometimes blurred, on paper lit unevenly, in grey or in colour (blue or black ink on tinted
     paper); then noise, sometimes JPEG or a few grey levels, and scaled up by a random resampler.
     """
-    ink = np.asarray(Image.fromarray(image28).resize((112, 112), Image.Resampling.BILINEAR), np.float32) / 255
-    ink = pen_and_pressure(ink, rng)
+    ink = pen_and_pressure(enlarged_ink(image28), rng)
     height = int(rng.integers(7, 19))
     small = Image.fromarray(ink, mode="F").resize((height + 2, height + 2), Image.Resampling.BOX)
     small = np.asarray(small, dtype=np.float32)
@@ -70,6 +69,11 @@ def small_scan(image28: np.ndarray, rng) -> Image.Image:
     factor = rng.uniform(2, 14)
     resampler = (Image.Resampling.NEAREST, Image.Resampling.BILINEAR, Image.Resampling.BICUBIC)
     return scan.resize((round(scan.width * factor), round(scan.height * factor)), resampler[rng.integers(3)])
+
+
+def enlarged_ink(image28: np.ndarray) -> np.ndarray:
+    """A uint8 28x28 digit as float32 ink (0..1) 112 px square, the size `pen_and_pressure` redraws it at."""
+    return np.asarray(Image.fromarray(image28).resize((112, 112), Image.Resampling.BILINEAR), np.float32) / 255
 
 
 def pen_and_pressure(ink: np.ndarray, rng) -> np.ndarray:

@@ -1,9 +1,8 @@
 """mnist_demo.reader_examples: training digits scanned small, as the app sees them."""
 
 import numpy as np
-from PIL import Image
 
-from mnist_demo.reader_examples import pen_and_pressure, scanned_digits, small_scan
+from mnist_demo.reader_examples import enlarged_ink, pen_and_pressure, scanned_digits, small_scan
 
 
 def test_scanned_digits_keep_their_labels_and_come_back_in_mnist_format(mnist_test):
@@ -24,7 +23,7 @@ def test_small_scans_come_in_grey_and_in_colour(mnist_test):
 
 
 def test_another_pen_is_thinner_or_pressed_unevenly_but_never_loses_the_digit(mnist_test):
-    ink = np.asarray(Image.fromarray(mnist_test[0][0]).resize((112, 112), Image.Resampling.BILINEAR), np.float32) / 255
+    ink = enlarged_ink(mnist_test[0][0])
     rng = np.random.default_rng(1)
     redrawn = [pen_and_pressure(ink, rng) for _ in range(40)]
     assert all(r.shape == ink.shape and r.dtype == np.float32 and r.min() >= 0 and r.max() <= 1 for r in redrawn)
