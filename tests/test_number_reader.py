@@ -10,10 +10,13 @@ from mnist_demo.number_reader import (
     DOUBT,
     MARGIN,
     NOT_A_DIGIT,
+    SHIFTS,
+    column_log_probs,
     composed_numbers,
     ctc_targets,
     load_reader,
     marks_of,
+    pad_strips,
     strip_of,
     texts_read,
     train,
@@ -36,6 +39,21 @@ def columns(*labels: int) -> np.ndarray:
     out = np.full((len(labels), CLASSES), np.log(0.01), dtype=np.float32)
     out[np.arange(len(labels)), labels] = np.log(0.9)
     return out
+
+
+def test_a_strip_is_read_as_written_and_moved_a_pixel_each_way_and_the_readings_averaged(mnist_test):
+    images, labels = (torch.from_numpy(a[:50]) for a in mnist_test)
+    strips, _ = composed_numbers(images, labels, 2, seed=3, not_digits=0)
+    reader = load_reader()
+    for strip in strips:
+        (log_probs,) = column_log_probs(reader, [strip])
+        assert log_probs.shape == (strip.shape[1] // 2, CLASSES)
+        np.testing.assert_allclose(np.exp(log_probs).sum(axis=1), 1, atol=1e-5)
+        with torch.inference_mode():
+            each = [reader(pad_strips([np.roll(strip, s, axis=(0, 1))])[0])[:, 0].exp() for s in SHIFTS]
+        averaged = torch.stack(each).mean(0).numpy()[: len(log_probs)]
+        np.testing.assert_allclose(np.exp(log_probs), averaged, atol=1e-5)
+    assert len(SHIFTS) == 5 and (0, 0) in SHIFTS
 
 
 def test_greedy_decoding_merges_repeats_and_keeps_a_repeated_digit_split_by_a_blank():
