@@ -164,14 +164,18 @@ def pad_strips(strips: list[np.ndarray]) -> tuple[torch.Tensor, list[int]]:
     return torch.from_numpy(batch), widths
 
 
-def column_log_probs(model: NumberReader, strips: list[np.ndarray]) -> list[np.ndarray]:
+def column_log_probs(model: NumberReader, strips: list[np.ndarray], batch_size: int = 64) -> list[np.ndarray]:
     """Each strip's log-probabilities [W // 2, 12], one row per whole output column, as training counts them:
-    the mean of the probabilities read from the strip moved by each of SHIFTS."""
-    batch, widths = pad_strips([np.roll(strip, shift, axis=(0, 1)) for strip in strips for shift in SHIFTS])
-    with torch.inference_mode():
-        probabilities = model(batch).exp().permute(1, 0, 2).unflatten(0, (len(strips), len(SHIFTS))).mean(1)
-    log_probs = probabilities.clamp(min=1e-30).log().numpy()
-    return [lp[: w // COLUMN_STRIDE] for lp, w in zip(log_probs, widths[:: len(SHIFTS)])]
+    the mean of the probabilities read from the strip moved by each of SHIFTS. `batch_size` strips at a time."""
+    read = []
+    for start in range(0, len(strips), batch_size):
+        chunk = strips[start : start + batch_size]
+        batch, widths = pad_strips([np.roll(strip, shift, axis=(0, 1)) for strip in chunk for shift in SHIFTS])
+        with torch.inference_mode():
+            probabilities = model(batch).exp().permute(1, 0, 2).unflatten(0, (len(chunk), len(SHIFTS))).mean(1)
+        log_probs = probabilities.clamp(min=1e-30).log().numpy()
+        read += [lp[: w // COLUMN_STRIDE] for lp, w in zip(log_probs, widths[:: len(SHIFTS)])]
+    return read
 
 
 def texts_read(model: NumberReader, strips: list[np.ndarray]) -> list[str]:
