@@ -121,17 +121,17 @@ def by_kind(drawings, values) -> list[tuple[str, str]]:
     return [(f"  {kind}", rate(group)) for kind, group in sorted(groups.items())]
 
 
-def top_digits(classifier: Classifier, drawings) -> list[tuple[str, float]]:
-    """`classify` every picture: its top digit and that digit's probability ("" and 0 when it raises ImageError)."""
+def top_digits(classifier: Classifier, drawings) -> list[tuple[str, np.ndarray]]:
+    """`classify` every picture: its top digit and its ten probabilities ("" and zeros when it raises ImageError)."""
     answers = []
     for drawing in drawings:
         try:
             probabilities = classifier.classify(drawing.image)
         except ImageError:
-            answers.append(("", 0.0))
+            answers.append(("", np.zeros(10, dtype=np.float32)))
             continue
         digit = max(probabilities, key=probabilities.get)
-        answers.append((digit, probabilities[digit]))
+        answers.append((digit, np.array(list(probabilities.values()), dtype=np.float32)))
     return answers
 
 
@@ -148,17 +148,16 @@ def threshold_check(classifier: Classifier, data_dir, seed: int) -> list[tuple[s
     _, (val_x, _) = split_train_val(images, labels)
     styled = out_of_style(val_x.unsqueeze(1).float() / 255, torch.Generator().manual_seed(seed))
     styled = (styled.squeeze(1) * 255).round().to(torch.uint8).numpy()
-    tops = {
-        "val": classifier.predict_mnist(val_x.numpy()).max(1),
-        "styled": classifier.predict_mnist(np.stack([uploaded(image) for image in styled])).max(1),
-        "negatives": classifier.predict_mnist(make_negatives(1000, seed=seed + 20_000)).max(1),
+    flagged = {
+        "val": classifier.not_a_digit(classifier.predict_mnist(val_x.numpy())),
+        "styled": classifier.not_a_digit(classifier.predict_mnist(np.stack([uploaded(image) for image in styled]))),
+        "negatives": classifier.not_a_digit(classifier.predict_mnist(make_negatives(1000, seed=seed + 20_000))),
     }
     threshold = float(classifier.model.ood_threshold)
     return [
         (
             f"threshold {threshold:.3f}: flagged validation digits / out-of-style digits / non-digits",
-            f"{np.mean(tops['val'] < threshold):.1%} / {np.mean(tops['styled'] < threshold):.1%} / "
-            f"{np.mean(tops['negatives'] < threshold):.1%}",
+            f"{np.mean(flagged['val']):.1%} / {np.mean(flagged['styled']):.1%} / {np.mean(flagged['negatives']):.1%}",
         )
     ]
 
@@ -219,10 +218,10 @@ def target_text(name: str) -> str:
 
 
 def classify_right(c: Context, drawings) -> tuple[list[bool], list[bool]]:
-    """`classify` every picture: whether its top digit is the truth and not flagged, and whether it is flagged."""
-    threshold = float(c.classifier.model.ood_threshold)
+    """`classify` every picture: whether its top digit is the truth and not flagged, and whether it is flagged
+    (`Classifier.not_a_digit`, the one place that decides it)."""
     answers = top_digits(c.classifier, drawings)
-    flagged = [p < threshold for _, p in answers]
+    flagged = [bool(c.classifier.not_a_digit(probabilities)) for _, probabilities in answers]
     return [digit == d.truth and not f for d, (digit, _), f in zip(drawings, answers, flagged)], flagged
 
 
