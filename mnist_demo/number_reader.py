@@ -299,10 +299,12 @@ def ctc_targets(texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.tensor(targets, dtype=torch.long), torch.tensor([len(t) for t in texts], dtype=torch.long)
 
 
-def train(strips, texts, epochs: int, batch_size: int = 64, lr: float = 3e-3, seed: int = 0) -> NumberReader:
+def train(
+    strips, texts, epochs: int, batch_size: int = 64, lr: float = 3e-3, seed: int = 0, width: int = 16
+) -> NumberReader:
     """CTC training, OneCycle AdamW; batches of strips of like widths (little padding), bf16 autocast on the CPU."""
     torch.manual_seed(seed)
-    model = NumberReader()
+    model = NumberReader(width)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     order_by_width = np.argsort([s.shape[1] for s in strips])
     batches = [order_by_width[i : i + batch_size] for i in range(0, len(strips), batch_size)]
@@ -339,12 +341,13 @@ def main():
     parser.add_argument("--count", type=int, default=150000, help="rows composed for training (default: %(default)s)")
     parser.add_argument("--epochs", type=int, default=6, help="epochs (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    parser.add_argument("--width", type=int, default=16, help="channels of the first layer (default: %(default)s)")
     args = parser.parse_args()
     (train_x, train_y), (val_x, val_y) = split_train_val(*load_mnist(args.data_dir, train=True))
     started = time.perf_counter()
     strips, texts = composed_numbers(train_x, train_y, args.count, seed=args.seed)
     print(f"composed {len(strips):,} rows of training digits in {time.perf_counter() - started:.0f} s")
-    model = train(strips, texts, args.epochs, seed=args.seed)
+    model = train(strips, texts, args.epochs, seed=args.seed, width=args.width)
     val_strips, val_texts = composed_numbers(val_x, val_y, 2000, seed=args.seed + 1)
     exact = np.mean([a == b for a, b in zip(texts_read(model, val_strips), val_texts)])
     print(f"validation rows (validation digits) read exactly: {exact:.2%}")

@@ -99,6 +99,17 @@ def test_training_lowers_the_ctc_loss_on_a_few_rows(mnist_test, capsys):
     assert len(texts_read(model, strips[:4])) == 4
 
 
+def test_a_reader_of_another_width_is_saved_and_loaded_with_it(mnist_test, tmp_path, capsys):
+    images, labels = (torch.from_numpy(a[:100]) for a in mnist_test)
+    strips, texts = composed_numbers(images, labels, 16, seed=2)
+    model = train(strips, texts, epochs=1, batch_size=8, width=8)
+    model.save_pretrained(tmp_path)
+    loaded = load_reader(tmp_path)
+    assert loaded.features[0][0].out_channels == 8 and not loaded.training
+    for saved, read in zip(column_log_probs(model, strips[:3]), column_log_probs(loaded, strips[:3])):
+        np.testing.assert_allclose(saved, read, atol=1e-5)
+
+
 @pytest.mark.slow
 def test_the_packaged_reader_reads_rows_of_mnist_test_digits(mnist_test):
     images, labels = (torch.from_numpy(a) for a in mnist_test)
