@@ -9,7 +9,7 @@ where it is (`segment.read_digits` turns that into boxes). It learns from rows c
 training digits (`composed_numbers`): touching and overlapping, close and far apart, uneven in
 size and line, with flagged 1s and crossed 7s, and some rows with non-digits among them.
 
-    python -m mnist_demo.number_reader --data-dir ../shared/data --out runs/number-reader   # train, ~40 min
+    python -m mnist_demo.number_reader --data-dir ../shared/data --out runs/number-reader   # train, ~36 min
 """
 
 import argparse

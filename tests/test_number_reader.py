@@ -99,7 +99,7 @@ def test_training_lowers_the_ctc_loss_on_a_few_rows(mnist_test, capsys):
     assert len(texts_read(model, strips[:4])) == 4
 
 
-def test_a_reader_of_another_width_is_saved_and_loaded_with_it(mnist_test, tmp_path, capsys):
+def test_a_reader_of_another_width_is_saved_and_loaded_with_it(mnist_test, tmp_path):
     images, labels = (torch.from_numpy(a[:100]) for a in mnist_test)
     strips, texts = composed_numbers(images, labels, 16, seed=2)
     model = train(strips, texts, epochs=1, batch_size=8, width=8)
